@@ -1,0 +1,45 @@
+"""The `wirestance` command. Each submodule registers its own subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Modules that contribute subcommands; each exposes register(subparsers).
+_COMMAND_MODULES = ("wirestance.cli.ingest", "wirestance.cli.model")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wirestance", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # not written yet in this checkout
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except CliError as exc:
+        print(f"wirestance {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+class CliError(Exception):
+    """An error the user can act on: printed as one line, exit status 2."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

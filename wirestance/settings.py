@@ -1,0 +1,62 @@
+"""One typed settings object; every value can be set by an environment variable `WIRESTANCE_<NAME>`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Parquet lake root: a local path or any fsspec URL (s3://bucket/lake, memory://lake ...).
+    lake_url: str = str(REPO_ROOT / "data" / "lake")
+    #: Raw response archive (WARC files).
+    raw_url: str = str(REPO_ROOT / "data" / "raw")
+    #: Model registry (every trained version and the `champion` pointer).
+    models_dir: str = str(REPO_ROOT / "data" / "models")
+    #: Labelled training data (JSONL files).
+    labeled_dir: str = str(REPO_ROOT / "data" / "labeled")
+    #: Offline replay of agency sites served on loopback by `wirestance demo`.
+    samples_dir: str = str(REPO_ROOT / "data" / "samples")
+    #: Who we are, sent in the User-Agent so site operators can reach us.
+    contact: str = "wirestance-operators@example.org"
+    #: Minimum seconds between two requests to the same host.
+    per_host_delay: float = 1.0
+    #: Requests in flight to the same host at once.
+    per_host_concurrency: int = 2
+    #: Seconds for connect and for each read.
+    timeout: float = 20.0
+    #: Attempts per request for connection errors, 429 and 5xx (first try included).
+    max_attempts: int = 4
+    #: Base of the exponential backoff, seconds.
+    backoff_base: float = 0.5
+    #: Longest Retry-After we are willing to wait, seconds.
+    max_retry_after: float = 120.0
+    #: Largest response body we accept, bytes.
+    max_body_bytes: int = 10 * 1024 * 1024
+    #: Articles per Prefect task (fetch + parse + label + store).
+    batch_size: int = 50
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"WIRESTANCE_{f.name.upper()}")
+            if raw is None:
+                continue
+            default = getattr(cls, f.name)
+            try:
+                values[f.name] = type(default)(raw)
+            except ValueError as exc:
+                raise ValueError(f"WIRESTANCE_{f.name.upper()}={raw!r}: {exc}") from exc
+        return replace(cls(**values), **overrides)
+
+    @property
+    def user_agent(self) -> str:
+        from wirestance import __version__
+
+        return f"wirestance/{__version__} (+news stance research; contact: {self.contact})"
