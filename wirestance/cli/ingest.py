@@ -1,0 +1,189 @@
+"""Subcommands: ingest, parse, demo, summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from wirestance.cli import CliError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ingest", help="ingest a source's feeds over a time window into the lake")
+    p.add_argument("--since", required=True, type=_moment, help="window start (ISO date or datetime; UTC if no offset)")
+    p.add_argument("--until", type=_moment, help="window end, exclusive (default: now)")
+    p.add_argument("--source", action="append", dest="sources", help="source name (repeatable; default anadolu)")
+    p.add_argument("--category", action="append", dest="categories", help="feed category (repeatable)")
+    p.add_argument("--feed-url", action="append", dest="feed_urls", help="read this feed instead (repeatable)")
+    p.add_argument("--base-url", help="replace the site's origin (a mirror or the offline sample)")
+    p.add_argument("--reprocess", action="store_true", help="replace stored articles even if unchanged")
+    p.add_argument("--lake", help="lake path or fsspec URL (default: $WIRESTANCE_LAKE_URL or data/lake)")
+    p.set_defaults(handler=_ingest)
+
+    p = sub.add_parser("parse", help="parse one page (file or URL) and print the article as JSON")
+    p.add_argument("target", metavar="PATH_OR_URL")
+    p.add_argument("--source", default="anadolu")
+    p.add_argument("--url", help="the page's URL when parsing a file")
+    p.set_defaults(handler=_parse)
+
+    p = sub.add_parser("demo", help="serve the bundled offline sample on loopback, ingest it, print a summary")
+    p.add_argument("--lake", help="lake path or fsspec URL (default: data/lake)")
+    p.add_argument("--sample", default="anadolu_en", help="folder under data/samples/")
+    p.set_defaults(handler=_demo)
+
+    p = sub.add_parser("summary", help="print counts per category and per day, and a few rows, of the lake")
+    p.add_argument("--lake", help="lake path or fsspec URL")
+    p.set_defaults(handler=_summary)
+
+
+def _moment(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date or datetime") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _use_lake(lake: str | None) -> None:
+    # Flows read their settings from the environment, so the CLI passes overrides that way too.
+    if lake:
+        os.environ["WIRESTANCE_LAKE_URL"] = lake
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    _use_lake(args.lake)
+    until = args.until or datetime.now(UTC)
+    if until <= args.since:
+        raise CliError(f"--until {until.isoformat()} is not after --since {args.since.isoformat()}")
+    from wirestance.sources import get_source
+
+    for name in args.sources or []:
+        try:
+            get_source(name)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    from flows.ingest import ingest
+
+    rows = ingest(
+        start=args.since,
+        end=until,
+        sources=args.sources,
+        categories=args.categories,
+        feed_base_url=args.base_url,
+        feed_urls=args.feed_urls,
+        reprocess=args.reprocess,
+    )
+    _print_rows(rows)
+    return 0
+
+
+def _parse(args: argparse.Namespace) -> int:
+    from wirestance.articles import NotAnArticle
+    from wirestance.fetch import FetchError, PoliteFetcher, decode_body
+    from wirestance.settings import Settings
+    from wirestance.sources import get_source
+
+    try:
+        source = get_source(args.source)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    target: str = args.target
+    try:
+        if urlsplit(target).scheme in ("http", "https"):
+            host = (urlsplit(target).hostname or "").lower()
+            with PoliteFetcher(Settings.from_env(), [*source.allowed_domains, host]) as fetcher:
+                response = fetcher.get(target)
+            if response.status != 200:
+                raise CliError(f"{target}: HTTP {response.status}")
+            html = decode_body(response.body, response.declared_charset)
+            url = args.url or target
+        else:
+            path = Path(target)
+            if not path.is_file():
+                raise CliError(f"{target}: no such file")
+            raw = path.read_bytes()
+            if path.suffix == ".gz":
+                import gzip
+
+                raw = gzip.decompress(raw)
+            html = decode_body(raw, None)
+            url = args.url or path.resolve().as_uri()
+        article = source.parse(html, url=url)
+    except (NotAnArticle, FetchError) as exc:
+        raise CliError(str(exc)) from None
+    json.dump(article.to_json_dict(), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from wirestance.replay import ReplayServer, ReplaySite
+    from wirestance.settings import Settings
+
+    _use_lake(args.lake)
+    # Our own loopback server: no need to wait a second between requests as we would for a real host.
+    os.environ.setdefault("WIRESTANCE_PER_HOST_DELAY", "0.01")
+    settings = Settings.from_env()
+    folder = Path(settings.samples_dir) / args.sample
+    if not (folder / "manifest.json").is_file():
+        raise CliError(f"{folder}: no manifest.json; is the sample site there?")
+    from flows.ingest import ingest
+
+    with ReplayServer(ReplaySite(folder)) as server:
+        print(f"serving the offline sample {folder.name} on {server.base_url}")
+        rows = ingest(
+            start=datetime(2000, 1, 1, tzinfo=UTC),
+            end=datetime.now(UTC) + timedelta(days=1),
+            feed_base_url=server.base_url,
+        )
+    _print_rows(rows)
+    print(f"\nlake: {settings.lake_url}")
+    _print_summary(settings.lake_url)
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from wirestance.settings import Settings
+
+    _use_lake(args.lake)
+    _print_summary(Settings.from_env().lake_url)
+    return 0
+
+
+def _print_rows(rows: list[dict]) -> None:
+    if not rows:
+        print("nothing ingested")
+        return
+    columns = list(rows[0])
+    print("\n" + "  ".join(f"{c:>12}" for c in columns))
+    for row in rows:
+        print("  ".join(f"{row[c]!s:>12}" for c in columns))
+
+
+def _print_summary(lake_url: str) -> None:
+    from wirestance.lake import Lake
+
+    lake = Lake(lake_url)
+    articles = lake.read("articles").to_pandas()
+    paragraphs = lake.read("paragraphs", columns=["article_id", "source", "label", "model_version"]).to_pandas()
+    if articles.empty:
+        print("the lake is empty")
+        return
+    print(f"\n{len(articles)} articles, {len(paragraphs)} paragraphs")
+    print("\narticles per category:")
+    print(articles.groupby("category", dropna=False).size().to_string())
+    print("\narticles per day:")
+    print(articles.groupby("published_date").size().to_string())
+    if not paragraphs.empty:
+        print("\nparagraphs per stance label:")
+        print(paragraphs.groupby("label").size().to_string())
+    print("\nnewest articles:")
+    newest = articles.sort_values("published", ascending=False).head(5)
+    for row in newest.itertuples():
+        day = row.published_date if isinstance(row.published_date, date) else row.published_date
+        print(f"  {day}  {row.category or '-':<9} {row.title[:80]}")

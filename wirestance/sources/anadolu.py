@@ -1,0 +1,464 @@
+"""Anadolu Agency (aa.com.tr): feeds, article ids and one parser per page layout.
+
+Two layouts are live at once: the server-rendered template the site used until spring 2026 (still what
+archived captures of older articles show) and the Next.js template after it. The parser is chosen by
+what the page's markup is, never by its date, so an old capture of a new article or a new capture of
+an old one both parse right.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from wirestance.articles import Article, NotAnArticle
+from wirestance.parsing import (
+    ISTANBUL,
+    canonical_url,
+    element_text,
+    find_json_ld,
+    first_meta,
+    html_language,
+    json_ld_names,
+    json_ld_objects,
+    meta_tags,
+    normalize_text,
+    parse_html,
+    parse_iso_datetime,
+    parse_site_date,
+)
+
+ORIGIN = "https://www.aa.com.tr"
+
+# --- article ids -------------------------------------------------------------------------------
+
+# /en/politics/some-slug/1655872, optionally with an AMP segment (/en/amp/politics/..., .../1655872/amp).
+_ARTICLE_PATH = re.compile(
+    r"^/(?P<lang>[a-z]{2})(?:/amp)?/(?P<section>[a-z0-9-]+)/(?P<slug>[^/]+)/(?P<id>\d+)(?:/amp)?/?$",
+    re.IGNORECASE,
+)
+# The short links the site shares (http://v.aa.com.tr/1655872) carry the id alone.
+_SHORT_LINK_PATH = re.compile(r"^/(?P<id>\d+)/?$")
+_SHORT_LINK_HOST = "v.aa.com.tr"
+# Sections whose /<section>/<slug>/<number> pages are not text articles: static pages (/p/), search,
+# feeds, photo and video galleries, infographics, live blogs.
+_NOT_ARTICLE_SECTIONS = frozenset({"p", "search", "rss", "pgc", "vgc", "pg", "vg", "info", "live", "latest"})
+# The offline replay (`wirestance demo`) serves the same paths on loopback.
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _is_site_host(host: str) -> bool:
+    return host == "aa.com.tr" or host.endswith(".aa.com.tr")
+
+
+def article_id_from_url(url: str) -> str | None:
+    """AA's numeric article id from an article URL, or None for any other URL (index, gallery, static)."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https"):
+        return None
+    if host == _SHORT_LINK_HOST:
+        short = _SHORT_LINK_PATH.match(parts.path)
+        return short.group("id") if short and int(short.group("id")) else None
+    if not (_is_site_host(host) or host in _LOOPBACK_HOSTS or host.startswith("127.")):
+        return None
+    match = _ARTICLE_PATH.match(parts.path)
+    if match is None or match.group("section").lower() in _NOT_ARTICLE_SECTIONS:
+        return None
+    return match.group("id") if int(match.group("id")) else None
+
+
+# --- the page, parsed once ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AnadoluPage:
+    """Everything the layout parsers read: the tree, the meta tags and the JSON-LD, each built once."""
+
+    url: str
+    root: HtmlElement
+    meta: dict[str, list[str]]
+    json_ld: list[dict[str, Any]]
+
+    @classmethod
+    def parse(cls, html: bytes | str, url: str) -> AnadoluPage:
+        root = parse_html(html, url)
+        return cls(url=url, root=root, meta=meta_tags(root), json_ld=json_ld_objects(root))
+
+    def news_article(self) -> dict[str, Any] | None:
+        return find_json_ld(self.json_ld, ("NewsArticle", "Article", "ReportageNewsArticle"))
+
+
+def _has_class(name: str) -> str:
+    """XPath 1.0 test for one class token (a plain contains() would also match "detay-icerik-foo")."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# The subscription notice AA appends to every story ("HAS" is its wire service), in each edition's
+# words. It is dropped even when a template puts it inside the body.
+_SUBSCRIPTION_NOTICE = re.compile(
+    r"^(Anadolu Agency website contains only a portion of the news stories"
+    r"|Anadolu Ajansı web sitesinde, AA Haber Akış Sistemi)",
+    re.IGNORECASE,
+)
+
+
+class _AnadoluLayout:
+    """Fields common to both layouts and the assembly of a whole Article (or NotAnArticle)."""
+
+    version: ClassVar[str]
+
+    def __init__(self, page: AnadoluPage) -> None:
+        self.page = page
+
+    @classmethod
+    def fits(cls, page: AnadoluPage) -> bool:
+        raise NotImplementedError
+
+    # Fields each layout reads from its own markup.
+    def title(self) -> str | None:
+        raise NotImplementedError
+
+    def lede(self) -> str | None:
+        raise NotImplementedError
+
+    def authors(self) -> list[str]:
+        raise NotImplementedError
+
+    def published(self) -> datetime | None:
+        raise NotImplementedError
+
+    def updated(self) -> datetime | None:
+        raise NotImplementedError
+
+    def dateline(self) -> str | None:
+        raise NotImplementedError
+
+    def category(self) -> str | None:
+        raise NotImplementedError
+
+    def tags(self) -> list[str]:
+        raise NotImplementedError
+
+    def language(self) -> str:
+        raise NotImplementedError
+
+    def body_paragraphs(self) -> list[HtmlElement]:
+        raise NotImplementedError
+
+    # Fields read the same way in both layouts.
+    def canonical_url(self) -> str:
+        return canonical_url(self.page.root, self.page.meta, self.page.url)
+
+    def paragraphs(self) -> list[str]:
+        texts = (element_text(p) for p in self.body_paragraphs())
+        return [text for text in texts if text and not _SUBSCRIPTION_NOTICE.match(text)]
+
+    def language_from_url(self) -> str | None:
+        match = _ARTICLE_PATH.match(urlsplit(self.canonical_url()).path)
+        return match.group("lang").lower() if match else None
+
+    def article(self) -> Article:
+        """The whole article, or NotAnArticle naming the first required field that is missing."""
+        where = self.page.url
+        canonical = self.canonical_url()
+        article_id = article_id_from_url(canonical) or article_id_from_url(self.page.url)
+        if article_id is None:
+            raise NotAnArticle(where, "no AA article id in the canonical URL or the page URL")
+        title = self.title()
+        if not title:
+            raise NotAnArticle(where, f"{self.version}: no title")
+        published = self.published()
+        if published is None:
+            raise NotAnArticle(where, f"{self.version}: no publication date")
+        paragraphs = self.paragraphs()
+        if not paragraphs:
+            raise NotAnArticle(where, f"{self.version}: empty body")
+        updated = self.updated()
+        return Article(
+            url=self.page.url,
+            canonical_url=canonical,
+            source=AnadoluSource.name,
+            article_id=article_id,
+            title=title,
+            lede=self.lede(),
+            authors=self.authors(),
+            published=published,
+            updated=updated if updated is not None and updated > published else None,
+            dateline=self.dateline(),
+            category=self.category(),
+            tags=self.tags(),
+            language=self.language(),
+            paragraphs=paragraphs,
+            parser_version=self.version,
+        )
+
+
+def _first_text(elements: list[HtmlElement]) -> str | None:
+    for element in elements:
+        text = element_text(element)
+        if text:
+            return text
+    return None
+
+
+def _unique(texts: list[str]) -> list[str]:
+    return list(dict.fromkeys(text for text in texts if text))
+
+
+class AnadoluLegacyV1(_AnadoluLayout):
+    """The server-rendered template (Bootstrap, Turkish class names) of aa.com.tr until spring 2026.
+
+    Headline box div.detay-spot-category (category, h1, h4 lede, author and span.tarih dates), body
+    div.detay-icerik (h6 dateline, then the p's), subscription notice in span.detay-foto-editor, tags
+    and share buttons in div.detay-paylas. The page prints dates only, day first.
+    """
+
+    version = "anadolu/legacy-v1"
+
+    _body = f"//div[{_has_class('detay-icerik')}]"
+    _headline_box = f"//div[{_has_class('detay-spot-category')}]"
+    _marker = etree.XPath(f"boolean({_body})")
+    _title = etree.XPath(f"{_headline_box}/h1")
+    _lede = etree.XPath(f"{_headline_box}/h4")
+    _category = etree.XPath(f"{_headline_box}/span[{_has_class('detay-news-category')}]")
+    _dates = etree.XPath(f"{_headline_box}//span[{_has_class('tarih')}]")
+    _byline = etree.XPath(f"{_headline_box}//span[{_has_class('tarih')}]/preceding-sibling::span[1]")
+    _dateline = etree.XPath(f"({_body})[1]/h6")
+    _paragraphs = etree.XPath(
+        f"({_body})[1]//p[not(ancestor::span[{_has_class('detay-foto-editor')}])"
+        f" and not(ancestor::div[{_has_class('detay-paylas')}])"
+        " and not(ancestor::blockquote[contains(@class, 'twitter') or contains(@class, 'instagram')])]"
+    )
+    _tags = etree.XPath(f"({_body})[1]//div[{_has_class('detay-paylas')}]//a[contains(@href, 'tag=1')]")
+    _date = re.compile(r"\b(\d{1,2}\.\d{1,2}\.\d{4})\b")
+    _date_format = "%d.%m.%Y"  # 05.04.2025 is the 5th of April
+
+    @classmethod
+    def fits(cls, page: AnadoluPage) -> bool:
+        return bool(cls._marker(page.root))
+
+    def title(self) -> str | None:
+        return _first_text(self._title(self.page.root)) or first_meta(self.page.meta, "og:title")
+
+    def lede(self) -> str | None:
+        return _first_text(self._lede(self.page.root)) or first_meta(self.page.meta, "og:description")
+
+    def authors(self) -> list[str]:
+        # "Elena Teslova  |" or "Name One, Name Two |" in the span before the dates.
+        byline = _first_text(self._byline(self.page.root)) or ""
+        return _unique([normalize_text(name) for name in byline.rstrip("| ").split(",")])
+
+    def _printed_dates(self) -> list[datetime]:
+        # "26.11.2019 - Update : 27.11.2019" ("Güncelleme" in Turkish): published first, then updated.
+        text = _first_text(self._dates(self.page.root)) or ""
+        return [parse_site_date(day, self._date_format) for day in self._date.findall(text)]
+
+    def _with_time(self, day: datetime, *sources: str | None) -> datetime:
+        """The printed day, with the time of day from meta/JSON-LD when one of them is that same day."""
+        for raw in sources:
+            if not raw:
+                continue
+            try:
+                stamp = parse_iso_datetime(raw).astimezone(ISTANBUL)
+            except ValueError:
+                continue
+            if stamp.date() == day.date():
+                return stamp
+        return day
+
+    def published(self) -> datetime | None:
+        printed = self._printed_dates()
+        if not printed:
+            return None
+        ld = self.page.news_article() or {}
+        return self._with_time(
+            printed[0], first_meta(self.page.meta, "article:published_time"), ld.get("datePublished")
+        )
+
+    def updated(self) -> datetime | None:
+        printed = self._printed_dates()
+        if len(printed) < 2:
+            return None
+        ld = self.page.news_article() or {}
+        return self._with_time(printed[1], first_meta(self.page.meta, "article:modified_time"), ld.get("dateModified"))
+
+    def dateline(self) -> str | None:
+        return _first_text(self._dateline(self.page.root))
+
+    def category(self) -> str | None:
+        return _first_text(self._category(self.page.root))
+
+    def tags(self) -> list[str]:
+        return _unique([element_text(a) for a in self._tags(self.page.root)])
+
+    def language(self) -> str:
+        declared = first_meta(self.page.meta, "content-language")
+        return (declared or self.language_from_url() or html_language(self.page.root) or "en").lower()
+
+    def body_paragraphs(self) -> list[HtmlElement]:
+        return self._paragraphs(self.page.root)
+
+
+class AnadoluNextV2(_AnadoluLayout):
+    """The Next.js template of aa.com.tr from spring 2026.
+
+    The page streams in chunks: the article section arrives inside a `<div hidden id="S:..">` wrapper
+    that a script moves into place, so nothing here may skip hidden elements. Metadata is in a
+    NewsArticle JSON-LD block (local time without offset); the body is div.prose; tags, the share
+    block and the subscription notice come in later chunks outside it.
+    """
+
+    version = "anadolu/nextjs-v2"
+
+    _prose = f"//div[{_has_class('prose')}]"
+    _marker_prose = etree.XPath(f"boolean({_prose})")
+    _marker_next = etree.XPath(
+        "boolean(//script[contains(@src, '/_next/')] | //link[contains(@href, '/_next/')]"
+        " | //meta[@name='next-size-adjust'])"
+    )
+    _article_root = etree.XPath(f"({_prose})[1]/ancestor::section[1]")
+    _title = etree.XPath(".//h1")
+    _lede = etree.XPath(".//h1/following-sibling::span[1]")
+    _category = etree.XPath(".//a/span[contains(@class, 'categoryTag')]")
+    _dateline = etree.XPath(f"({_prose})[1]/preceding-sibling::span[1]")
+    _paragraphs = etree.XPath(
+        f"({_prose})[1]//p[not(ancestor::figure)"
+        " and not(ancestor::blockquote[contains(@class, 'twitter') or contains(@class, 'instagram')])]"
+    )
+    _tag_links = etree.XPath("//section//a[contains(@href, 'tag=1')]")
+
+    @classmethod
+    def fits(cls, page: AnadoluPage) -> bool:
+        if not cls._marker_prose(page.root):
+            return False
+        return bool(cls._marker_next(page.root)) or page.news_article() is not None
+
+    def _section(self) -> HtmlElement:
+        found = self._article_root(self.page.root)
+        return found[0] if found else self.page.root
+
+    def _ld(self) -> dict[str, Any]:
+        return self.page.news_article() or {}
+
+    def _ld_text(self, key: str) -> str | None:
+        value = self._ld().get(key)
+        return normalize_text(value) if isinstance(value, str) and value.strip() else None
+
+    def _ld_time(self, key: str, meta_key: str) -> datetime | None:
+        for raw in (self._ld_text(key), first_meta(self.page.meta, meta_key)):
+            if raw:
+                try:
+                    return parse_iso_datetime(raw)
+                except ValueError:
+                    continue
+        return None
+
+    def title(self) -> str | None:
+        return (
+            _first_text(self._title(self._section()))
+            or self._ld_text("headline")
+            or first_meta(self.page.meta, "og:title")
+        )
+
+    def lede(self) -> str | None:
+        return (
+            _first_text(self._lede(self._section()))
+            or self._ld_text("description")
+            or first_meta(self.page.meta, "og:description")
+        )
+
+    def authors(self) -> list[str]:
+        return json_ld_names(self._ld().get("author"))
+
+    def published(self) -> datetime | None:
+        # JSON-LD first: the article:published_time meta carries the time of the last re-publish.
+        return self._ld_time("datePublished", "article:published_time")
+
+    def updated(self) -> datetime | None:
+        return self._ld_time("dateModified", "article:modified_time")
+
+    def dateline(self) -> str | None:
+        printed = _first_text(self._dateline(self.page.root))
+        if printed:
+            return printed
+        location = json_ld_names(self._ld().get("contentLocation"))
+        return location[0] if location else None
+
+    def category(self) -> str | None:
+        return (
+            self._ld_text("articleSection")
+            or _first_text(self._category(self._section()))
+            or first_meta(self.page.meta, "article:section")
+        )
+
+    def tags(self) -> list[str]:
+        from_meta = self.page.meta.get("article:tag", [])
+        if from_meta:
+            return _unique([normalize_text(tag) for tag in from_meta])
+        return _unique([element_text(a) for a in self._tag_links(self.page.root)])
+
+    def language(self) -> str:
+        declared = self._ld_text("inLanguage") or html_language(self.page.root) or self.language_from_url()
+        return (declared or "en").split("-")[0].lower()
+
+    def body_paragraphs(self) -> list[HtmlElement]:
+        return self._paragraphs(self.page.root)
+
+
+# Newest layout first: it is what a fresh fetch returns.
+LAYOUTS: tuple[type[_AnadoluLayout], ...] = (AnadoluNextV2, AnadoluLegacyV1)
+
+_NOT_FOUND = re.compile(r"\b404\b|not found|could not be found|bulunamad", re.IGNORECASE)
+_H1 = etree.XPath("//h1")
+_TITLE = etree.XPath("//title")
+
+
+def _why_not_an_article(page: AnadoluPage) -> str:
+    """Name what a page without article markup is, for the run summary."""
+    title = normalize_text(_first_text(_TITLE(page.root)) or "")
+    heading = normalize_text(_first_text(_H1(page.root)) or "")
+    if _NOT_FOUND.search(title) or _NOT_FOUND.search(heading):
+        return "page not found (a 404 page)"
+    if first_meta(page.meta, "og:type") == "website" or find_json_ld(page.json_ld, ("CollectionPage", "ItemList")):
+        return "an index or category page, not an article"
+    return "unknown layout: neither div.detay-icerik (legacy) nor a Next.js div.prose article"
+
+
+# --- the source --------------------------------------------------------------------------------
+
+
+class AnadoluSource:
+    """Anadolu Agency, English edition."""
+
+    name: str = "anadolu"
+    allowed_domains: tuple[str, ...] = ("aa.com.tr",)
+    default_categories: tuple[str, ...] = ("politics", "world", "turkiye")
+
+    def feed_urls(self, categories: Sequence[str], base_url: str | None = None) -> list[str]:
+        origin = (base_url or ORIGIN).rstrip("/")
+        chosen = list(categories) or list(self.default_categories)
+        return [f"{origin}/en/rss/default?cat={quote(category.strip(), safe='')}" for category in chosen]
+
+    def article_id(self, url: str) -> str | None:
+        return article_id_from_url(url)
+
+    def parse(self, html: bytes | str, url: str) -> Article:
+        page = AnadoluPage.parse(html, url)
+        for layout in LAYOUTS:
+            if layout.fits(page):
+                return layout(page).article()
+        raise NotAnArticle(url, _why_not_an_article(page))
+
+
+SOURCE = AnadoluSource()
