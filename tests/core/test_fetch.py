@@ -20,7 +20,7 @@ def test_plain_get_sends_user_agent_with_contact(server, fast_settings):
         result = f.get(server.base_url + "/page")
     assert result.status == 200
     assert "Türkiye" in decode_body(result.body, result.declared_charset)
-    page_request = [r for r in server.requests if r["path"] == "/page"][0]
+    page_request = next(r for r in server.requests if r["path"] == "/page")
     assert page_request["user-agent"].startswith("wirestance/")
     assert fast_settings.contact in page_request["user-agent"]
 
@@ -28,7 +28,7 @@ def test_plain_get_sends_user_agent_with_contact(server, fast_settings):
 def test_robots_txt_is_fetched_once_and_obeyed(server, fast_settings):
     with fetcher_for(server, fast_settings) as f:
         f.get(server.base_url + "/page")
-        with pytest.raises(FetchError, match="robots.txt"):
+        with pytest.raises(FetchError, match=r"robots\.txt"):
             f.get(server.base_url + "/private/x")
     assert server.hits["/robots.txt"] == 1
     assert server.hits["/private/x"] == 0
@@ -61,7 +61,7 @@ def test_gives_up_after_max_attempts_and_says_why(server, fast_settings):
 
 def test_redirect_off_domain_is_refused(server, fast_settings):
     server.inject("/page", "redirect-offsite")
-    with fetcher_for(server, fast_settings) as f, pytest.raises(FetchError, match="evil.example.net"):
+    with fetcher_for(server, fast_settings) as f, pytest.raises(FetchError, match=r"evil\.example\.net"):
         f.get(server.base_url + "/page")
 
 

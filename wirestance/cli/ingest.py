@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -185,5 +185,4 @@ def _print_summary(lake_url: str) -> None:
     print("\nnewest articles:")
     newest = articles.sort_values("published", ascending=False).head(5)
     for row in newest.itertuples():
-        day = row.published_date if isinstance(row.published_date, date) else row.published_date
-        print(f"  {day}  {row.category or '-':<9} {row.title[:80]}")
+        print(f"  {row.published_date}  {row.category or '-':<9} {row.title[:80]}")
