@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
+from wirestance.settings import REPO_ROOT
+
 # Modules that contribute subcommands; each exposes register(subparsers).
-_COMMAND_MODULES = ("wirestance.cli.ingest", "wirestance.cli.model")
+_COMMAND_MODULES = ("wirestance.cli.ingest", "wirestance.cli.model", "wirestance.cli.serve", "wirestance.cli.archive")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before Prefect is imported: keep its local home (SQLite database) in the checkout, not in ~.
+    os.environ.setdefault("PREFECT_HOME", str(REPO_ROOT / ".prefect"))
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
