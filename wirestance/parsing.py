@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import unicodedata
 from collections.abc import Collection, Iterator
 from datetime import datetime, tzinfo
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
@@ -57,9 +57,19 @@ def element_text(element: HtmlElement) -> str:
 # --- the document ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=16)
+_THREAD_PARSERS = threading.local()
+
+
 def _parser_for(encoding: str | None) -> HTMLParser:
-    return HTMLParser(encoding=encoding) if encoding else HTMLParser()
+    """This thread's parser for an encoding: lxml serialises parses that share a parser object, and
+    the pipeline parses in a thread pool."""
+    parsers: dict[str | None, HTMLParser] | None = getattr(_THREAD_PARSERS, "by_encoding", None)
+    if parsers is None:
+        parsers = _THREAD_PARSERS.by_encoding = {}
+    parser = parsers.get(encoding)
+    if parser is None:
+        parser = parsers[encoding] = HTMLParser(encoding=encoding) if encoding else HTMLParser()
+    return parser
 
 
 def _declared_encoding(head: bytes) -> str | None:
@@ -91,7 +101,7 @@ def parse_html(data: bytes | str, where: str) -> HtmlElement:
         raise NotAnArticle(where, "not HTML: no markup in the body")
     try:
         if isinstance(data, str):
-            return document_fromstring(data)
+            return document_fromstring(data, parser=_parser_for(None))
         return document_fromstring(data, parser=_parser_for(_declared_encoding(head)))
     except ValueError:
         # lxml refuses a str that carries an XML encoding declaration; bytes parse fine.

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -104,17 +105,22 @@ def _has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
-# The subscription notice AA appends to every story ("HAS" is its wire service), in each edition's
-# words. It is dropped even when a template puts it inside the body.
-_SUBSCRIPTION_NOTICE = re.compile(
+# Boilerplate that can sit among the body's <p>s: the subscription notice AA appends to every story
+# ("HAS" is its wire service) in each edition's words, and the disclaimer under opinion pieces.
+_BOILERPLATE = re.compile(
     r"^(Anadolu Agency website contains only a portion of the news stories"
-    r"|Anadolu Ajansı web sitesinde, AA Haber Akış Sistemi)",
+    r"|Anadolu Ajansı web sitesinde, AA Haber Akış Sistemi"
+    r"|\*?\s*Opinions expressed in this article are the author[’']s own)",
     re.IGNORECASE,
 )
 
 
 class _AnadoluLayout:
-    """Fields common to both layouts and the assembly of a whole Article (or NotAnArticle)."""
+    """Fields common to both layouts and the assembly of a whole Article (or NotAnArticle).
+
+    A layout is recognised by `match`, which also finds the few elements every field reads from
+    (one scan of the document), so each field method only searches a small subtree.
+    """
 
     version: ClassVar[str]
 
@@ -122,7 +128,8 @@ class _AnadoluLayout:
         self.page = page
 
     @classmethod
-    def fits(cls, page: AnadoluPage) -> bool:
+    def match(cls, page: AnadoluPage) -> _AnadoluLayout | None:
+        """A parser for the page if its markup is this layout, else None."""
         raise NotImplementedError
 
     # Fields each layout reads from its own markup.
@@ -162,7 +169,7 @@ class _AnadoluLayout:
 
     def paragraphs(self) -> list[str]:
         texts = (element_text(p) for p in self.body_paragraphs())
-        return [text for text in texts if text and not _SUBSCRIPTION_NOTICE.match(text)]
+        return [text for text in texts if text and not _BOILERPLATE.match(text)]
 
     def language_from_url(self) -> str | None:
         match = _ARTICLE_PATH.match(urlsplit(self.canonical_url()).path)
@@ -194,6 +201,7 @@ class _AnadoluLayout:
             lede=self.lede(),
             authors=self.authors(),
             published=published,
+            # A "last updated" equal to the publication is no update.
             updated=updated if updated is not None and updated > published else None,
             dateline=self.dateline(),
             category=self.category(),
@@ -216,6 +224,17 @@ def _unique(texts: list[str]) -> list[str]:
     return list(dict.fromkeys(text for text in texts if text))
 
 
+def _first_with_class(candidates: list[HtmlElement], name: str) -> HtmlElement | None:
+    """The first element whose class attribute has `name` as a whole token."""
+    for element in candidates:
+        if name in (element.get("class") or "").split():
+            return element
+    return None
+
+
+_SOCIAL_EMBED = "ancestor::blockquote[contains(@class, 'twitter') or contains(@class, 'instagram')]"
+
+
 class AnadoluLegacyV1(_AnadoluLayout):
     """The server-rendered template (Bootstrap, Turkish class names) of aa.com.tr until spring 2026.
 
@@ -226,42 +245,55 @@ class AnadoluLegacyV1(_AnadoluLayout):
 
     version = "anadolu/legacy-v1"
 
-    _body = f"//div[{_has_class('detay-icerik')}]"
-    _headline_box = f"//div[{_has_class('detay-spot-category')}]"
-    _marker = etree.XPath(f"boolean({_body})")
-    _title = etree.XPath(f"{_headline_box}/h1")
-    _lede = etree.XPath(f"{_headline_box}/h4")
-    _category = etree.XPath(f"{_headline_box}/span[{_has_class('detay-news-category')}]")
-    _dates = etree.XPath(f"{_headline_box}//span[{_has_class('tarih')}]")
-    _byline = etree.XPath(f"{_headline_box}//span[{_has_class('tarih')}]/preceding-sibling::span[1]")
-    _dateline = etree.XPath(f"({_body})[1]/h6")
+    # One scan finds both anchors; plain contains() is cheap, the token test is done in Python.
+    _anchors = etree.XPath("//div[contains(@class, 'detay-')]")
+    # Relative to div.detay-spot-category.
+    _title = etree.XPath("h1")
+    _lede = etree.XPath("h4")
+    _category = etree.XPath(f"span[{_has_class('detay-news-category')}]")
+    _dates = etree.XPath(f".//span[{_has_class('tarih')}]")
+    _byline = etree.XPath(f".//span[{_has_class('tarih')}]/preceding-sibling::span[1]")
+    # Relative to div.detay-icerik.
+    _dateline = etree.XPath("h6")
     _paragraphs = etree.XPath(
-        f"({_body})[1]//p[not(ancestor::span[{_has_class('detay-foto-editor')}])"
-        f" and not(ancestor::div[{_has_class('detay-paylas')}])"
-        " and not(ancestor::blockquote[contains(@class, 'twitter') or contains(@class, 'instagram')])]"
+        f".//p[not(ancestor::span[{_has_class('detay-foto-editor')}])"
+        f" and not(ancestor::div[{_has_class('detay-paylas')}]) and not({_SOCIAL_EMBED})]"
     )
-    _tags = etree.XPath(f"({_body})[1]//div[{_has_class('detay-paylas')}]//a[contains(@href, 'tag=1')]")
+    _tags = etree.XPath(f".//div[{_has_class('detay-paylas')}]//a[contains(@href, 'tag=1')]")
     _date = re.compile(r"\b(\d{1,2}\.\d{1,2}\.\d{4})\b")
     _date_format = "%d.%m.%Y"  # 05.04.2025 is the 5th of April
 
+    def __init__(self, page: AnadoluPage, headline_box: HtmlElement | None, body: HtmlElement) -> None:
+        super().__init__(page)
+        self.headline_box = headline_box
+        self.body = body
+
     @classmethod
-    def fits(cls, page: AnadoluPage) -> bool:
-        return bool(cls._marker(page.root))
+    def match(cls, page: AnadoluPage) -> AnadoluLegacyV1 | None:
+        candidates = cls._anchors(page.root)
+        body = _first_with_class(candidates, "detay-icerik")
+        if body is None:
+            return None
+        return cls(page, _first_with_class(candidates, "detay-spot-category"), body)
+
+    def _in_box(self, xpath: etree.XPath) -> list[HtmlElement]:
+        return xpath(self.headline_box) if self.headline_box is not None else []
 
     def title(self) -> str | None:
-        return _first_text(self._title(self.page.root)) or first_meta(self.page.meta, "og:title")
+        return _first_text(self._in_box(self._title)) or first_meta(self.page.meta, "og:title")
 
     def lede(self) -> str | None:
-        return _first_text(self._lede(self.page.root)) or first_meta(self.page.meta, "og:description")
+        return _first_text(self._in_box(self._lede)) or first_meta(self.page.meta, "og:description")
 
     def authors(self) -> list[str]:
         # "Elena Teslova  |" or "Name One, Name Two |" in the span before the dates.
-        byline = _first_text(self._byline(self.page.root)) or ""
+        byline = _first_text(self._in_box(self._byline)) or ""
         return _unique([normalize_text(name) for name in byline.rstrip("| ").split(",")])
 
+    @cached_property
     def _printed_dates(self) -> list[datetime]:
         # "26.11.2019 - Update : 27.11.2019" ("Güncelleme" in Turkish): published first, then updated.
-        text = _first_text(self._dates(self.page.root)) or ""
+        text = _first_text(self._in_box(self._dates)) or ""
         return [parse_site_date(day, self._date_format) for day in self._date.findall(text)]
 
     def _with_time(self, day: datetime, *sources: str | None) -> datetime:
@@ -278,36 +310,36 @@ class AnadoluLegacyV1(_AnadoluLayout):
         return day
 
     def published(self) -> datetime | None:
-        printed = self._printed_dates()
-        if not printed:
+        if not self._printed_dates:
             return None
         ld = self.page.news_article() or {}
         return self._with_time(
-            printed[0], first_meta(self.page.meta, "article:published_time"), ld.get("datePublished")
+            self._printed_dates[0], first_meta(self.page.meta, "article:published_time"), ld.get("datePublished")
         )
 
     def updated(self) -> datetime | None:
-        printed = self._printed_dates()
-        if len(printed) < 2:
+        if len(self._printed_dates) < 2:
             return None
         ld = self.page.news_article() or {}
-        return self._with_time(printed[1], first_meta(self.page.meta, "article:modified_time"), ld.get("dateModified"))
+        return self._with_time(
+            self._printed_dates[1], first_meta(self.page.meta, "article:modified_time"), ld.get("dateModified")
+        )
 
     def dateline(self) -> str | None:
-        return _first_text(self._dateline(self.page.root))
+        return _first_text(self._dateline(self.body))
 
     def category(self) -> str | None:
-        return _first_text(self._category(self.page.root))
+        return _first_text(self._in_box(self._category))
 
     def tags(self) -> list[str]:
-        return _unique([element_text(a) for a in self._tags(self.page.root)])
+        return _unique([element_text(a) for a in self._tags(self.body)])
 
     def language(self) -> str:
         declared = first_meta(self.page.meta, "content-language")
         return (declared or self.language_from_url() or html_language(self.page.root) or "en").lower()
 
     def body_paragraphs(self) -> list[HtmlElement]:
-        return self._paragraphs(self.page.root)
+        return self._paragraphs(self.body)
 
 
 class AnadoluNextV2(_AnadoluLayout):
@@ -321,32 +353,34 @@ class AnadoluNextV2(_AnadoluLayout):
 
     version = "anadolu/nextjs-v2"
 
-    _prose = f"//div[{_has_class('prose')}]"
-    _marker_prose = etree.XPath(f"boolean({_prose})")
-    _marker_next = etree.XPath(
-        "boolean(//script[contains(@src, '/_next/')] | //link[contains(@href, '/_next/')]"
-        " | //meta[@name='next-size-adjust'])"
+    # Next.js puts its chunk scripts and styles in <head>: a cheap test before any body scan.
+    _next_markers = etree.XPath(
+        "boolean(/html/head/script[contains(@src, '/_next/')] | /html/head/link[contains(@href, '/_next/')]"
+        " | /html/head/meta[@name='next-size-adjust'])"
     )
-    _article_root = etree.XPath(f"({_prose})[1]/ancestor::section[1]")
+    _anchors = etree.XPath("//div[contains(@class, 'prose')]")
+    # Relative to div.prose.
+    _section = etree.XPath("ancestor::section[1]")
+    _dateline = etree.XPath("preceding-sibling::span[1]")
+    _paragraphs = etree.XPath(f".//p[not(ancestor::figure) and not({_SOCIAL_EMBED})]")
+    # Relative to the article's section.
     _title = etree.XPath(".//h1")
     _lede = etree.XPath(".//h1/following-sibling::span[1]")
     _category = etree.XPath(".//a/span[contains(@class, 'categoryTag')]")
-    _dateline = etree.XPath(f"({_prose})[1]/preceding-sibling::span[1]")
-    _paragraphs = etree.XPath(
-        f"({_prose})[1]//p[not(ancestor::figure)"
-        " and not(ancestor::blockquote[contains(@class, 'twitter') or contains(@class, 'instagram')])]"
-    )
     _tag_links = etree.XPath("//section//a[contains(@href, 'tag=1')]")
 
-    @classmethod
-    def fits(cls, page: AnadoluPage) -> bool:
-        if not cls._marker_prose(page.root):
-            return False
-        return bool(cls._marker_next(page.root)) or page.news_article() is not None
+    def __init__(self, page: AnadoluPage, prose: HtmlElement) -> None:
+        super().__init__(page)
+        self.prose = prose
+        found = self._section(prose)
+        self.section = found[0] if found else page.root
 
-    def _section(self) -> HtmlElement:
-        found = self._article_root(self.page.root)
-        return found[0] if found else self.page.root
+    @classmethod
+    def match(cls, page: AnadoluPage) -> AnadoluNextV2 | None:
+        if not (cls._next_markers(page.root) or page.news_article() is not None):
+            return None
+        prose = _first_with_class(cls._anchors(page.root), "prose")
+        return cls(page, prose) if prose is not None else None
 
     def _ld(self) -> dict[str, Any]:
         return self.page.news_article() or {}
@@ -366,14 +400,14 @@ class AnadoluNextV2(_AnadoluLayout):
 
     def title(self) -> str | None:
         return (
-            _first_text(self._title(self._section()))
+            _first_text(self._title(self.section))
             or self._ld_text("headline")
             or first_meta(self.page.meta, "og:title")
         )
 
     def lede(self) -> str | None:
         return (
-            _first_text(self._lede(self._section()))
+            _first_text(self._lede(self.section))
             or self._ld_text("description")
             or first_meta(self.page.meta, "og:description")
         )
@@ -389,7 +423,7 @@ class AnadoluNextV2(_AnadoluLayout):
         return self._ld_time("dateModified", "article:modified_time")
 
     def dateline(self) -> str | None:
-        printed = _first_text(self._dateline(self.page.root))
+        printed = _first_text(self._dateline(self.prose))
         if printed:
             return printed
         location = json_ld_names(self._ld().get("contentLocation"))
@@ -398,7 +432,7 @@ class AnadoluNextV2(_AnadoluLayout):
     def category(self) -> str | None:
         return (
             self._ld_text("articleSection")
-            or _first_text(self._category(self._section()))
+            or _first_text(self._category(self.section))
             or first_meta(self.page.meta, "article:section")
         )
 
@@ -413,7 +447,7 @@ class AnadoluNextV2(_AnadoluLayout):
         return (declared or "en").split("-")[0].lower()
 
     def body_paragraphs(self) -> list[HtmlElement]:
-        return self._paragraphs(self.page.root)
+        return self._paragraphs(self.prose)
 
 
 # Newest layout first: it is what a fresh fetch returns.
@@ -456,8 +490,9 @@ class AnadoluSource:
     def parse(self, html: bytes | str, url: str) -> Article:
         page = AnadoluPage.parse(html, url)
         for layout in LAYOUTS:
-            if layout.fits(page):
-                return layout(page).article()
+            parser = layout.match(page)
+            if parser is not None:
+                return parser.article()
         raise NotAnArticle(url, _why_not_an_article(page))
 
 
