@@ -1,0 +1,5 @@
+import sys
+
+from wirestance.cli import main
+
+sys.exit(main())
