@@ -36,6 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sample", default="anadolu_en", help="folder under data/samples/")
     p.set_defaults(handler=_demo)
 
+    p = sub.add_parser("reclassify", help="relabel stored paragraphs with the champion model (idempotent)")
+    p.add_argument("--lake", help="lake path or fsspec URL")
+    p.set_defaults(handler=_reclassify)
+
     p = sub.add_parser("summary", help="print counts per category and per day, and a few rows, of the lake")
     p.add_argument("--lake", help="lake path or fsspec URL")
     p.set_defaults(handler=_summary)
@@ -144,6 +148,18 @@ def _demo(args: argparse.Namespace) -> int:
     _print_rows(rows)
     print(f"\nlake: {settings.lake_url}")
     _print_summary(settings.lake_url)
+    return 0
+
+
+def _reclassify(args: argparse.Namespace) -> int:
+    _use_lake(args.lake)
+    from flows.reclassify import reclassify
+
+    summary = reclassify()
+    print(
+        f"relabelled {summary['paragraphs_relabelled']} paragraphs in {summary['partitions_rewritten']} "
+        f"partitions with model {summary['model_version']}"
+    )
     return 0
 
 
