@@ -1,0 +1,8 @@
+"""Stance classification of news paragraphs about Turkey's S-400 purchase.
+
+Plain functions and classes only: orchestration (Prefect) lives in flows/, the CLI in wirestance.cli.model.
+"""
+
+from classifiers.labels import LABELS
+
+__all__ = ["LABELS"]

@@ -1,0 +1,164 @@
+"""Champion/challenger gate: a challenger replaces the champion only if it is better overall and no label
+gets noticeably worse, both measured on the same evaluation rows."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from classifiers.dataset import load_labeled_data
+from classifiers.model import (
+    CV_FOLDS,
+    DEFAULT_EVAL_FRACTION,
+    DEFAULT_SEED,
+    EvaluationReport,
+    EvaluationSplit,
+    TrainedModel,
+    split_for_evaluation,
+    train_model,
+)
+from classifiers.predict import StanceModel
+from classifiers.registry import ModelRegistry
+
+DEFAULT_MIN_MACRO_F1_GAIN = 0.005
+DEFAULT_MAX_LABEL_F1_DROP = 0.02
+# Scores are means of a few hundred 0/1 outcomes; a difference below this is float noise, not a change.
+_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    promote: bool
+    reason: str
+    #: Challenger macro-F1 minus champion macro-F1; None without a champion.
+    macro_f1_gain: float | None = None
+    #: Challenger minus champion F1 per label present in the evaluation rows.
+    label_f1_changes: dict[str, float] = field(default_factory=dict)
+
+
+def decide_promotion(
+    challenger: EvaluationReport,
+    champion: EvaluationReport | None,
+    *,
+    min_macro_f1_gain: float = DEFAULT_MIN_MACRO_F1_GAIN,
+    max_label_f1_drop: float = DEFAULT_MAX_LABEL_F1_DROP,
+) -> GateDecision:
+    if champion is None:
+        return GateDecision(True, "no champion yet: the challenger becomes the first champion")
+    gain = challenger.macro_f1 - champion.macro_f1
+    changes = {
+        label: challenger.per_label[label].f1 - champion.per_label[label].f1
+        for label, scores in challenger.per_label.items()
+        if scores.support > 0
+    }
+    drops = {label: change for label, change in changes.items() if change < -max_label_f1_drop - _TOLERANCE}
+    if drops:
+        listed = ", ".join(f"{label} {change:+.4f}" for label, change in sorted(drops.items()))
+        reason = f"refused: F1 fell by more than {max_label_f1_drop:.4f} for {listed} (macro-F1 {gain:+.4f})"
+        return GateDecision(False, reason, gain, changes)
+    if gain < min_macro_f1_gain - _TOLERANCE:
+        reason = (
+            f"refused: macro-F1 {challenger.macro_f1:.4f} vs champion {champion.macro_f1:.4f} "
+            f"({gain:+.4f}) is below the required gain of {min_macro_f1_gain:.4f}"
+        )
+        return GateDecision(False, reason, gain, changes)
+    reason = (
+        f"promoted: macro-F1 {challenger.macro_f1:.4f} vs champion {champion.macro_f1:.4f} ({gain:+.4f}, "
+        f">= {min_macro_f1_gain:.4f}) and no label's F1 fell by more than {max_label_f1_drop:.4f}"
+    )
+    return GateDecision(True, reason, gain, changes)
+
+
+# --- the champion/challenger sequence (the retrain flow runs these steps as tasks) -----------------
+
+
+@dataclass(frozen=True)
+class ChampionComparison:
+    """Challenger and champion scored on the same evaluation rows (`split_hash`)."""
+
+    split_hash: str
+    challenger: EvaluationReport
+    champion_version: str | None
+    champion: EvaluationReport | None
+    #: Caveats a reader of the decision must know, e.g. a champion trained with another split.
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RetrainOutcome:
+    comparison: ChampionComparison
+    decision: GateDecision
+    challenger_version: str
+    promoted: bool
+    #: The champion after the decision.
+    champion_version: str | None
+
+
+def compare_with_champion(trained: TrainedModel, split: EvaluationSplit, registry: ModelRegistry) -> ChampionComparison:
+    challenger = StanceModel(trained.pipeline, "challenger").evaluate(split.evaluation)
+    champion_version = registry.champion_version()
+    if champion_version is None:
+        return ChampionComparison(split.hash, challenger, None, None)
+    # A tampered or unreadable champion raises here: better a failed run than silently replacing it.
+    champion_model = registry.load(champion_version)
+    champion_split = registry.metadata(champion_version).evaluation_split
+    notes: tuple[str, ...] = ()
+    if (champion_split.get("fraction"), champion_split.get("seed")) != (split.fraction, split.seed):
+        notes = (
+            f"champion {champion_version} was trained with eval_fraction={champion_split.get('fraction')}, "
+            f"seed={champion_split.get('seed')}; it may have seen some of these evaluation rows",
+        )
+    return ChampionComparison(
+        split.hash, challenger, champion_version, champion_model.evaluate(split.evaluation), notes
+    )
+
+
+def register_and_decide(
+    trained: TrainedModel,
+    comparison: ChampionComparison,
+    registry: ModelRegistry,
+    *,
+    min_macro_f1_gain: float = DEFAULT_MIN_MACRO_F1_GAIN,
+    max_label_f1_drop: float = DEFAULT_MAX_LABEL_F1_DROP,
+) -> RetrainOutcome:
+    """Register the challenger (always, so a refused one can still be inspected) and promote it if the
+    gate says so."""
+    decision = decide_promotion(
+        comparison.challenger,
+        comparison.champion,
+        min_macro_f1_gain=min_macro_f1_gain,
+        max_label_f1_drop=max_label_f1_drop,
+    )
+    meta = registry.register(trained, comparison.challenger)
+    promoted = decision.promote and registry.replace_champion(meta.version, expected=comparison.champion_version)
+    if decision.promote and not promoted:
+        decision = replace(
+            decision,
+            promote=False,
+            reason=f"refused: the champion changed from {comparison.champion_version} during this run",
+        )
+    return RetrainOutcome(comparison, decision, meta.version, promoted, registry.champion_version())
+
+
+def retrain(
+    data_path: str | os.PathLike[str],
+    registry: ModelRegistry,
+    *,
+    eval_fraction: float = DEFAULT_EVAL_FRACTION,
+    seed: int = DEFAULT_SEED,
+    min_macro_f1_gain: float = DEFAULT_MIN_MACRO_F1_GAIN,
+    max_label_f1_drop: float = DEFAULT_MAX_LABEL_F1_DROP,
+    cv_folds: int = CV_FOLDS,
+) -> tuple[TrainedModel, RetrainOutcome]:
+    """Load and validate, train a challenger, compare it with the champion, register, promote per gate."""
+    split = split_for_evaluation(load_labeled_data(data_path), eval_fraction, seed)
+    trained = train_model(split, cv_folds=cv_folds)
+    comparison = compare_with_champion(trained, split, registry)
+    outcome = register_and_decide(
+        trained,
+        comparison,
+        registry,
+        min_macro_f1_gain=min_macro_f1_gain,
+        max_label_f1_drop=max_label_f1_drop,
+    )
+    return trained, outcome

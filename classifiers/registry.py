@@ -1,0 +1,347 @@
+"""The model registry: one folder per version, a `champion` pointer, integrity checks on load.
+
+Layout under Settings().models_dir:
+
+    <version>/model.joblib     the fitted pipeline
+    <version>/metadata.json    version, created, data hash, labels, metrics, library versions, SHA-256
+    <version>/MODEL_CARD.md    metrics, confusion matrix, top features per label
+    champion                   the champion's version, one line
+    .lock                      held while promoting or training the first champion
+
+Versions appear by renaming a finished temporary folder, and the pointer by os.replace, so a reader never
+sees half a version or half a pointer. joblib files are unpickled only after their SHA-256 matches the
+metadata: a replaced or corrupted file is refused, never executed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from importlib import metadata as package_metadata
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from classifiers.dataset import load_labeled_data
+from classifiers.labels import LABELS
+from classifiers.model import (
+    DEFAULT_EVAL_FRACTION,
+    DEFAULT_SEED,
+    EvaluationReport,
+    TrainedModel,
+    split_for_evaluation,
+    top_features,
+    train_model,
+)
+from classifiers.predict import StanceModel
+from wirestance.settings import Settings
+
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+CARD_FILE = "MODEL_CARD.md"
+CHAMPION_FILE = "champion"
+LOCK_FILE = ".lock"
+_LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "wirestance")
+
+
+class ModelIntegrityError(RuntimeError):
+    """A model file does not match the SHA-256 its metadata recorded (or its metadata is unusable)."""
+
+
+class RegistryError(LookupError):
+    """No such version, or no champion."""
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    version: str
+    created: str
+    training_data_hash: str
+    training_rows: int
+    labels: tuple[str, ...]
+    seed: int
+    #: {"evaluation": EvaluationReport.to_dict(), "cross_validation": CrossValidationReport.to_dict() | None}
+    metrics: Mapping[str, Any]
+    #: The frozen evaluation split the metrics were measured on (hash, fraction, seed, row counts).
+    evaluation_split: Mapping[str, Any]
+    library_versions: Mapping[str, str]
+    model_sha256: str
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelMetadata:
+        data = json.loads(text)
+        data["labels"] = tuple(data["labels"])
+        return cls(**data)
+
+    @property
+    def evaluation(self) -> EvaluationReport:
+        return EvaluationReport.from_dict(self.metrics["evaluation"])
+
+
+class ModelRegistry:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> ModelRegistry:
+        return cls((settings or Settings.from_env()).models_dir)
+
+    # --- reading ---
+
+    def versions(self) -> list[str]:
+        """Registered versions, oldest first (version names start with their UTC creation time)."""
+        if not self.root.is_dir():
+            return []
+        # Hidden names are versions still being written (".staging-*").
+        return sorted(
+            p.name for p in self.root.iterdir() if not p.name.startswith(".") and (p / METADATA_FILE).is_file()
+        )
+
+    def metadata(self, version: str) -> ModelMetadata:
+        path = self._version_dir(version) / METADATA_FILE
+        try:
+            return ModelMetadata.from_json(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RegistryError(f"no model version {version!r} in {self.root}") from None
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ModelIntegrityError(f"{path}: unreadable metadata ({exc})") from exc
+
+    def load(self, version: str) -> StanceModel:
+        """Load a version after checking its file against the SHA-256 in its metadata."""
+        meta = self.metadata(version)
+        model_path = self._version_dir(version) / MODEL_FILE
+        try:
+            actual = _sha256_file(model_path)
+        except FileNotFoundError:
+            raise ModelIntegrityError(f"{model_path}: model file is missing") from None
+        if actual != meta.model_sha256:
+            raise ModelIntegrityError(
+                f"{model_path}: SHA-256 {actual} does not match {meta.model_sha256} recorded in "
+                f"{METADATA_FILE}; refusing to load a modified model file"
+            )
+        if tuple(meta.labels) != LABELS:
+            raise ModelIntegrityError(f"{model_path}: trained for labels {meta.labels}, expected {LABELS}")
+        return StanceModel(joblib.load(model_path), version)
+
+    def champion_version(self) -> str | None:
+        try:
+            version = (self.root / CHAMPION_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return version or None
+
+    def load_champion(self) -> StanceModel:
+        version = self.champion_version()
+        if version is None:
+            raise RegistryError(f"no champion in {self.root}")
+        return self.load(version)
+
+    def model_card(self, version: str) -> str:
+        return (self._version_dir(version) / CARD_FILE).read_text(encoding="utf-8")
+
+    # --- writing ---
+
+    def register(self, trained: TrainedModel, evaluation: EvaluationReport) -> ModelMetadata:
+        """Store a trained model as a new version (not promoted)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        created = datetime.now(UTC)
+        # Not mkdtemp: its 0700 mode would survive the rename and hide the version from other users.
+        staging = self.root / f".staging-{uuid.uuid4().hex}"
+        staging.mkdir()
+        try:
+            model_path = staging / MODEL_FILE
+            joblib.dump(trained.pipeline, model_path)
+            model_sha256 = _sha256_file(model_path)
+            metrics = {
+                "evaluation": evaluation.to_dict(),
+                "cross_validation": trained.cross_validation.to_dict() if trained.cross_validation else None,
+            }
+            base_version = f"{created:%Y%m%dT%H%M%S}Z-{model_sha256[:8]}"
+            meta = ModelMetadata(
+                version=base_version,
+                created=created.isoformat(),
+                training_data_hash=trained.training_data_hash,
+                training_rows=trained.training_rows,
+                labels=LABELS,
+                seed=trained.seed,
+                metrics=metrics,
+                evaluation_split=dict(trained.split),
+                library_versions=_library_versions(),
+                model_sha256=model_sha256,
+            )
+            return self._publish(staging, meta, trained)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _publish(self, staging: Path, meta: ModelMetadata, trained: TrainedModel) -> ModelMetadata:
+        for attempt in range(100):
+            version = meta.version if attempt == 0 else f"{meta.version}-{attempt + 1}"
+            final = replace(meta, version=version)
+            (staging / METADATA_FILE).write_text(final.to_json(), encoding="utf-8")
+            (staging / CARD_FILE).write_text(render_model_card(final, trained), encoding="utf-8")
+            try:
+                # rename() of a directory fails when the target exists: two writers cannot share a version.
+                staging.rename(self.root / version)
+            except OSError:
+                if (self.root / version).exists():
+                    continue
+                raise
+            return final
+        raise RegistryError(f"could not find a free version name for {meta.version} in {self.root}")
+
+    def promote(self, version: str) -> None:
+        """Point `champion` at `version`."""
+        self.metadata(version)  # refuses unknown versions
+        with self.lock():
+            self._write_champion(version)
+
+    def replace_champion(self, version: str, *, expected: str | None) -> bool:
+        """Promote `version` only if the champion is still `expected` (None: still no champion).
+
+        A challenger judged against one champion must not silently replace another one that a
+        concurrent run promoted meanwhile; returns False and changes nothing in that case.
+        """
+        self.metadata(version)
+        with self.lock():
+            if self.champion_version() != expected:
+                return False
+            self._write_champion(version)
+            return True
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """An exclusive lock across processes (flock on a local file); not re-entrant."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / LOCK_FILE, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def _write_champion(self, version: str) -> None:
+        temporary = self.root / f".{CHAMPION_FILE}.{uuid.uuid4().hex}"
+        temporary.write_text(version + "\n", encoding="utf-8")
+        os.replace(temporary, self.root / CHAMPION_FILE)
+
+    def _version_dir(self, version: str) -> Path:
+        if not version or "/" in version or version.startswith("."):
+            raise RegistryError(f"invalid model version {version!r}")
+        return self.root / version
+
+
+def load_champion(settings: Settings | None = None) -> StanceModel:
+    """The champion model; with no champion yet, train one from settings.labeled_dir and promote it.
+
+    Training the first champion holds the registry lock, so concurrent callers train it once and the
+    others load what the first one promoted.
+    """
+    settings = settings or Settings.from_env()
+    registry = ModelRegistry(settings.models_dir)
+    if registry.champion_version() is None:
+        with registry.lock():
+            if registry.champion_version() is None:
+                meta = train_first_champion(registry, settings.labeled_dir)
+                registry._write_champion(meta.version)
+    return registry.load_champion()
+
+
+def train_first_champion(
+    registry: ModelRegistry,
+    data_path: str | os.PathLike[str],
+    *,
+    eval_fraction: float = DEFAULT_EVAL_FRACTION,
+    seed: int = DEFAULT_SEED,
+) -> ModelMetadata:
+    """Train and register (not promote) a model from `data_path` with the default split.
+
+    No cross-validation: the first champion is needed within seconds, by whatever asked for a prediction.
+    """
+    split = split_for_evaluation(load_labeled_data(data_path), eval_fraction, seed)
+    trained = train_model(split, cv_folds=0)
+    evaluation = StanceModel(trained.pipeline, "challenger").evaluate(split.evaluation)
+    return registry.register(trained, evaluation)
+
+
+def render_model_card(meta: ModelMetadata, trained: TrainedModel) -> str:
+    evaluation = meta.evaluation
+    split = meta.evaluation_split
+    lines = [
+        f"# Stance model {meta.version}",
+        "",
+        f"- created: {meta.created}",
+        f"- training rows: {meta.training_rows} (data hash `{meta.training_data_hash[:16]}`)",
+        f"- evaluation split: {split['evaluation_rows']} rows, fraction {split['fraction']}, "
+        f"seed {split['seed']}, hash `{str(split['hash'])[:16]}`",
+        f"- model file SHA-256: `{meta.model_sha256}`",
+        f"- libraries: {', '.join(f'{k} {v}' for k, v in sorted(meta.library_versions.items()))}",
+        "",
+        "## Held-out evaluation (whole articles)",
+        "",
+        f"macro-F1: **{evaluation.macro_f1:.4f}** on {evaluation.n_rows} paragraphs",
+        "",
+        *scores_table(evaluation),
+        "",
+        "Confusion matrix (rows: gold, columns: predicted):",
+        "",
+        *confusion_table(evaluation),
+    ]
+    cv = meta.metrics.get("cross_validation")
+    if cv:
+        per_label = ", ".join(f"{label} {f1:.4f}" for label, f1 in cv["per_label_f1"].items())
+        lines += [
+            "",
+            f"## Grouped cross-validation ({cv['n_splits']} folds by article, training part)",
+            "",
+            f"macro-F1 {cv['macro_f1']:.4f}; per label: {per_label}",
+        ]
+    lines += ["", "## Top features per label", ""]
+    for label, features in top_features(trained.pipeline).items():
+        listed = ", ".join(f"`{name}` {weight:.3f}" for name, weight in features)
+        lines.append(f"- **{label}**: {listed}")
+    return "\n".join(lines) + "\n"
+
+
+def scores_table(report: EvaluationReport) -> list[str]:
+    rows = ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for label, s in report.per_label.items():
+        rows.append(f"| {label} | {s.precision:.4f} | {s.recall:.4f} | {s.f1:.4f} | {s.support} |")
+    return rows
+
+
+def confusion_table(report: EvaluationReport) -> list[str]:
+    rows = ["| gold \\ predicted | " + " | ".join(LABELS) + " |", "|---" * (len(LABELS) + 1) + "|"]
+    for label, counts in zip(LABELS, report.confusion, strict=True):
+        rows.append(f"| {label} | " + " | ".join(str(c) for c in counts) + " |")
+    return rows
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = package_metadata.version(name)
+        except package_metadata.PackageNotFoundError:
+            versions[name] = "unknown"
+    return versions
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from classifiers.registry import ModelRegistry
+from wirestance.cli import main
+from wirestance.settings import Settings
+
+SEED_LABELS = Path(__file__).with_name("seed_labels.jsonl")
+
+
+def test_train_evaluate_classify_explain(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "--cv-folds", "3", "--eval-fraction", "0.25"]) == 0
+    out = capsys.readouterr().out
+    assert "grouped cross-validation (3 folds by article): macro-F1" in out
+    assert "no champion yet" in out
+    registry = ModelRegistry(settings.models_dir)
+    champion = registry.champion_version()
+    assert champion is not None and f"champion: {champion}" in out
+
+    # Same data and seed again: no gain, registered but not promoted.
+    assert main(["train", "--cv-folds", "0", "--eval-fraction", "0.25"]) == 0
+    out = capsys.readouterr().out
+    assert "refused" in out
+    assert registry.champion_version() == champion and len(registry.versions()) == 2
+
+    assert main(["evaluate", "--data", str(SEED_LABELS)]) == 0
+    out = capsys.readouterr().out
+    assert f"model {champion} on {SEED_LABELS} (13 rows): macro-F1" in out
+    assert "us_objection" in out
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"text": "Pompeo said sanctions are coming."}) + "\n", encoding="utf-8")
+    assert main(["classify", "--in", str(source), "--out", str(tmp_path / "out.jsonl")]) == 0
+    assert json.loads((tmp_path / "out.jsonl").read_text())["model_version"] == champion
+    assert "classified 1 paragraphs" in capsys.readouterr().out
+
+    assert main(["explain", "Kremlin spokesman Dmitry Peskov said the deliveries are complete."]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].strip()[0] == "+"
+    assert "russian_supplier" in out.splitlines()[0]
+
+
+def test_user_errors_exit_2_with_one_line(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x", "label": "maybe"}\n', encoding="utf-8")
+    assert main(["train", "--data", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{bad} line 1: unknown label 'maybe'" in err
+    assert ModelRegistry(settings.models_dir).champion_version() is None
+
+    assert main(["classify", "--in", str(tmp_path / "absent.jsonl"), "--out", str(tmp_path / "o.jsonl")]) == 2
+    assert "absent.jsonl" in capsys.readouterr().err
+    assert not (tmp_path / "o.jsonl").exists()

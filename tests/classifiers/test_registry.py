@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from classifiers.dataset import LabeledDataError, load_labeled_data
+from classifiers.labels import LABELS
+from classifiers.model import split_for_evaluation, train_model
+from classifiers.predict import StanceModel
+from classifiers.registry import (
+    CARD_FILE,
+    CHAMPION_FILE,
+    METADATA_FILE,
+    MODEL_FILE,
+    ModelIntegrityError,
+    ModelRegistry,
+    RegistryError,
+    load_champion,
+)
+from wirestance.settings import Settings
+
+
+def register_one(registry: ModelRegistry, labeled_dir: Path) -> str:
+    split = split_for_evaluation(load_labeled_data(labeled_dir), 0.25, seed=0)
+    trained = train_model(split, cv_folds=0)
+    evaluation = StanceModel(trained.pipeline, "challenger").evaluate(split.evaluation)
+    return registry.register(trained, evaluation).version
+
+
+def test_register_writes_model_metadata_and_card(settings: Settings) -> None:
+    registry = ModelRegistry(settings.models_dir)
+    version = register_one(registry, Path(settings.labeled_dir))
+    folder = Path(settings.models_dir) / version
+    assert {p.name for p in folder.iterdir()} == {MODEL_FILE, METADATA_FILE, CARD_FILE}
+    meta = json.loads((folder / METADATA_FILE).read_text())
+    assert meta["version"] == version
+    assert tuple(meta["labels"]) == LABELS
+    assert len(meta["model_sha256"]) == 64 and len(meta["training_data_hash"]) == 64
+    assert {"scikit-learn", "numpy", "python"} <= set(meta["library_versions"])
+    assert meta["evaluation_split"]["hash"] and "macro_f1" in meta["metrics"]["evaluation"]
+    card = (folder / CARD_FILE).read_text()
+    assert "Confusion matrix" in card and "Top features per label" in card and "us_objection" in card
+    # Registered is not promoted.
+    assert registry.champion_version() is None
+    registry.promote(version)
+    assert (Path(settings.models_dir) / CHAMPION_FILE).read_text().strip() == version
+    assert registry.load_champion().version == version
+
+
+def test_tampered_model_file_is_refused(settings: Settings) -> None:
+    registry = ModelRegistry(settings.models_dir)
+    version = register_one(registry, Path(settings.labeled_dir))
+    model_file = Path(settings.models_dir) / version / MODEL_FILE
+    model_file.write_bytes(model_file.read_bytes() + b"\0")
+    with pytest.raises(ModelIntegrityError, match="does not match"):
+        registry.load(version)
+
+
+def test_unknown_version_and_stale_compare_and_swap(settings: Settings) -> None:
+    registry = ModelRegistry(settings.models_dir)
+    with pytest.raises(RegistryError):
+        registry.load("no-such-version")
+    first = register_one(registry, Path(settings.labeled_dir))
+    second = register_one(registry, Path(settings.labeled_dir))
+    assert first != second  # same model bytes, same second: still two versions
+    assert registry.replace_champion(first, expected=None)
+    assert not registry.replace_champion(second, expected=None)  # someone promoted meanwhile
+    assert registry.champion_version() == first
+    assert registry.versions() == sorted([first, second])
+
+
+def test_load_champion_trains_and_promotes_a_first_model(settings: Settings) -> None:
+    model = load_champion(settings)
+    registry = ModelRegistry(settings.models_dir)
+    assert registry.champion_version() == model.version
+    assert registry.versions() == [model.version]
+    # Second call loads the same champion, no new version.
+    assert load_champion(settings).version == model.version
+    assert registry.versions() == [model.version]
+
+
+def test_load_champion_without_data_fails_and_leaves_no_champion(tmp_path: Path) -> None:
+    settings = Settings(models_dir=str(tmp_path / "models"), labeled_dir=str(tmp_path / "nothing"))
+    with pytest.raises(LabeledDataError):
+        load_champion(settings)
+    assert ModelRegistry(settings.models_dir).champion_version() is None
+
+
+def _load_version(models_dir: str, labeled_dir: str) -> str:
+    return load_champion(Settings(models_dir=models_dir, labeled_dir=labeled_dir)).version
+
+
+def test_concurrent_first_loads_train_one_champion(settings: Settings) -> None:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        versions = pool.starmap(_load_version, [(settings.models_dir, settings.labeled_dir)] * 2)
+    assert versions[0] == versions[1]
+    assert ModelRegistry(settings.models_dir).versions() == [versions[0]]

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from classifiers.dataset import LabeledDataError
+from classifiers.labels import LABELS
+from classifiers.registry import ModelRegistry
+from wirestance.settings import Settings
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_retrain_promotes_refuses_and_keeps_the_champion_on_bad_data(
+    settings: Settings, make_rows, rows_writer
+) -> None:
+    from prefect.artifacts import Artifact
+
+    from flows.retrain import retrain
+
+    good_rows = make_rows()
+    # Same paragraphs and articles, but half the labels scrambled: a weak first champion.
+    shuffler = random.Random(7)
+    noisy_rows = [{**row, "label": shuffler.choice(LABELS)} if i % 2 else row for i, row in enumerate(good_rows)]
+    good = rows_writer("good/rows.jsonl", good_rows)
+    noisy = rows_writer("noisy/rows.jsonl", noisy_rows)
+    registry = ModelRegistry(settings.models_dir)
+    params = {"eval_fraction": 0.25, "seed": 0}
+
+    first = retrain(data_path=str(noisy), **params)
+    assert first["promoted"] and "no champion" in first["reason"]
+    assert registry.champion_version() == first["challenger_version"]
+
+    better = retrain(data_path=str(good), **params)
+    assert better["promoted"], better["reason"]
+    assert better["challenger_macro_f1"] > better["champion_macro_f1"]
+    assert registry.champion_version() == better["challenger_version"]
+
+    # The same data again: no gain, so the champion stays; both runs scored on the same split.
+    same = retrain(data_path=str(good), **params)
+    assert not same["promoted"] and same["reason"].startswith("refused")
+    assert same["evaluation_split_hash"] == better["evaluation_split_hash"]
+    assert registry.champion_version() == better["challenger_version"]
+    decision = Artifact.get("retrain-decision")
+    assert decision is not None and "refused" in str(decision.data)
+    assert same["evaluation_split_hash"] in str(decision.data)
+    table = Artifact.get("retrain-scores")
+    assert table is not None and "champion" in str(table.data) and "precision" in str(table.data)
+
+    bad = rows_writer("bad/rows.jsonl", [*good_rows, {**good_rows[0], "label": "none"}])
+    with pytest.raises(LabeledDataError, match=r"rows\.jsonl line 81 \(none\)"):
+        retrain(data_path=str(bad), **params)
+    assert registry.champion_version() == better["challenger_version"]
+    assert len(registry.versions()) == 3
+
+
+def test_classifiers_do_not_import_prefect() -> None:
+    for path in (Path(__file__).parents[2] / "classifiers").glob("*.py"):
+        assert not re.search(r"^\s*(from|import) prefect", path.read_text(encoding="utf-8"), re.MULTILINE), path

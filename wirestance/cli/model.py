@@ -1,0 +1,142 @@
+"""Subcommands: train, evaluate, classify, explain (the stance model)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from wirestance.cli import CliError
+from wirestance.settings import Settings
+
+if TYPE_CHECKING:  # the classifier stack (sklearn) is imported only by the commands that use it
+    from classifiers.model import EvaluationReport
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a challenger, register it, promote it if the gate passes")
+    p.add_argument("--data", help="labelled .jsonl/.csv file, directory, or parquet path (default: labeled_dir)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the split, folds and classifier")
+    p.add_argument("--eval-fraction", type=float, default=0.2, help="share of articles held out for evaluation")
+    p.add_argument("--cv-folds", type=int, default=5, help="grouped cross-validation folds (0: skip)")
+    p.set_defaults(handler=_train)
+
+    p = sub.add_parser("evaluate", help="score the champion on labelled data")
+    p.add_argument("--data", required=True, help="labelled .jsonl/.csv file, directory, or parquet path")
+    p.set_defaults(handler=_evaluate)
+
+    p = sub.add_parser("classify", help="classify the `text` of each line of a JSONL file with the champion")
+    p.add_argument("--in", dest="in_path", required=True, metavar="IN.jsonl")
+    p.add_argument("--out", dest="out_path", required=True, metavar="OUT.jsonl")
+    p.set_defaults(handler=_classify)
+
+    p = sub.add_parser("explain", help="classify one paragraph and show the features behind the label")
+    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--top", type=int, default=10, help="how many features to show")
+    p.set_defaults(handler=_explain)
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn errors the user can fix (bad data, bad files, a refused model) into one-line CLI errors."""
+    from classifiers.dataset import LabeledDataError
+    from classifiers.jsonl import JsonlInputError
+    from classifiers.registry import ModelIntegrityError, RegistryError
+
+    try:
+        yield
+    except (LabeledDataError, JsonlInputError, ModelIntegrityError, RegistryError) as exc:
+        raise CliError(str(exc)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _train(args: argparse.Namespace) -> int:
+    from classifiers.gate import retrain
+    from classifiers.registry import ModelRegistry
+
+    settings = _settings()
+    data_path = args.data or settings.labeled_dir
+    started = time.perf_counter()
+    with _user_errors():
+        trained, outcome = retrain(
+            data_path,
+            ModelRegistry(settings.models_dir),
+            eval_fraction=args.eval_fraction,
+            seed=args.seed,
+            cv_folds=args.cv_folds,
+        )
+    elapsed = time.perf_counter() - started
+    split = trained.split
+    print(
+        f"data: {data_path}: {split['training_rows']} training + {split['evaluation_rows']} evaluation rows "
+        f"(split hash {str(split['hash'])[:16]})"
+    )
+    if trained.cross_validation is not None:
+        cv = trained.cross_validation
+        print(f"grouped cross-validation ({cv.n_splits} folds by article): macro-F1 {cv.macro_f1:.4f}")
+        _print_f1(cv.pooled.per_label_f1.items())
+    comparison = outcome.comparison
+    print(f"held-out evaluation: challenger macro-F1 {comparison.challenger.macro_f1:.4f}")
+    _print_report(comparison.challenger)
+    if comparison.champion is not None:
+        print(f"champion {comparison.champion_version}: macro-F1 {comparison.champion.macro_f1:.4f}")
+    for note in comparison.notes:
+        print(f"note: {note}")
+    print(f"registered {outcome.challenger_version}; {outcome.decision.reason}")
+    print(f"champion: {outcome.champion_version}  ({elapsed:.1f} s)")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from classifiers.dataset import load_labeled_data
+    from classifiers.registry import load_champion
+
+    with _user_errors():
+        dataset = load_labeled_data(args.data)
+        model = load_champion(_settings())
+        report = model.evaluate(dataset)
+    print(f"model {model.version} on {args.data} ({report.n_rows} rows): macro-F1 {report.macro_f1:.4f}")
+    _print_report(report)
+    return 0
+
+
+def _classify(args: argparse.Namespace) -> int:
+    from classifiers.jsonl import classify_jsonl
+    from classifiers.registry import load_champion
+
+    with _user_errors():
+        model = load_champion(_settings())
+        count = classify_jsonl(args.in_path, args.out_path, model)
+    print(f"classified {count} paragraphs with {model.version} -> {args.out_path}")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from classifiers.registry import load_champion
+
+    with _user_errors():
+        model = load_champion(_settings())
+    explanation = model.explain(args.text, top=args.top)
+    print(f"{explanation.label} (confidence {explanation.confidence:.3f}, model {model.version})")
+    print("probabilities: " + ", ".join(f"{k} {v:.3f}" for k, v in explanation.probabilities.items()))
+    for feature in explanation.features:
+        print(f"  {feature.weight:+.4f}  {feature.feature}")
+    return 0
+
+
+def _print_report(report: EvaluationReport) -> None:
+    print(f"  {'label':<20} {'precision':>9} {'recall':>7} {'F1':>7} {'support':>7}")
+    for label, s in report.per_label.items():
+        print(f"  {label:<20} {s.precision:>9.4f} {s.recall:>7.4f} {s.f1:>7.4f} {s.support:>7}")
+
+
+def _print_f1(per_label_f1: Iterable[tuple[str, float]]) -> None:
+    for label, f1 in per_label_f1:
+        print(f"  {label:<20} F1 {f1:.4f}")
