@@ -106,6 +106,9 @@ def run_ingest(
             totals.failures.extend(outcome.failures)
         lake.append_failures(totals.failures, run_id)
         rows.append({**totals.as_row(), "discovered": len(found.items), "out_of_window": found.out_of_window})
+    recorder = runtime_for(settings).recorder
+    if recorder is not None:
+        recorder.flush()  # seal the WARC file: its records get indexed and a reprocess sees them
     create_table_artifact(
         key="ingest-summary",
         table=rows,

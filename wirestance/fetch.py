@@ -11,7 +11,7 @@ import random
 import threading
 import time
 import urllib.robotparser
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
@@ -129,19 +129,22 @@ class PoliteFetcher:
 
     # -- public -----------------------------------------------------------------------------------
 
-    def get(self, url: str, *, conditional: bool = False) -> FetchResult:
-        """GET `url` politely. With `conditional`, send the ETag / Last-Modified seen last time."""
+    def get(
+        self, url: str, *, conditional: bool = False, headers: Mapping[str, str] | None = None
+    ) -> FetchResult:
+        """GET `url` politely. With `conditional`, send the ETag / Last-Modified seen last time; `headers` adds
+        request headers (a Range for one record of a Common Crawl WARC file)."""
         self._check_url(url)
         if self.obey_robots and not self._robots_allow(url):
             raise FetchError(url, "disallowed by robots.txt")
-        headers: dict[str, str] = {}
+        request_headers: dict[str, str] = dict(headers or {})
         if conditional and url in self._validators:
             etag, last_modified = self._validators[url]
             if etag:
-                headers["If-None-Match"] = etag
+                request_headers["If-None-Match"] = etag
             if last_modified:
-                headers["If-Modified-Since"] = last_modified
-        result = self._get_following_redirects(url, headers)
+                request_headers["If-Modified-Since"] = last_modified
+        result = self._get_following_redirects(url, request_headers)
         if conditional and result.status == 200:
             self._validators[url] = (result.headers.get("etag"), result.headers.get("last-modified"))
         return result

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from wirestance.archive.recorder import ArchiveRecorder
 from wirestance.articles import Article, NotAnArticle
 from wirestance.feeds import FeedError, FeedItem, parse_rss
 from wirestance.fetch import FetchError, PoliteFetcher, decode_body
@@ -90,9 +91,11 @@ class Runtime:
 
     _lock = threading.Lock()
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, archive: bool = True) -> None:
         self.settings = settings
         self.lake = Lake(settings.lake_url)
+        #: Every response of this process's fetchers goes to the raw WARC archive (reprocess reads it).
+        self.recorder: ArchiveRecorder | None = ArchiveRecorder(settings, lake=self.lake) if archive else None
         self._fetchers: dict[tuple[str, str | None], PoliteFetcher] = {}
 
     def fetcher(self, source: Source, base_url: str | None) -> PoliteFetcher:
@@ -102,13 +105,15 @@ class Runtime:
                 domains = list(source.allowed_domains)
                 if base_url:
                     domains.append((urlsplit(base_url).hostname or "").lower())
-                self._fetchers[key] = PoliteFetcher(self.settings, domains)
+                self._fetchers[key] = PoliteFetcher(self.settings, domains, recorder=self.recorder)
             return self._fetchers[key]
 
     def close(self) -> None:
         for fetcher in self._fetchers.values():
             fetcher.close()
         self._fetchers.clear()
+        if self.recorder is not None:
+            self.recorder.flush()
 
 
 def discover(

@@ -22,6 +22,7 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def lake_env(tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     lake = tmp_path / "lake"
     monkeypatch.setenv("WIRESTANCE_LAKE_URL", str(lake))
+    monkeypatch.setenv("WIRESTANCE_RAW_URL", str(tmp_path / "raw"))
     monkeypatch.setenv("WIRESTANCE_MODELS_DIR", str(models_dir))
     monkeypatch.setenv("WIRESTANCE_PER_HOST_DELAY", "0")
     monkeypatch.setenv("WIRESTANCE_TIMEOUT", "1")

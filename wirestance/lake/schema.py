@@ -1,13 +1,14 @@
 """The lake's tables, defined once. Bump SCHEMA_VERSION on any change and say what changed below.
 
 1: articles, paragraphs (with stance labels), failures.
+2: raw_index, one row per response or revisit record of the raw WARC archive (wirestance.archive).
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Stance labels in the order of the probability columns.
 STANCE_LABELS = ("russian_supplier", "turkish_government", "us_objection", "none")
@@ -74,4 +75,32 @@ FAILURES = pa.schema(
 )
 FAILURE_PARTITION_COLUMN = "failed_date"
 
-TABLES: dict[str, pa.Schema] = {"articles": ARTICLES, "paragraphs": PARAGRAPHS, "failures": FAILURES}
+RAW_INDEX = pa.schema(
+    [
+        ("url", pa.string()),  # WARC-Target-URI: what was asked (a Wayback id_ URL for an archived capture)
+        ("canonical_url", pa.string()),  # the article's dedup key (the original URL for a capture)
+        ("host", pa.string()),  # host of canonical_url, for selecting a source's records
+        ("fetch_time", _TS),  # WARC-Date
+        ("status", pa.int16()),
+        ("content_type", pa.string()),
+        ("payload_digest", pa.string()),  # "sha1:<base32>", as in WARC-Payload-Digest
+        ("record_type", pa.string()),  # response | revisit
+        ("record_id", pa.string()),
+        ("file", pa.string()),  # relative to Settings.raw_url
+        ("offset", pa.int64()),  # of the record's gzip member in the file
+        ("length", pa.int64()),  # of that gzip member
+        ("schema_version", pa.int16()),
+    ]
+)
+RAW_INDEX_PARTITION_COLUMN = "fetch_date"
+
+TABLES: dict[str, pa.Schema] = {
+    "articles": ARTICLES,
+    "paragraphs": PARAGRAPHS,
+    "failures": FAILURES,
+    "raw_index": RAW_INDEX,
+}
+
+
+def partition_column(table: str) -> str:
+    return {"failures": FAILURE_PARTITION_COLUMN, "raw_index": RAW_INDEX_PARTITION_COLUMN}.get(table, PARTITION_COLUMN)

@@ -72,7 +72,7 @@ class Lake:
         return f"{self.root}/{table}"
 
     def partition_dir(self, table: str, day: date) -> str:
-        column = schema.FAILURE_PARTITION_COLUMN if table == "failures" else schema.PARTITION_COLUMN
+        column = schema.partition_column(table)
         return f"{self.table_dir(table)}/{column}={day.isoformat()}"
 
     def partitions(self, table: str) -> list[date]:
@@ -92,7 +92,7 @@ class Lake:
     def read(self, table: str, *, filter: ds.Expression | None = None, columns: list[str] | None = None) -> pa.Table:
         """The whole table (or a filtered part), with its partition column typed as a date."""
         base = self.table_dir(table)
-        column = schema.FAILURE_PARTITION_COLUMN if table == "failures" else schema.PARTITION_COLUMN
+        column = schema.partition_column(table)
         full_schema = schema.TABLES[table].append(pa.field(column, pa.date32()))
         if not self.fs.exists(base):
             empty = full_schema.empty_table()
@@ -210,6 +210,17 @@ class Lake:
             table = pa.Table.from_pylist(day_rows, schema=schema.FAILURES)
             name = f"{_safe(run_id)}-{uuid.uuid4().hex[:12]}.parquet"
             self._write_file(f"{self.partition_dir('failures', day)}/{name}", table)
+        return len(rows)
+
+    def put_raw_index(self, rows: list[dict], day: date, name: str) -> int:
+        """Index rows of one sealed WARC file, written whole as `<name>.parquet`.
+
+        One file per WARC file under a name derived from it, so writing it again (crash recovery) replaces
+        rather than duplicates.
+        """
+        rows = [{**row, "schema_version": schema.SCHEMA_VERSION} for row in rows]
+        table = pa.Table.from_pylist(rows, schema=schema.RAW_INDEX)
+        self._write_file(f"{self.partition_dir('raw_index', day)}/{_safe(name)}.parquet", table)
         return len(rows)
 
     # -- internals --------------------------------------------------------------------------------

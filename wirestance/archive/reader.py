@@ -1,0 +1,214 @@
+"""Archived responses back out of the raw archive: by the lake's `raw_index`, for a fetch-time window and
+a source's domains, revisits resolved to the payload they refer to, web-archive captures unwrapped.
+
+Damaged or missing records are reported (file and offset) in `ArchiveReader.problems` and skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+import fsspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from wirestance.archive import records
+from wirestance.archive.scan import WarcProblem
+from wirestance.archive.writer import OPEN_DIR, OPEN_SUFFIX
+from wirestance.discovery.canonical import canonical_url, parse_wayback
+from wirestance.lake import Lake
+
+_MAX_OPEN_FILES = 32
+_INDEX_COLUMNS = [
+    "url",
+    "canonical_url",
+    "host",
+    "fetch_time",
+    "status",
+    "payload_digest",
+    "record_type",
+    "record_id",
+    "file",
+    "offset",
+    "length",
+]
+
+
+@dataclass(frozen=True)
+class ArchivedResponse:
+    url: str  # the page's own URL: the URL asked for, or the original URL of a web-archive capture
+    canonical_url: str
+    status: int
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    fetched_at: datetime  # when we fetched it (WARC-Date)
+    capture_time: datetime | None  # when a web archive captured it, for captures
+    capture_origin: str | None  # "wayback" | "commoncrawl" for captures, None for the live site
+    file: str
+    offset: int
+
+    @property
+    def declared_charset(self) -> str | None:
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = part.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                return value.strip().strip('"').lower()
+        return None
+
+
+class ArchiveReader:
+    def __init__(self, raw_url: str, lake: Lake) -> None:
+        self.raw_url = raw_url
+        self.lake = lake
+        self.fs, self.root = fsspec.core.url_to_fs(raw_url)
+        self.problems: list[WarcProblem] = []
+        self._handles: dict[str, BinaryIO | None] = {}
+
+    def close(self) -> None:
+        for handle in self._handles.values():
+            if handle is not None:
+                handle.close()
+        self._handles.clear()
+
+    def __enter__(self) -> ArchiveReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def index(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        domains: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """Index rows fetched in [since, until) whose page is on `domains` (or subdomains), by fetch time."""
+        condition = None
+        if since is not None:
+            condition = pc.field("fetch_time") >= pa.scalar(since, pa.timestamp("us", tz="UTC"))
+        if until is not None:
+            upper = pc.field("fetch_time") < pa.scalar(until, pa.timestamp("us", tz="UTC"))
+            condition = upper if condition is None else condition & upper
+        table = self.lake.read("raw_index", filter=condition, columns=_INDEX_COLUMNS)
+        if domains is not None:
+            wanted = tuple(d.lower() for d in domains)
+            hosts = table["host"].to_pylist()
+            mask = [bool(h) and any(h == d or h.endswith("." + d) for d in wanted) for h in hosts]
+            table = table.filter(pa.array(mask, pa.bool_()))
+        return table.sort_by([("fetch_time", "ascending"), ("file", "ascending"), ("offset", "ascending")])
+
+    def responses(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        domains: Sequence[str] | None = None,
+    ) -> Iterator[ArchivedResponse]:
+        """Pages answered 200 (directly or inside a web-archive capture), oldest fetch first."""
+        table = self.index(since, until, domains)
+        table = table.filter(pc.is_in(table["status"], pa.array([200, 206], pa.int16())))
+        payloads = self._payload_locations()
+        for row in table.to_pylist():
+            response = self._response(row, payloads)
+            if response is not None and response.status == 200:
+                yield response
+
+    def read_record(self, file: str, offset: int, length: int) -> records.ParsedRecord | WarcProblem:
+        handle = self._open(file)
+        if handle is None:
+            return WarcProblem(file, offset, "file missing")
+        try:
+            handle.seek(offset)
+            data = handle.read(length)
+        except OSError as exc:
+            return WarcProblem(file, offset, f"unreadable: {exc}")
+        if len(data) < length:
+            return WarcProblem(file, offset, f"truncated record: {len(data)} of {length} bytes present")
+        try:
+            return records.parse_record(records.gunzip_member(data))
+        except records.BadRecord as exc:
+            return WarcProblem(file, offset, str(exc))
+
+    # -- internals ------------------------------------------------------------------------------------
+
+    def _response(self, row: dict, payloads: dict[str, tuple[str, int, int]]) -> ArchivedResponse | None:
+        record = self._checked(row["file"], row["offset"], row["length"], row["record_id"])
+        if record is None:
+            return None
+        body = record.payload
+        if record.rec_type == "revisit":
+            where = payloads.get(row["payload_digest"])
+            if where is None:
+                self.problems.append(WarcProblem(row["file"], row["offset"], "revisit of a payload not in the index"))
+                return None
+            original = self._checked(*where, None)
+            if original is None:
+                return None
+            body = original.payload
+            if records.payload_digest(body) != row["payload_digest"]:
+                self.problems.append(WarcProblem(where[0], where[1], "payload does not match its digest"))
+                return None
+        asked = record.header(records.ASKED_URI_HEADER) or record.target_uri
+        status, headers = record.status or 0, record.http_headers
+        capture_time: datetime | None = None
+        origin: str | None = None
+        page_url = asked
+        wayback = parse_wayback(record.target_uri)
+        if wayback is not None:
+            page_url, capture_time, origin = wayback.original, wayback.capture_time, "wayback"
+        elif status == 206:
+            inner = records.unwrap_warc_capture(body)
+            if inner is None:
+                return None  # a range answer that is not a WARC record: nothing we asked for as a page
+            page_url, capture_time, origin = inner.target_uri, inner.date, "commoncrawl"
+            status, headers, body = inner.status or 0, inner.http_headers, inner.payload
+        return ArchivedResponse(
+            url=page_url,
+            canonical_url=canonical_url(page_url),
+            status=status,
+            headers=headers,
+            body=body,
+            fetched_at=record.date,
+            capture_time=capture_time,
+            capture_origin=origin,
+            file=row["file"],
+            offset=row["offset"],
+        )
+
+    def _checked(self, file: str, offset: int, length: int, record_id: str | None) -> records.ParsedRecord | None:
+        found = self.read_record(file, offset, length)
+        if isinstance(found, WarcProblem):
+            self.problems.append(found)
+            return None
+        if record_id is not None and found.record_id != record_id:
+            self.problems.append(
+                WarcProblem(file, offset, f"holds record {found.record_id}, the index says {record_id}")
+            )
+            return None
+        return found
+
+    def _payload_locations(self) -> dict[str, tuple[str, int, int]]:
+        table = self.lake.read("raw_index", columns=["payload_digest", "record_type", "file", "offset", "length"])
+        table = table.filter(pc.equal(table["record_type"], "response"))
+        return {r["payload_digest"]: (r["file"], r["offset"], r["length"]) for r in table.to_pylist()}
+
+    def _open(self, file: str) -> BinaryIO | None:
+        if file not in self._handles:
+            if len(self._handles) >= _MAX_OPEN_FILES:  # rows come in time order, so old files are done
+                oldest = next(iter(self._handles))
+                closing = self._handles.pop(oldest)
+                if closing is not None:
+                    closing.close()
+            handle: BinaryIO | None = None
+            # Between indexing and the rename that seals it, a file is still in the open folder.
+            name = file.rsplit("/", 1)[-1]
+            for path in (f"{self.root}/{file}", f"{self.root}/{OPEN_DIR}/{name}{OPEN_SUFFIX}"):
+                try:
+                    handle = self.fs.open(path, "rb")
+                    break
+                except FileNotFoundError:
+                    continue
+            self._handles[file] = handle
+        return self._handles[file]
