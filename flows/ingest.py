@@ -86,6 +86,7 @@ def run_ingest(
     feed_urls: list[str] | None,
     reprocess: bool,
     conditional: bool,
+    artifact_key: str = "ingest-summary",
 ) -> list[dict[str, Any]]:
     """The body of both ingest flows; returns one summary row per source."""
     if feed_urls and not feed_base_url:
@@ -110,7 +111,7 @@ def run_ingest(
     if recorder is not None:
         recorder.flush()  # seal the WARC file: its records get indexed and a reprocess sees them
     create_table_artifact(
-        key="ingest-summary",
+        key=artifact_key,
         table=rows,
         description=f"Ingest {window.start.isoformat()} -> {window.end.isoformat()}: per source counts",
     )
@@ -154,7 +155,8 @@ def ingest_latest(
     end = _aware(datetime.fromisoformat(str(end))) if not isinstance(end, datetime) else _aware(end)
     window = Window(end - timedelta(minutes=lookback_minutes + overlap_minutes), end)
     settings = Settings.from_env()
-    return run_ingest(settings, window, sources or ["anadolu"], categories, feed_base_url, None, False, True)
+    sources = sources or ["anadolu"]
+    return run_ingest(settings, window, sources, categories, feed_base_url, None, False, True, "ingest-latest-summary")
 
 
 def _aware(moment: datetime) -> datetime:

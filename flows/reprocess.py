@@ -4,19 +4,29 @@ It reads only the lake (`raw_index`) and the WARC files: no request leaves the m
 of the source published in the window it picks the copy an ingest would have kept (fetch order, a changed
 content replaces the stored one unless its update time is older), and replaces those articles in the
 lake (`replace_unchanged`), so new parser or model versions land even where the content is the same.
+
+Memory does not grow with the archive: parsed articles wait in a temporary spill file (only their sort keys
+and file positions stay in memory) until every copy has been seen; then they are labelled and stored in
+publication order, in batches of whole days (one `reprocess-batch` Prefect task and one lake upsert each),
+so every lake partition is written once.
 """
 
 from __future__ import annotations
 
 import logging
+import pickle
+import tempfile
 import uuid
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from types import TracebackType
 from typing import Any
 
-from prefect import flow
+from prefect import flow, task
 from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import ingest as ingest_flows
@@ -34,15 +44,88 @@ from wirestance.sources.base import Source
 log = logging.getLogger(__name__)
 
 Parsed = tuple[Article, datetime]
+#: Articles per stored batch (one Prefect task, one lake upsert), rounded up to a whole day.
+BATCH_ARTICLES = 1000
+
+
+class _Spill:
+    """Parsed articles parked in a temporary file (compressed pickles) until they are labelled and stored."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self._file = tempfile.TemporaryFile(dir=directory, prefix="wirestance-reprocess-")  # noqa: SIM115
+
+    def put(self, parsed: Parsed) -> tuple[int, int]:
+        """Store one parsed article; its (offset, length) in the file."""
+        data = zlib.compress(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        offset = self._file.seek(0, 2)
+        self._file.write(data)
+        return offset, len(data)
+
+    def get(self, spot: tuple[int, int]) -> Parsed:
+        self._file.seek(spot[0])
+        parsed: Parsed = pickle.loads(zlib.decompress(self._file.read(spot[1])))
+        return parsed
+
+    def __enter__(self) -> _Spill:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._file.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """The copy of an article a run keeps: what ordering needs, and where the parsed article waits."""
+
+    published: datetime
+    article_id: str
+    spot: tuple[int, int]
+
+    @property
+    def day(self) -> date:
+        return self.published.date()  # the lake partition (see article_rows)
+
+
+@dataclass(frozen=True)
+class ReprocessBatch:
+    """Articles of whole days, to label and store in one lake upsert."""
+
+    lake: Lake
+    spill: _Spill
+    spots: list[tuple[int, int]]
+    model: StanceLabeller
+    #: Articles per model call (the ingest's batch size, so predictions are made the same way).
+    label_batch: int
+
+    def store(self) -> WriteCounts:
+        parsed = [self.spill.get(spot) for spot in self.spots]
+        articles: list[dict[str, Any]] = []
+        paragraphs: list[dict[str, Any]] = []
+        for chunk in iter_batches(parsed, self.label_batch):
+            article_part, paragraph_part = article_rows(chunk, self.model)
+            articles += article_part
+            paragraphs += paragraph_part
+        return self.lake.upsert(articles, paragraphs, replace_unchanged=True)
+
+
+def store_directly(batch: ReprocessBatch) -> WriteCounts:
+    return batch.store()
+
+
+@task(name="reprocess-batch", cache_policy=NO_CACHE)
+def store_batch_task(batch: ReprocessBatch) -> WriteCounts:
+    """Label and store one batch of whole days."""
+    return batch.store()
 
 
 @dataclass
 class _SourceRun:
     source: str
+    spill: _Spill
     responses: int = 0
     not_article: int = 0
     out_of_window: int = 0
-    best: dict[tuple[str, str], Parsed] = field(default_factory=dict)
+    best: dict[tuple[str, str], _Kept] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
     counts: WriteCounts = field(default_factory=WriteCounts)
 
@@ -71,32 +154,52 @@ def run_reprocess(
     fetched_since: datetime | None = None,
     fetched_until: datetime | None = None,
     run_id: str | None = None,
+    run_batch: Callable[[ReprocessBatch], WriteCounts] = store_directly,
+    batch_articles: int = BATCH_ARTICLES,
+    spill_dir: str | None = None,
 ) -> list[dict[str, Any]]:
     """Reprocess the archived pages of `sources` published in `window`; one summary row per source.
 
     `hosts` adds hosts the pages were fetched from besides the sources' domains (a mirror, the offline
-    sample); `fetched_since`/`fetched_until` narrow the archive scan to a fetch-time range.
+    sample); `fetched_since`/`fetched_until` narrow the archive scan to a fetch-time range. `run_batch`
+    stores one batch (the flow passes its Prefect task); `spill_dir` is where parsed articles wait
+    (default: the system's temporary directory).
     """
     lake = Lake(settings.lake_url)
     run_id = run_id or f"reprocess-{uuid.uuid4()}"
     rows = []
     for name in sources:
         source = get_source(name)
-        run = _SourceRun(source=source.name)
-        with ArchiveReader(settings.raw_url, lake) as reader:
-            domains = [*source.allowed_domains, *hosts]
-            for response in reader.responses(fetched_since, fetched_until, domains):
-                _consider(run, source, response, window)
-            for problem in reader.problems:
-                log.warning("archive record skipped: %s", problem)
-                run.failures.append(failure(f"{problem.file}#{problem.offset}", source.name, "archive", str(problem)))
-        ordered = sorted(run.best.values(), key=lambda parsed: (parsed[0].published, parsed[0].article_id))
-        for batch in iter_batches(ordered, settings.batch_size):
-            articles, paragraphs = article_rows(batch, model)
-            run.counts += lake.upsert(articles, paragraphs, replace_unchanged=True)
+        with _Spill(spill_dir) as spill:
+            run = _SourceRun(source=source.name, spill=spill)
+            with ArchiveReader(settings.raw_url, lake) as reader:
+                domains = [*source.allowed_domains, *hosts]
+                for response in reader.responses(fetched_since, fetched_until, domains):
+                    _consider(run, source, response, window)
+                for problem in reader.problems:
+                    log.warning("archive record skipped: %s", problem)
+                    where = f"{problem.file}#{problem.offset}"
+                    run.failures.append(failure(where, source.name, "archive", str(problem)))
+            ordered = sorted(run.best.values(), key=lambda kept: (kept.published, kept.article_id))
+            for batch in _whole_days(ordered, batch_articles):
+                spots = [kept.spot for kept in batch]
+                run.counts += run_batch(ReprocessBatch(lake, spill, spots, model, settings.batch_size))
         lake.append_failures(run.failures, run_id)
         rows.append(run.as_row(len(reader.problems)))
     return rows
+
+
+def _whole_days(ordered: list[_Kept], size: int) -> Iterator[list[_Kept]]:
+    """Batches of about `size` articles that end at a day's end, so a partition is written by one upsert
+    (a day of more than four batches' worth is cut, to bound memory)."""
+    batch: list[_Kept] = []
+    for kept in ordered:
+        if len(batch) >= size and (kept.day != batch[-1].day or len(batch) >= 4 * size):
+            yield batch
+            batch = []
+        batch.append(kept)
+    if batch:
+        yield batch
 
 
 def _consider(run: _SourceRun, source: Source, response: ArchivedResponse, window: Window) -> None:
@@ -121,8 +224,9 @@ def _consider(run: _SourceRun, source: Source, response: ArchivedResponse, windo
         return
     key = (article.source, article.article_id)
     current = run.best.get(key)
-    if current is None or _replaces(current[0], article):
-        run.best[key] = (article, response.fetched_at)
+    if current is None or _replaces(run.spill.get(current.spot)[0], article):
+        spot = run.spill.put((article, response.fetched_at))
+        run.best[key] = _Kept(article.published, article.article_id, spot)
 
 
 def _replaces(stored: Article, later: Article) -> bool:
@@ -154,6 +258,7 @@ def reprocess(
         fetched_since=_aware(fetched_since) if fetched_since else None,
         fetched_until=_aware(fetched_until) if fetched_until else None,
         run_id=str(flow_run.id or uuid.uuid4()),
+        run_batch=store_batch_task,
     )
     create_table_artifact(
         key="reprocess-summary",

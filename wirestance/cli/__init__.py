@@ -32,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Before Prefect is imported: keep its local home (SQLite database) in the checkout, not in ~.
     os.environ.setdefault("PREFECT_HOME", str(REPO_ROOT / ".prefect"))
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    # Prefect's temporary server would otherwise try to reach an outside telemetry host.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,43 @@
+"""Settings of the deployments, each from an environment variable (read when the deployments are built)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+#: Every 30 minutes: `ingest-latest` reaches back one interval plus an overlap, so nothing falls between runs.
+DEFAULT_INGEST_CRON = "*/30 * * * *"
+#: What WIRESTANCE_RETRAIN_CRON=weekly means: Mondays at 04:00.
+WEEKLY_RETRAIN_CRON = "0 4 * * 1"
+_OFF = ("", "off", "none", "no")
+
+
+@dataclass(frozen=True)
+class DeploymentConfig:
+    #: Cron of `ingest-latest` (WIRESTANCE_INGEST_CRON); None: no schedule (runs only when triggered).
+    ingest_cron: str | None = DEFAULT_INGEST_CRON
+    #: Cron of `retrain` (WIRESTANCE_RETRAIN_CRON, `weekly` for Mondays 04:00); None by default.
+    retrain_cron: str | None = None
+    #: Time zone the crons are read in (WIRESTANCE_SCHEDULE_TIMEZONE).
+    timezone: str = "UTC"
+
+    @classmethod
+    def from_env(cls) -> DeploymentConfig:
+        ingest = os.environ.get("WIRESTANCE_INGEST_CRON", DEFAULT_INGEST_CRON)
+        retrain = os.environ.get("WIRESTANCE_RETRAIN_CRON", "")
+        if retrain.strip().lower() == "weekly":
+            retrain = WEEKLY_RETRAIN_CRON
+        return cls(
+            ingest_cron=_cron(ingest),
+            retrain_cron=_cron(retrain),
+            timezone=os.environ.get("WIRESTANCE_SCHEDULE_TIMEZONE", "UTC").strip() or "UTC",
+        )
+
+
+def _cron(text: str) -> str | None:
+    text = " ".join(text.split())
+    if text.lower() in _OFF:
+        return None
+    if len(text.split()) != 5:
+        raise ValueError(f"{text!r} is not a five-field cron expression (minute hour day month weekday)")
+    return text

@@ -1,0 +1,260 @@
+"""The `backfill` flow: ingest a range of past days, one chunk of days after another.
+
+Each chunk is one `backfill-chunk` task that calls `flows.ingest.run_ingest` for its window, so a chunk
+writes exactly what an `ingest` run over the same window would. The lake upsert is idempotent (an
+article already stored with the same content counts as unchanged, and each partition is rewritten
+under its lock), so a failed or cancelled backfill is finished by running it again over the same range,
+and a backfill that overlaps a scheduled `ingest-latest` run duplicates nothing.
+
+Progress shows in the UI while it runs (the `backfill-progress` artifact and one log line per chunk);
+each chunk leaves run_ingest's per-source table artifact, and the run ends with a `backfill-summary`
+table (one row per chunk and source).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Self, cast
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from flows.ingest import run_ingest
+from wirestance.pipeline import Window
+from wirestance.settings import Settings
+
+#: Environment setting that picks where the chunk tasks (fetch, parse, classify, store) run.
+TASK_RUNNER_ENV = "WIRESTANCE_TASK_RUNNER"
+#: With the Dask runner: the address of an existing Dask scheduler (tcp://host:8786); unset: a local cluster.
+DASK_ADDRESS_ENV = "WIRESTANCE_DASK_ADDRESS"
+#: With the Dask runner and no address: worker processes of the local cluster.
+DASK_WORKERS_ENV = "WIRESTANCE_DASK_WORKERS"
+
+MAX_CHUNK_DAYS = 366
+#: Days are counted in the agencies' time zone by default: the date a Turkish agency prints on a story is
+#: its lake partition (published_date), so a backfill of 2019-11-26 fills partition 2019-11-26.
+DEFAULT_TIMEZONE = "Europe/Istanbul"
+DEFAULT_SOURCES: list[str] = ["anadolu"]
+NO_CATEGORIES: list[str] = []
+
+
+class DateRange(BaseModel):
+    """The days to ingest, both ends included, counted in `timezone`."""
+
+    model_config = ConfigDict(title="Date range", extra="forbid")
+
+    start_date: date = Field(title="Start date", description="First day to ingest, included.")
+    end_date: date = Field(title="End date", description="Last day to ingest, included; not before the start.")
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE,
+        title="Time zone",
+        description="IANA time zone the days start and end in; the default, the agencies' own, matches "
+        "the lake's published_date partitions.",
+    )
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        if self.end_date < self.start_date:
+            raise ValueError(
+                f"the end date {self.end_date.isoformat()} is before the start date {self.start_date.isoformat()}; "
+                "both days are included, so pick an end on or after the start"
+            )
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {self.timezone!r}; use an IANA name such as UTC or Europe/Istanbul"
+            ) from None
+        return self
+
+    @property
+    def days(self) -> int:
+        return (self.end_date - self.start_date).days + 1
+
+    @property
+    def label(self) -> str:
+        return f"{self.start_date.isoformat()}..{self.end_date.isoformat()}"
+
+
+ChunkDays = Annotated[int, Field(ge=1, le=MAX_CHUNK_DAYS)]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int  # 1-based
+    count: int
+    window: Window
+    first_day: date
+    last_day: date
+
+    @property
+    def label(self) -> str:
+        first, last = self.first_day.isoformat(), self.last_day.isoformat()
+        return first if first == last else f"{first}..{last}"
+
+
+def split_range(dates: DateRange, chunk_days: int) -> list[Chunk]:
+    """Consecutive windows of `chunk_days` days (the last one may be shorter) covering `dates`, in order."""
+    if chunk_days < 1:
+        raise ValueError(f"chunk_days must be at least 1, not {chunk_days}")
+
+    def starts() -> Iterator[date]:
+        day = dates.start_date
+        while day <= dates.end_date:
+            yield day
+            day += timedelta(days=chunk_days)
+
+    zone = ZoneInfo(dates.timezone)
+    firsts = list(starts())
+    last = dates.end_date + timedelta(days=1)
+    return [
+        Chunk(
+            i,
+            len(firsts),
+            Window(_midnight(first, zone), _midnight(min(first + timedelta(days=chunk_days), last), zone)),
+            first,
+            min(first + timedelta(days=chunk_days), last) - timedelta(days=1),
+        )
+        for i, first in enumerate(firsts, start=1)
+    ]
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The day's first moment in `zone`, in UTC."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def task_runner_from_env() -> TaskRunner[Any]:
+    """`WIRESTANCE_TASK_RUNNER`: `thread` (default, in the flow-run process) or `dask` (prefect-dask).
+
+    Read when this module is imported, i.e. in the process that runs the flow (the `wirestance serve`
+    child, a worker's child, or `wirestance backfill`). Chunks run one after another either way.
+    """
+    kind = os.environ.get(TASK_RUNNER_ENV, "thread").strip().lower() or "thread"
+    if kind == "thread":
+        return ThreadPoolTaskRunner(max_workers=1)  # chunks run in order: one at a time
+    if kind == "dask":
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError as exc:
+            raise RuntimeError(f"{TASK_RUNNER_ENV}=dask needs prefect-dask: pip install prefect-dask") from exc
+        address = os.environ.get(DASK_ADDRESS_ENV) or None
+        if address:
+            return DaskTaskRunner(address=address)
+        workers = int(os.environ.get(DASK_WORKERS_ENV) or "1")
+        return DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "host": "127.0.0.1",
+                "dashboard_address": "127.0.0.1:0",  # loopback, any free port
+            }
+        )
+    raise ValueError(f"{TASK_RUNNER_ENV}={kind!r}: expected 'thread' or 'dask'")
+
+
+@task(name="backfill-chunk", task_run_name="chunk {label}", cache_policy=NO_CACHE)
+def chunk_task(
+    settings: Settings,
+    label: str,
+    window: Window,
+    sources: list[str],
+    categories: list[str] | None,
+    feed_base_url: str | None,
+    reprocess: bool,
+) -> list[dict[str, Any]]:
+    """One chunk: the ingest of its window (discover, then fetch + parse + label + store per batch)."""
+    return run_ingest(settings, window, sources, categories, feed_base_url, None, reprocess, False)
+
+
+@flow(name="backfill", log_prints=True, task_runner=task_runner_from_env())
+def backfill(
+    dates: DateRange,
+    sources: list[str] = DEFAULT_SOURCES,
+    categories: list[str] = NO_CATEGORIES,
+    reprocess: bool = False,
+    chunk_days: ChunkDays = 1,
+    feed_base_url: str | None = None,
+) -> list[dict[str, Any]]:
+    """Ingest every article the sources' feeds list with a publication day in the date range.
+
+    Args:
+        dates: First and last day (both included) and the time zone they are counted in.
+        sources: Source names, e.g. anadolu.
+        categories: Feed categories; empty means each source's default categories.
+        reprocess: Replace stored articles even when unchanged (e.g. after a parser or model change).
+        chunk_days: Days per chunk; chunks run one after another, each stored before the next starts.
+        feed_base_url: Replace the sites' origin with this one (a mirror or the offline sample site).
+    """
+    from wirestance.sources import get_source
+
+    logger = get_run_logger()
+    for name in sources:
+        get_source(name)  # an unknown source fails the run here, before any chunk, with the known names
+    settings = Settings.from_env()
+    chunks = split_range(dates, chunk_days)
+    span = dates.label
+    progress = cast(
+        UUID,  # sync in a sync flow (the function dispatches on the context)
+        create_progress_artifact(0.0, key="backfill-progress", description=f"Backfill {span}: 0 of {len(chunks)} done"),
+    )
+    logger.info(
+        "backfill %s (%d days, %s) in %d chunks of up to %d days; sources %s; reprocess=%s",
+        span, dates.days, dates.timezone, len(chunks), chunk_days, ", ".join(sources), reprocess,
+    )
+    summary: list[dict[str, Any]] = []
+    for chunk in chunks:
+        future = chunk_task.submit(
+            settings, chunk.label, chunk.window, sources, categories or None, feed_base_url, reprocess
+        )
+        try:
+            rows = future.result()
+        except Exception:
+            logger.error(
+                "chunk %d/%d (%s) failed; chunks before it are stored. Run the backfill again over %s to "
+                "finish: stored articles count as unchanged.",
+                chunk.index, chunk.count, chunk.label, span,
+            )
+            update_progress_artifact(
+                progress, 100.0 * (chunk.index - 1) / chunk.count,
+                description=f"Backfill {span}: failed at chunk {chunk.index} of {chunk.count} ({chunk.label})",
+            )
+            raise
+        for row in rows:
+            summary.append({"chunk": chunk.label, **_chunk_row(row)})
+        update_progress_artifact(
+            progress, 100.0 * chunk.index / chunk.count,
+            description=f"Backfill {span}: {chunk.index} of {chunk.count} chunks done",
+        )
+        logger.info("chunk %d/%d %s done: %s", chunk.index, chunk.count, chunk.label, _totals(rows))
+    create_table_artifact(
+        key="backfill-summary",
+        table=summary,
+        description=f"Backfill {span}: articles, paragraphs and failures per chunk and source",
+    )
+    logger.info("backfill %s done: %s", span, _totals(summary))
+    return summary
+
+
+def _chunk_row(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("source", "discovered", "fetched", "new", "updated", "unchanged", "paragraphs", "failed")
+    return {key: row.get(key, 0) for key in keys}
+
+
+def _totals(rows: list[dict[str, Any]]) -> str:
+    def total(key: str) -> int:
+        return sum(int(row.get(key, 0)) for row in rows)
+
+    return (
+        f"{total('discovered')} in window, {total('new')} new, {total('updated')} updated, "
+        f"{total('unchanged')} unchanged, {total('paragraphs')} paragraphs written, {total('failed')} failures"
+    )
