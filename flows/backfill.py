@@ -14,22 +14,31 @@ table (one row per chunk and source).
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Self, cast
+from typing import Annotated, Any, Literal, Self, cast
+from urllib.parse import urlsplit
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flows.ingest import run_ingest
+from flows.ingest import champion_model, run_ingest, runtime_for
+from flows.reprocess import run_reprocess
+from wirestance.discovery.backfill import backfill_window
+from wirestance.discovery.config import DiscoveryConfig
 from wirestance.pipeline import Window
 from wirestance.settings import Settings
+
+#: Where a backfill finds its articles.
+BackfillMode = Literal["feeds", "discovery", "archive"]
 
 #: Environment setting that picks where the chunk tasks (fetch, parse, classify, store) run.
 TASK_RUNNER_ENV = "WIRESTANCE_TASK_RUNNER"
@@ -171,8 +180,25 @@ def chunk_task(
     categories: list[str] | None,
     feed_base_url: str | None,
     reprocess: bool,
+    mode: BackfillMode = "feeds",
 ) -> list[dict[str, Any]]:
-    """One chunk: the ingest of its window (discover, then fetch + parse + label + store per batch)."""
+    """One chunk of its window, by `mode`: the sources' feeds (an ingest), past-date discovery (sitemaps,
+    Wayback CDX, Common Crawl index) or the raw WARC archive (reprocess: no network)."""
+    if mode == "archive":
+        hosts = [urlsplit(feed_base_url).hostname or ""] if feed_base_url else []
+        rows = run_reprocess(settings, window, sources, champion_model(settings), hosts=hosts)
+        return [{**r, "discovered": r.get("articles", 0), "fetched": r.get("responses", 0)} for r in rows]
+    if mode == "discovery":
+        runtime, model, config = runtime_for(settings), champion_model(settings), DiscoveryConfig.from_env()
+        run_id = str(flow_run.id or uuid.uuid4())
+        rows = []
+        for name in sources:
+            report = backfill_window(runtime, name, window, model, config, live_base_url=feed_base_url)
+            runtime.lake.append_failures(report.failures, run_id)
+            rows.append({**report.as_row(), "discovered": report.found})
+        if runtime.recorder is not None:
+            runtime.recorder.flush()
+        return rows
     return run_ingest(settings, window, sources, categories, feed_base_url, None, reprocess, False)
 
 
@@ -184,6 +210,7 @@ def backfill(
     reprocess: bool = False,
     chunk_days: ChunkDays = 1,
     feed_base_url: str | None = None,
+    mode: BackfillMode = "feeds",
 ) -> list[dict[str, Any]]:
     """Ingest every article the sources' feeds list with a publication day in the date range.
 
@@ -194,6 +221,9 @@ def backfill(
         reprocess: Replace stored articles even when unchanged (e.g. after a parser or model change).
         chunk_days: Days per chunk; chunks run one after another, each stored before the next starts.
         feed_base_url: Replace the sites' origin with this one (a mirror or the offline sample site).
+        mode: Where articles come from: `feeds` (the sources' RSS feeds), `discovery` (past dates: sitemaps,
+            Wayback CDX and Common Crawl index, set by WIRESTANCE_DISCOVERY_*), or `archive` (parse the raw
+            WARC archive again with today's parsers and model, no network).
     """
     from wirestance.sources import get_source
 
@@ -214,7 +244,7 @@ def backfill(
     summary: list[dict[str, Any]] = []
     for chunk in chunks:
         future = chunk_task.submit(
-            settings, chunk.label, chunk.window, sources, categories or None, feed_base_url, reprocess
+            settings, chunk.label, chunk.window, sources, categories or None, feed_base_url, reprocess, mode
         )
         try:
             rows = future.result()
@@ -246,7 +276,10 @@ def backfill(
 
 
 def _chunk_row(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("source", "discovered", "fetched", "new", "updated", "unchanged", "paragraphs", "failed")
+    keys = (
+        "source", "discovered", "skipped_stored", "fetched", "from_archive", "new", "updated", "unchanged",
+        "paragraphs", "failed",
+    )
     return {key: row.get(key, 0) for key in keys}
 
 
