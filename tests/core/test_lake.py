@@ -173,3 +173,16 @@ def test_failures_are_appended_per_run(tmp_path: Path):
     lake.append_failures([row], "run-1")
     lake.append_failures([row], "run-2")
     assert sorted(lake.read("failures").column("run_id").to_pylist()) == ["run-1", "run-2"]
+
+
+def test_lake_on_an_fsspec_url():
+    """Any fsspec filesystem works: here the in-memory one (object stores take the same code path)."""
+    lake = Lake("memory://wirestance-test-lake")
+    try:
+        lake.upsert([article("1", DAY)], paragraphs("1"))
+        lake.upsert([article("1", DAY, content="v2")], paragraphs("1", "v2"))
+        assert lake.read("articles").column("title").to_pylist() == ["title 1 v2"]
+        assert lake.read("paragraphs").num_rows == 2
+        assert lake.fs.exists("/wirestance-test-lake/articles/published_date=2019-11-26/part-0.parquet")
+    finally:
+        lake.fs.rm("/wirestance-test-lake", recursive=True)
