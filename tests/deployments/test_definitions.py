@@ -52,7 +52,7 @@ def test_parameter_schema_gives_the_ui_titles_descriptions_and_bounds():
     schema = deployment._parameter_openapi_schema.model_dump_for_openapi()
     assert schema["required"] == ["dates"]
     properties = schema["properties"]
-    assert list(properties) == ["dates", "sources", "categories", "reprocess", "chunk_days", "feed_base_url"]
+    assert list(properties) == ["dates", "sources", "categories", "reprocess", "chunk_days", "feed_base_url", "mode"]
     assert properties["chunk_days"]["minimum"] == 1 and properties["chunk_days"]["maximum"] == 366
     assert properties["chunk_days"]["default"] == 1
     assert properties["sources"]["default"] == ["anadolu"]

@@ -335,7 +335,8 @@ def test_cli_backfill_in_process_with_the_dask_task_runner(served: Served, repla
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     assert "Creating a new Dask cluster" in output
-    assert re.search(r"2019-11-26\s+anadolu\s+2\s+2\s+2\s", result.stdout), result.stdout
+    # chunk, source, discovered, skipped_stored, fetched, from_archive, new
+    assert re.search(r"2019-11-26\s+anadolu\s+2\s+0\s+2\s+0\s+2\s", result.stdout), result.stdout
     articles, _ = lake_tables(str(lake))
     assert set(articles["article_id"]) == expected_articles(date(2019, 11, 26), date(2019, 11, 27)) != set()
 

@@ -82,7 +82,7 @@ def _ingest(args: argparse.Namespace) -> int:
         feed_urls=args.feed_urls,
         reprocess=args.reprocess,
     )
-    _print_rows(rows)
+    print_rows(rows)
     return 0
 
 
@@ -145,7 +145,7 @@ def _demo(args: argparse.Namespace) -> int:
             end=datetime.now(UTC) + timedelta(days=1),
             feed_base_url=server.base_url,
         )
-    _print_rows(rows)
+    print_rows(rows)
     print(f"\nlake: {settings.lake_url}")
     _print_summary(settings.lake_url)
     return 0
@@ -171,7 +171,8 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_rows(rows: list[dict]) -> None:
+def print_rows(rows: list[dict]) -> None:
+    """Summary rows of a run as a right-aligned table."""
     if not rows:
         print("nothing ingested")
         return

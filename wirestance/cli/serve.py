@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import IO
 
 from wirestance.cli import CliError
+from wirestance.cli.ingest import print_rows
 
 LOCK_NAME = "wirestance-serve.lock"
 SERVER_LOG = "wirestance-server.log"
@@ -101,18 +102,8 @@ def _backfill(args: argparse.Namespace) -> int:
         chunk_days=args.chunk_days,
         feed_base_url=args.base_url,
     )
-    _print_rows(rows)
+    print_rows(rows)
     return 0
-
-
-def _print_rows(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        print("nothing ingested")
-        return
-    columns = list(rows[0])
-    print("\n" + "  ".join(f"{c:>12}" for c in columns))
-    for row in rows:
-        print("  ".join(f"{row[c]!s:>12}" for c in columns))
 
 
 # -- serve -----------------------------------------------------------------------------------------
