@@ -7,27 +7,21 @@ import os
 from datetime import UTC, datetime
 
 from wirestance.cli import CliError
+from wirestance.cli.ingest import moment
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "reprocess", help="parse and label again, from the raw WARC archive, the articles published in a window"
     )
-    p.add_argument("--since", required=True, type=_moment, help="window start (ISO date or datetime; UTC if no offset)")
-    p.add_argument("--until", type=_moment, help="window end, exclusive (default: now)")
+    p.add_argument("--since", required=True, type=moment, help="window start (ISO date or datetime; UTC if no offset)")
+    p.add_argument("--until", type=moment, help="window end, exclusive (default: now)")
     p.add_argument("--source", action="append", dest="sources", help="source name (repeatable; default anadolu)")
     p.add_argument("--host", action="append", dest="hosts", help="also read pages fetched from this host (a mirror)")
     p.add_argument("--lake", help="lake path or fsspec URL (default: $WIRESTANCE_LAKE_URL or data/lake)")
     p.add_argument("--raw", help="raw archive path or fsspec URL (default: $WIRESTANCE_RAW_URL or data/raw)")
     p.set_defaults(handler=_reprocess)
 
-
-def _moment(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date or datetime") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _reprocess(args: argparse.Namespace) -> int:

@@ -15,8 +15,8 @@ from wirestance.cli import CliError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="ingest a source's feeds over a time window into the lake")
-    p.add_argument("--since", required=True, type=_moment, help="window start (ISO date or datetime; UTC if no offset)")
-    p.add_argument("--until", type=_moment, help="window end, exclusive (default: now)")
+    p.add_argument("--since", required=True, type=moment, help="window start (ISO date or datetime; UTC if no offset)")
+    p.add_argument("--until", type=moment, help="window end, exclusive (default: now)")
     p.add_argument("--source", action="append", dest="sources", help="source name (repeatable; default anadolu)")
     p.add_argument("--category", action="append", dest="categories", help="feed category (repeatable)")
     p.add_argument("--feed-url", action="append", dest="feed_urls", help="read this feed instead (repeatable)")
@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_summary)
 
 
-def _moment(text: str) -> datetime:
+def moment(text: str) -> datetime:
+    """An argparse type: ISO 8601 date or datetime, UTC when it has no offset."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
