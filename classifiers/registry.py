@@ -168,6 +168,7 @@ class ModelRegistry:
             metrics = {
                 "evaluation": evaluation.to_dict(),
                 "cross_validation": trained.cross_validation.to_dict() if trained.cross_validation else None,
+                "external": {name: report.to_dict() for name, report in external_evaluations(trained.pipeline).items()},
             }
             base_version = f"{created:%Y%m%dT%H%M%S}Z-{model_sha256[:8]}"
             meta = ModelMetadata(
@@ -276,6 +277,17 @@ def train_first_champion(
     return registry.register(trained, evaluation)
 
 
+#: Labelled paragraphs of real agency articles, kept out of training: every registered model is scored on them.
+EXTERNAL_EVAL_DIR = Path(__file__).resolve().parent.parent / "data" / "eval"
+
+
+def external_evaluations(pipeline: Any) -> dict[str, EvaluationReport]:
+    if not EXTERNAL_EVAL_DIR.is_dir():
+        return {}
+    model = StanceModel(pipeline, "candidate")
+    return {path.stem: model.evaluate(load_labeled_data(path)) for path in sorted(EXTERNAL_EVAL_DIR.glob("*.jsonl"))}
+
+
 def render_model_card(meta: ModelMetadata, trained: TrainedModel) -> str:
     evaluation = meta.evaluation
     split = meta.evaluation_split
@@ -308,6 +320,19 @@ def render_model_card(meta: ModelMetadata, trained: TrainedModel) -> str:
             "",
             f"macro-F1 {cv['macro_f1']:.4f}; per label: {per_label}",
         ]
+    external = meta.metrics.get("external") or {}
+    if external:
+        lines += [
+            "",
+            f"## External checks (labelled real articles in {EXTERNAL_EVAL_DIR.name}/, never trained on)",
+            "",
+        ]
+        for name, report in external.items():
+            per_label = ", ".join(f"{label} {s['f1']:.4f}" for label, s in report["per_label"].items())
+            lines.append(
+                f"- `{name}`: macro-F1 **{report['macro_f1']:.4f}** on {report['n_rows']} paragraphs; "
+                f"F1 per label: {per_label}"
+            )
     lines += ["", "## Top features per label", ""]
     for label, features in top_features(trained.pipeline).items():
         listed = ", ".join(f"`{name}` {weight:.3f}" for name, weight in features)

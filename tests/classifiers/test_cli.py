@@ -9,7 +9,7 @@ from classifiers.registry import ModelRegistry
 from wirestance.cli import main
 from wirestance.settings import Settings
 
-SEED_LABELS = Path(__file__).with_name("seed_labels.jsonl")
+SEED_LABELS = Path(__file__).resolve().parents[2] / "data" / "eval" / "seed_aa_2019-11-26.jsonl"
 
 
 def test_train_evaluate_classify_explain(
