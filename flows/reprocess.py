@@ -126,6 +126,7 @@ class _SourceRun:
     not_article: int = 0
     out_of_window: int = 0
     best: dict[tuple[str, str], _Kept] = field(default_factory=dict)
+    articles: int = 0  # len(best) once the scan is done and `best` is let go
     failures: list[dict[str, Any]] = field(default_factory=list)
     counts: WriteCounts = field(default_factory=WriteCounts)
 
@@ -133,7 +134,7 @@ class _SourceRun:
         return {
             "source": self.source,
             "responses": self.responses,
-            "articles": len(self.best),
+            "articles": self.articles,
             "not_article": self.not_article,
             "out_of_window": self.out_of_window,
             "new": self.counts.new,
@@ -180,8 +181,10 @@ def run_reprocess(
                     log.warning("archive record skipped: %s", problem)
                     where = f"{problem.file}#{problem.offset}"
                     run.failures.append(failure(where, source.name, "archive", str(problem)))
-            ordered = sorted(run.best.values(), key=lambda kept: (kept.published, kept.article_id))
-            for batch in _whole_days(ordered, batch_articles):
+            newest_first = sorted(run.best.values(), key=lambda kept: (kept.published, kept.article_id), reverse=True)
+            run.articles = len(run.best)
+            run.best.clear()
+            for batch in _whole_days(newest_first, batch_articles):
                 spots = [kept.spot for kept in batch]
                 run.counts += run_batch(ReprocessBatch(lake, spill, spots, model, settings.batch_size))
         lake.append_failures(run.failures, run_id)
@@ -189,11 +192,13 @@ def run_reprocess(
     return rows
 
 
-def _whole_days(ordered: list[_Kept], size: int) -> Iterator[list[_Kept]]:
-    """Batches of about `size` articles that end at a day's end, so a partition is written by one upsert
-    (a day of more than four batches' worth is cut, to bound memory)."""
+def _whole_days(newest_first: list[_Kept], size: int) -> Iterator[list[_Kept]]:
+    """Batches of about `size` articles, oldest first, that end at a day's end, so a partition is written by
+    one upsert (a day of more than four batches' worth is cut, to bound memory). The list is consumed from
+    its end, so what stored batches kept is freed as the lake's index of stored articles grows."""
     batch: list[_Kept] = []
-    for kept in ordered:
+    while newest_first:
+        kept = newest_first.pop()
         if len(batch) >= size and (kept.day != batch[-1].day or len(batch) >= 4 * size):
             yield batch
             batch = []

@@ -198,6 +198,12 @@ def article_rows(
     """Lake rows for parsed articles, every paragraph labelled in one model call."""
     texts = [p for article, _ in parsed for p in article.paragraphs]
     predictions = model.predict(texts) if texts else None
+    # Python floats once per batch (float32 probabilities, as stored), not one numpy conversion per paragraph.
+    labels: list[str] = list(predictions.labels) if predictions is not None else []
+    confidence: list[float] = np.asarray(predictions.confidence).tolist() if predictions is not None else []
+    probabilities: list[list[float]] = (
+        np.asarray(predictions.probabilities, dtype=np.float32).tolist() if predictions is not None else []
+    )
     articles: list[dict[str, Any]] = []
     paragraphs: list[dict[str, Any]] = []
     offset = 0
@@ -230,17 +236,15 @@ def article_rows(
         )
         for index, text in enumerate(article.paragraphs):
             row = offset + index
-            assert predictions is not None
-            probabilities = np.asarray(predictions.probabilities[row], dtype=np.float32)
             paragraphs.append(
                 {
                     "source": article.source,
                     "article_id": article.article_id,
                     "para_index": index,
                     "text": text,
-                    "label": predictions.labels[row],
-                    "confidence": float(predictions.confidence[row]),
-                    **{column: float(p) for column, p in zip(PROBABILITY_COLUMNS, probabilities, strict=True)},
+                    "label": labels[row],
+                    "confidence": confidence[row],
+                    **dict(zip(PROBABILITY_COLUMNS, probabilities[row], strict=True)),
                     "model_version": model.version,
                     "parser_version": article.parser_version,
                     "schema_version": SCHEMA_VERSION,

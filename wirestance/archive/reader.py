@@ -22,6 +22,9 @@ from wirestance.discovery.canonical import canonical_url, parse_wayback
 from wirestance.lake import Lake
 
 _MAX_OPEN_FILES = 32
+_ROWS_PER_SLICE = 1024
+#: What `responses` reads of each index row (the URLs come from the records themselves).
+_RESPONSE_COLUMNS = ["status", "payload_digest", "record_id", "file", "offset", "length"]
 _INDEX_COLUMNS = [
     "url",
     "canonical_url",
@@ -66,6 +69,7 @@ class ArchiveReader:
         self.fs, self.root = fsspec.core.url_to_fs(raw_url)
         self.problems: list[WarcProblem] = []
         self._handles: dict[str, BinaryIO | None] = {}
+        self._payloads: dict[str, tuple[str, int, int]] | None = None
 
     def close(self) -> None:
         for handle in self._handles.values():
@@ -84,21 +88,11 @@ class ArchiveReader:
         since: datetime | None = None,
         until: datetime | None = None,
         domains: Sequence[str] | None = None,
+        columns: Sequence[str] = _INDEX_COLUMNS,
     ) -> pa.Table:
         """Index rows fetched in [since, until) whose page is on `domains` (or subdomains), by fetch time."""
-        condition = None
-        if since is not None:
-            condition = pc.field("fetch_time") >= pa.scalar(since, pa.timestamp("us", tz="UTC"))
-        if until is not None:
-            upper = pc.field("fetch_time") < pa.scalar(until, pa.timestamp("us", tz="UTC"))
-            condition = upper if condition is None else condition & upper
-        table = self.lake.read("raw_index", filter=condition, columns=_INDEX_COLUMNS)
-        if domains is not None:
-            wanted = tuple(d.lower() for d in domains)
-            hosts = table["host"].to_pylist()
-            mask = [bool(h) and any(h == d or h.endswith("." + d) for d in wanted) for h in hosts]
-            table = table.filter(pa.array(mask, pa.bool_()))
-        return table.sort_by([("fetch_time", "ascending"), ("file", "ascending"), ("offset", "ascending")])
+        table = self._scan(since, until, domains, None, columns)
+        return table.take(_fetch_order(table)).select(list(columns))
 
     def responses(
         self,
@@ -107,13 +101,39 @@ class ArchiveReader:
         domains: Sequence[str] | None = None,
     ) -> Iterator[ArchivedResponse]:
         """Pages answered 200 (directly or inside a web-archive capture), oldest fetch first."""
-        table = self.index(since, until, domains)
-        table = table.filter(pc.is_in(table["status"], pa.array([200, 206], pa.int16())))
-        payloads = self._payload_locations()
-        for row in table.to_pylist():
-            response = self._response(row, payloads)
-            if response is not None and response.status == 200:
-                yield response
+        table = self._scan(since, until, domains, (200, 206), _RESPONSE_COLUMNS)
+        order = _fetch_order(table)
+        # Rows are taken in fetch order and made Python objects a slice at a time: memory holds one
+        # copy of the (filtered) index columns, never a sorted copy or the whole index as objects.
+        for start in range(0, len(order), _ROWS_PER_SLICE):
+            for row in table.take(order[start : start + _ROWS_PER_SLICE]).to_pylist():
+                response = self._response(row)
+                if response is not None and response.status == 200:
+                    yield response
+
+    def _scan(
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        domains: Sequence[str] | None,
+        statuses: Sequence[int] | None,
+        columns: Sequence[str],
+    ) -> pa.Table:
+        """Index rows matching the conditions (filtered while the files are read), in no particular order."""
+        conditions = []
+        if since is not None:
+            conditions.append(pc.field("fetch_time") >= pa.scalar(since, pa.timestamp("us", tz="UTC")))
+        if until is not None:
+            conditions.append(pc.field("fetch_time") < pa.scalar(until, pa.timestamp("us", tz="UTC")))
+        if domains is not None:
+            conditions.append(_on_domains([d.lower() for d in domains]))
+        if statuses is not None:
+            conditions.append(pc.field("status").isin(pa.array(statuses, pa.int16())))
+        condition = None
+        for part in conditions:
+            condition = part if condition is None else condition & part
+        needed = list(dict.fromkeys([*columns, "fetch_time", "file", "offset"]))
+        return self.lake.read("raw_index", filter=condition, columns=needed)
 
     def read_record(self, file: str, offset: int, length: int) -> records.ParsedRecord | WarcProblem:
         handle = self._open(file)
@@ -133,13 +153,13 @@ class ArchiveReader:
 
     # -- internals ------------------------------------------------------------------------------------
 
-    def _response(self, row: dict, payloads: dict[str, tuple[str, int, int]]) -> ArchivedResponse | None:
+    def _response(self, row: dict) -> ArchivedResponse | None:
         record = self._checked(row["file"], row["offset"], row["length"], row["record_id"])
         if record is None:
             return None
         body = record.payload
         if record.rec_type == "revisit":
-            where = payloads.get(row["payload_digest"])
+            where = self._payload_locations().get(row["payload_digest"])
             if where is None:
                 self.problems.append(WarcProblem(row["file"], row["offset"], "revisit of a payload not in the index"))
                 return None
@@ -190,9 +210,18 @@ class ArchiveReader:
         return found
 
     def _payload_locations(self) -> dict[str, tuple[str, int, int]]:
-        table = self.lake.read("raw_index", columns=["payload_digest", "record_type", "file", "offset", "length"])
-        table = table.filter(pc.equal(table["record_type"], "response"))
-        return {r["payload_digest"]: (r["file"], r["offset"], r["length"]) for r in table.to_pylist()}
+        """Where each payload is stored whole; read on the first revisit (an archive may have none)."""
+        if self._payloads is None:
+            table = self.lake.read("raw_index", columns=["payload_digest", "record_type", "file", "offset", "length"])
+            table = table.filter(pc.equal(table["record_type"], "response"))
+            columns = table.to_pydict()
+            self._payloads = {
+                digest: (file, offset, length)
+                for digest, file, offset, length in zip(
+                    columns["payload_digest"], columns["file"], columns["offset"], columns["length"], strict=True
+                )
+            }
+        return self._payloads
 
     def _open(self, file: str) -> BinaryIO | None:
         if file not in self._handles:
@@ -212,3 +241,17 @@ class ArchiveReader:
                     continue
             self._handles[file] = handle
         return self._handles[file]
+
+
+def _on_domains(domains: list[str]) -> pc.Expression:
+    """The host is one of `domains` or a subdomain of one (an empty or missing host never is)."""
+    host = pc.field("host")
+    matches = pc.scalar(False)
+    for domain in domains:
+        matches = matches | (host == domain) | pc.ends_with(host, "." + domain)
+    return matches & (pc.utf8_length(host) > 0)  # a null host gives null: the scan drops the row
+
+
+def _fetch_order(table: pa.Table) -> pa.Array:
+    """Row positions by fetch time, then file and offset (the order records were written in)."""
+    return pc.sort_indices(table, [("fetch_time", "ascending"), ("file", "ascending"), ("offset", "ascending")])

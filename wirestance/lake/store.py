@@ -49,7 +49,7 @@ class WriteCounts:
         return self
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Stored:
     partition: date
     updated: datetime | None
@@ -130,23 +130,29 @@ class Lake:
         (reprocessing with new parsers or a new model) it is replaced whenever it is given.
         """
         counts = WriteCounts()
-        paragraphs_by_key: dict[ArticleKey, list[dict]] = {}
-        for row in paragraphs:
-            paragraphs_by_key.setdefault((row["source"], row["article_id"]), []).append(row)
+        # Each input list becomes one Arrow table; a partition takes its rows by position, so no row is
+        # copied or converted per partition.
+        paragraph_table = pa.Table.from_pylist(paragraphs, schema=schema.PARAGRAPHS)
+        paragraphs_by_key: dict[ArticleKey, list[int]] = {}
+        for position, row in enumerate(paragraphs):
+            paragraphs_by_key.setdefault((row["source"], row["article_id"]), []).append(position)
 
         # The last copy of an article in the batch wins, so a batch never holds a key twice.
-        by_day: dict[date, dict[ArticleKey, dict]] = {}
-        for row in articles:
-            by_day.setdefault(row[schema.PARTITION_COLUMN], {})[(row["source"], row["article_id"])] = row
+        by_day: dict[date, dict[ArticleKey, int]] = {}
+        for position, row in enumerate(articles):
+            by_day.setdefault(row[schema.PARTITION_COLUMN], {})[(row["source"], row["article_id"])] = position
+        article_table = pa.Table.from_pylist(articles, schema=schema.ARTICLES) if by_day else None
 
         index = self._article_index()
         for day in sorted(by_day):
             with partition_lock(self._lock_dir, f"published_date={day.isoformat()}"):
                 # Decide against what is on disk now (inside the lock), not a cached view, so two
                 # processes writing the same partition one after the other count and merge correctly.
-                stored_here = self._stored_in_partition(day)
-                rows: list[dict] = []
-                for key, row in by_day[day].items():
+                current = self._read_partition("articles", day)
+                stored_here = _stored_rows(current, day)
+                kept: dict[ArticleKey, int] = {}
+                for key, position in by_day[day].items():
+                    row = articles[position]
                     stored = stored_here.get(key) or index.get(key)
                     if stored is None:
                         counts.new += 1
@@ -159,30 +165,28 @@ class Lake:
                         counts.updated += 1
                         if key not in stored_here and stored.partition != day:
                             self._drop_from_partition(stored.partition, key)
-                    rows.append(row)
-                if not rows:
+                    kept[key] = position
+                if not kept:
                     continue
-                keys = {(r["source"], r["article_id"]) for r in rows}
-                new_paragraphs = [p for key in keys for p in paragraphs_by_key.get(key, [])]
-                self._replace_rows("paragraphs", day, keys, new_paragraphs)
-                self._replace_rows("articles", day, keys, rows)
-            counts.paragraphs_written += len(new_paragraphs)
-            for r in rows:
-                index[(r["source"], r["article_id"])] = _Stored(day, r.get("updated"), r["content_hash"])
+                keys = set(kept)
+                wanted = [p for key in keys for p in paragraphs_by_key.get(key, [])]
+                new_paragraphs = paragraph_table.take(pa.array(wanted, pa.int64()))
+                assert article_table is not None
+                fresh_articles = article_table.take(pa.array(list(kept.values()), pa.int64()))
+                self._replace_rows("paragraphs", day, keys, new_paragraphs, self._read_partition("paragraphs", day))
+                self._replace_rows("articles", day, keys, fresh_articles, current)
+            counts.paragraphs_written += new_paragraphs.num_rows
+            for key, position in kept.items():
+                row = articles[position]
+                index[key] = _Stored(day, row.get("updated"), row["content_hash"])
         return counts
-
-    def _stored_in_partition(self, day: date) -> dict[ArticleKey, _Stored]:
-        current = self._read_partition("articles", day)
-        if current is None:
-            return {}
-        columns = current.select(["source", "article_id", "updated", "content_hash"]).to_pylist()
-        return {(r["source"], r["article_id"]): _Stored(day, r["updated"], r["content_hash"]) for r in columns}
 
     def _drop_from_partition(self, day: date, key: ArticleKey) -> None:
         """An updated article whose publication date changed leaves its old partition."""
         with partition_lock(self._lock_dir, f"published_date={day.isoformat()}"):
-            self._replace_rows("paragraphs", day, {key}, [])
-            self._replace_rows("articles", day, {key}, [])
+            for table in ("paragraphs", "articles"):
+                empty = schema.TABLES[table].empty_table()
+                self._replace_rows(table, day, {key}, empty, self._read_partition(table, day))
 
     def rewrite_paragraphs(self, transform: Callable[[pa.Table], pa.Table | None]) -> int:
         """Apply `transform` to every paragraphs partition (None = leave it); returns partitions rewritten."""
@@ -237,12 +241,15 @@ class Lake:
             self._index = index
         return self._index
 
-    def _replace_rows(self, table: str, day: date, keys: set[ArticleKey], rows: list[dict]) -> None:
-        current = self._read_partition(table, day)
-        target = schema.TABLES[table]
-        fresh = pa.Table.from_pylist(
-            [{k: v for k, v in r.items() if k != schema.PARTITION_COLUMN} for r in rows], schema=target
-        )
+    def _replace_rows(
+        self,
+        table: str,
+        day: date,
+        keys: set[ArticleKey],
+        fresh: pa.Table,
+        current: pa.Table | None,
+    ) -> None:
+        """Rewrite one partition (`current`, None when it has no file): its rows for `keys` replaced by `fresh`."""
         if current is not None and current.num_rows:
             keep = pc.invert(_key_mask(current, keys))
             merged = pa.concat_tables([current.filter(keep), fresh])
@@ -279,6 +286,19 @@ class Lake:
         path = f"{self.partition_dir(table, day)}/{PART_FILE}"
         if self.fs.exists(path):
             self.fs.rm(path)
+
+
+def _stored_rows(current: pa.Table | None, day: date) -> dict[ArticleKey, _Stored]:
+    """What a partition's articles table holds, by key."""
+    if current is None:
+        return {}
+    columns = current.select(["source", "article_id", "updated", "content_hash"]).to_pydict()
+    return {
+        (source, article_id): _Stored(day, updated, content_hash)
+        for source, article_id, updated, content_hash in zip(
+            columns["source"], columns["article_id"], columns["updated"], columns["content_hash"], strict=True
+        )
+    }
 
 
 def _key_mask(table: pa.Table, keys: set[ArticleKey]) -> pa.ChunkedArray:

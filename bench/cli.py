@@ -1,0 +1,138 @@
+"""`python -m bench`: build the synthetic corpus, run the parts, print `name: value` lines, write RESULTS.md."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bench.env import Sandbox, load_average, machine_info, repo_root
+
+if TYPE_CHECKING:
+    from bench.corpus import Archive
+    from bench.results import Results
+
+PARTS = ("parse", "classify", "e2e", "growth", "fetch")
+MAX_N = 100_000
+#: Pages timed by the parse part (its rate does not depend on N) and paragraphs by the classify part.
+PARSE_PAGES = 300
+CLASSIFY_PARAGRAPHS = 3_000
+#: Articles ingested over loopback by the fetch part.
+FETCH_PAGES = 500
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--n", type=int, default=2_000, help=f"articles in the synthetic archive (1..{MAX_N:,})")
+    parser.add_argument(
+        "--only", action="append", choices=PARTS, metavar="NAME", help=f"run only this part ({', '.join(PARTS)})"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic pages")
+    parser.add_argument("--repeats", type=int, default=3, help="passes of each parse/classify timing (best kept)")
+    parser.add_argument("--output", type=Path, default=repo_root() / "bench" / "RESULTS.md", help="results file")
+    parser.add_argument("--append", action="store_true", help="add this run to the results file, keep earlier ones")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (lake, archive, logs)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not 1 <= args.n <= MAX_N:
+        print(f"python -m bench: --n must be between 1 and {MAX_N:,}", file=sys.stderr)
+        return 2
+    parts = [p for p in PARTS if p in (args.only or PARTS)]
+    sandbox = Sandbox(Path(tempfile.mkdtemp(prefix="wirestance-bench-")))
+    sandbox.enter()  # before anything imports Prefect
+    try:
+        return _run(args, parts, sandbox)
+    finally:
+        if args.keep:
+            print(f"# kept {sandbox.root}")
+        else:
+            shutil.rmtree(sandbox.root, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, parts: list[str], sandbox: Sandbox) -> int:
+    from bench import report
+    from bench.results import Results
+
+    started, load_before = time.perf_counter(), load_average()
+    results = Results()
+    print(f"# wirestance bench: N={args.n}, parts {', '.join(parts)}, temp dir {sandbox.root}", flush=True)
+    _run_parts(results, args, parts, sandbox)
+    command = "python -m bench " + shlex.join(argv_for_report(args))
+    section = report.render(
+        results,
+        command=command.strip(),
+        n=args.n,
+        parts=parts,
+        machine=machine_info(),
+        load_before=load_before,
+        load_after=load_average(),
+        seconds=time.perf_counter() - started,
+    )
+    report.write(args.output, section, append=args.append)
+    print(f"# results written to {args.output}")
+    return 0
+
+
+def _run_parts(results: Results, args: argparse.Namespace, parts: list[str], sandbox: Sandbox) -> None:
+    # Imported here, after Sandbox.enter(): these import Prefect, which reads its settings on import.
+    from bench import classify, corpus, e2e, fetch, parse
+    from wirestance.settings import Settings
+
+    settings = Settings.from_env()
+    model = classify.load_model(settings) if set(parts) - {"parse"} else None  # trains the champion once
+    if "parse" in parts or "classify" in parts:
+        pages = corpus.sample_pages(min(args.n, PARSE_PAGES), args.seed)
+        if "parse" in parts:
+            parse.run(results, pages, args.repeats)
+        if "classify" in parts:
+            texts = [t for p in pages for t in parse.ours_paragraphs(p)]
+            if len(texts) < CLASSIFY_PARAGRAPHS:  # small --n: more pages, for a steady figure
+                more = corpus.sample_pages(CLASSIFY_PARAGRAPHS // 10, args.seed + 1)
+                texts += [t for p in more for t in parse.ours_paragraphs(p)]
+            classify.run(results, texts[:CLASSIFY_PARAGRAPHS], settings, args.repeats)
+    flow_at_n = None
+    if "e2e" in parts or "growth" in parts:
+        archive = _archive(results, sandbox, args.n, args.seed)
+        flow_at_n = e2e.run_once(sandbox, archive, "flow")
+        results.note(e2e.describe(flow_at_n))
+        if "e2e" in parts:
+            plain = e2e.run_once(sandbox, archive, "plain")
+            results.note(e2e.describe(plain))
+            e2e.record_e2e(results, flow_at_n, plain)
+        shutil.rmtree(archive.raw.parent, ignore_errors=True)
+    if "growth" in parts and flow_at_n is not None:
+        large_archive = _archive(results, sandbox, 10 * args.n, args.seed)
+        large = e2e.run_once(sandbox, large_archive, "flow")
+        results.note(e2e.describe(large))
+        e2e.record_growth(results, flow_at_n, large)
+        shutil.rmtree(large_archive.raw.parent, ignore_errors=True)
+    if "fetch" in parts:
+        assert model is not None
+        fetch.run(results, sandbox, min(args.n, FETCH_PAGES), args.seed, model)
+
+
+def _archive(results: Results, sandbox: Sandbox, n: int, seed: int) -> Archive:
+    from bench import corpus
+
+    archive = corpus.build_archive(sandbox.root / f"archive-{n}", n, seed)
+    results.note(
+        f"archive of {n:,} pages ({archive.paragraphs:,} paragraphs, {archive.bytes / 1024**2:.0f} MiB of WARC) "
+        f"built by WarcWriter in {archive.build_seconds:.1f} s"
+    )
+    return archive
+
+
+def argv_for_report(args: argparse.Namespace) -> list[str]:
+    out = ["--n", str(args.n)]
+    for part in args.only or []:
+        out += ["--only", part]
+    return out

@@ -1,0 +1,105 @@
+"""Reprocess end to end (archive -> parse -> label -> lake), through the flow and as a plain loop, and growth.
+
+Every run is a fresh `python -m bench.e2e_run` process on a fresh lake, so its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from bench.corpus import Archive
+from bench.e2e_run import RESULT_PREFIX
+from bench.env import Sandbox, load_average
+from bench.results import Results, ratio
+
+
+@dataclass(frozen=True)
+class Run:
+    mode: str
+    pages: int
+    articles: int
+    seconds: float
+    startup_seconds: float
+    peak_rss_mb: float
+    load: str
+
+    @property
+    def articles_per_s(self) -> float:
+        return self.articles / self.seconds if self.seconds else float("nan")
+
+    @property
+    def seconds_per_article(self) -> float:
+        return self.seconds / self.articles if self.articles else float("nan")
+
+
+def run_once(sandbox: Sandbox, archive: Archive, mode: str) -> Run:
+    label = f"{mode}-{archive.pages}"
+    lake = archive.fresh_lake(sandbox.root / f"lake-{label}")
+    env = sandbox.environ(WIRESTANCE_LAKE_URL=str(lake), WIRESTANCE_RAW_URL=str(archive.raw))
+    log = sandbox.root / f"{label}.log"
+    load = load_average()
+    with open(log, "wb") as output:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.e2e_run", mode],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=sandbox.root,
+            check=False,
+        )
+    text = log.read_text(encoding="utf-8", errors="replace")
+    found = [line for line in text.splitlines() if line.startswith(RESULT_PREFIX)]
+    if done.returncode != 0 or not found:
+        tail = "\n".join(text.splitlines()[-30:])
+        raise RuntimeError(f"e2e run {label} failed (exit {done.returncode}); log {log}:\n{tail}")
+    data = json.loads(found[-1].removeprefix(RESULT_PREFIX))
+    shutil.rmtree(lake, ignore_errors=True)
+    run = Run(
+        mode=mode,
+        pages=archive.pages,
+        articles=int(data["articles"]),
+        seconds=float(data["seconds"]),
+        startup_seconds=float(data["startup_seconds"]),
+        peak_rss_mb=float(data["peak_rss_mb"]),
+        load=load,
+    )
+    if run.articles != archive.pages:
+        raise RuntimeError(f"e2e run {label} stored {run.articles} articles of {archive.pages}: {data['rows']}")
+    return run
+
+
+def record_e2e(results: Results, flow: Run, plain: Run, suffix: str = "") -> None:
+    """Throughput, Prefect's share of the end-to-end time, and peak memory, at one size."""
+    overhead = (flow.seconds - plain.seconds) / flow.seconds * 100 if flow.seconds else float("nan")
+    results.add(f"e2e_articles_per_s{suffix}", flow.articles_per_s, f"reprocess flow, {flow.articles} articles")
+    results.add(f"e2e_plain_articles_per_s{suffix}", plain.articles_per_s, "same functions, plain Python loop")
+    results.add(f"prefect_overhead_pct{suffix}", overhead, "(flow - plain) / flow; server start-up excluded")
+    results.add(f"peak_rss_mb{suffix}", flow.peak_rss_mb, "peak resident memory of the flow run's process")
+    results.add(f"peak_rss_plain_mb{suffix}", plain.peak_rss_mb, "peak resident memory of the plain run")
+    results.add(f"prefect_startup_s{suffix}", flow.startup_seconds, "ephemeral API server start, not in the above")
+
+
+def record_growth(results: Results, small: Run, large: Run) -> None:
+    results.add("e2e_articles_per_s_10n", large.articles_per_s, f"reprocess flow, {large.articles} articles")
+    results.add("peak_rss_mb_10n", large.peak_rss_mb, f"flow run at {large.articles} articles")
+    results.add(
+        "e2e_seconds_per_article_growth",
+        ratio(large.seconds_per_article, small.seconds_per_article),
+        f"seconds per article at {large.articles} over at {small.articles}; flat is 1.0",
+    )
+    results.add(
+        "peak_rss_growth",
+        ratio(large.peak_rss_mb, small.peak_rss_mb),
+        f"peak memory at {large.articles} over at {small.articles}; target <= 1.2",
+    )
+
+
+def describe(run: Run) -> str:
+    return (
+        f"{run.mode} run, {run.articles} articles: {run.seconds:.1f} s ({run.articles_per_s:.1f} articles/s), "
+        f"peak RSS {run.peak_rss_mb:.0f} MB, load average at start {run.load}"
+    )
