@@ -34,6 +34,7 @@ from wirestance import __version__
 from wirestance.archive import records
 from wirestance.archive.scan import WarcProblem, iter_members
 from wirestance.discovery.canonical import canonical_url, host_of
+from wirestance.durable import fsync_dir
 from wirestance.lake import Lake
 
 log = logging.getLogger(__name__)
@@ -243,8 +244,8 @@ class WarcWriter:
         if self._local:
             os.makedirs(os.path.dirname(final), exist_ok=True)
             os.replace(current.path, final)
-            _fsync_dir(os.path.dirname(final))
-            _fsync_dir(self.spool)
+            fsync_dir(os.path.dirname(final))
+            fsync_dir(self.spool)
         else:
             self.fs.makedirs(f"{self.root}/{current.day.isoformat()}", exist_ok=True)
             self.fs.put_file(current.path, final)  # one upload: the object appears whole
@@ -351,14 +352,6 @@ def _row_from_member(raw: bytes, file: str, offset: int, length: int) -> dict | 
         "offset": offset,
         "length": length,
     }
-
-
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def sealed_files(raw_url: str) -> Iterator[str]:

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from wirestance.durable import fsync_dir
 from wirestance.lake import schema
 from wirestance.lake.locks import partition_lock
 
@@ -275,7 +276,7 @@ class Lake:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
-            _fsync_dir(directory)
+            fsync_dir(directory)
         else:
             # Object stores make a single PUT visible whole, so the temp object + move is enough.
             with self.fs.open(tmp, "wb") as handle:
@@ -318,14 +319,6 @@ def _protocols(fs: fsspec.AbstractFileSystem) -> tuple[str, ...]:
 
 def _safe(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text)[:64]
-
-
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def iter_batches(items: list, size: int) -> Iterator[list]:
