@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import UTC, datetime
 
-from wirestance.cli import CliError
-from wirestance.cli.ingest import moment
+from wirestance.cli.ingest import checked_window_end, moment
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,16 +28,7 @@ def _reprocess(args: argparse.Namespace) -> int:
         os.environ["WIRESTANCE_LAKE_URL"] = args.lake
     if args.raw:
         os.environ["WIRESTANCE_RAW_URL"] = args.raw
-    until = args.until or datetime.now(UTC)
-    if until <= args.since:
-        raise CliError(f"--until {until.isoformat()} is not after --since {args.since.isoformat()}")
-    from wirestance.sources import get_source
-
-    for name in args.sources or []:
-        try:
-            get_source(name)
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
+    until = checked_window_end(args)
     from flows.reprocess import reprocess
 
     rows = reprocess(start=args.since, end=until, sources=args.sources, hosts=args.hosts)

@@ -60,9 +60,9 @@ def _use_lake(lake: str | None) -> None:
         os.environ["WIRESTANCE_LAKE_URL"] = lake
 
 
-def _ingest(args: argparse.Namespace) -> int:
-    _use_lake(args.lake)
-    until = args.until or datetime.now(UTC)
+def checked_window_end(args: argparse.Namespace) -> datetime:
+    """The end of the --since/--until window (default now), after checking it and the --source names."""
+    until: datetime = args.until or datetime.now(UTC)
     if until <= args.since:
         raise CliError(f"--until {until.isoformat()} is not after --since {args.since.isoformat()}")
     from wirestance.sources import get_source
@@ -72,6 +72,12 @@ def _ingest(args: argparse.Namespace) -> int:
             get_source(name)
         except ValueError as exc:
             raise CliError(str(exc)) from None
+    return until
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    _use_lake(args.lake)
+    until = checked_window_end(args)
     from flows.ingest import ingest
 
     rows = ingest(
