@@ -54,9 +54,11 @@ def build_pipeline(seed: int = DEFAULT_SEED) -> Pipeline:
             ),
             (
                 "char",
+                # 3-5: grouped CV macro-F1 0.9306 against 0.9296 for 2-5 on data/labeled, and 46% more
+                # paragraphs per second (5,400 against 3,700): bigrams cost the most and added nothing.
                 TfidfVectorizer(
                     analyzer="char_wb",
-                    ngram_range=(2, 5),
+                    ngram_range=(3, 5),
                     sublinear_tf=True,
                     min_df=2,
                     strip_accents="unicode",
