@@ -43,20 +43,32 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = os.environ.get(f"WIRESTANCE_{f.name.upper()}")
-            if raw is None:
-                continue
-            default = getattr(cls, f.name)
-            try:
-                values[f.name] = type(default)(raw)
-            except ValueError as exc:
-                raise ValueError(f"WIRESTANCE_{f.name.upper()}={raw!r}: {exc}") from exc
-        return replace(cls(**values), **overrides)
+        return replace(cls(**values_from_env(cls, "WIRESTANCE_")), **overrides)
 
     @property
     def user_agent(self) -> str:
         from wirestance import __version__
 
         return f"wirestance/{__version__} (+news stance research; contact: {self.contact})"
+
+
+def values_from_env(config_class: type, prefix: str) -> dict[str, Any]:
+    """Field values of a settings dataclass from `<prefix><FIELD>` variables, typed like the field defaults
+    (tuples from comma-separated lists, booleans from 1/true/yes/on)."""
+    values: dict[str, Any] = {}
+    for f in fields(config_class):
+        name = f"{prefix}{f.name.upper()}"
+        raw = os.environ.get(name)
+        if raw is None:
+            continue
+        default = getattr(config_class, f.name)
+        if isinstance(default, tuple):
+            values[f.name] = tuple(part.strip() for part in raw.split(",") if part.strip())
+        elif isinstance(default, bool):
+            values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+        else:
+            try:
+                values[f.name] = type(default)(raw)
+            except ValueError as exc:
+                raise ValueError(f"{name}={raw!r}: {exc}") from exc
+    return values

@@ -5,9 +5,10 @@ The archive services' base URLs are settings so a mirror, or a loopback server i
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
+
+from wirestance.settings import values_from_env
 
 FetchMode = Literal["live", "archive", "live-then-archive"]
 Method = Literal["sitemaps", "wayback", "commoncrawl"]
@@ -49,22 +50,7 @@ class DiscoveryConfig:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> DiscoveryConfig:
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = os.environ.get(f"WIRESTANCE_DISCOVERY_{f.name.upper()}")
-            if raw is None:
-                continue
-            default = getattr(cls, f.name)
-            if isinstance(default, tuple):
-                values[f.name] = tuple(part.strip() for part in raw.split(",") if part.strip())
-            elif isinstance(default, bool):
-                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
-            else:
-                try:
-                    values[f.name] = type(default)(raw)
-                except ValueError as exc:
-                    raise ValueError(f"WIRESTANCE_DISCOVERY_{f.name.upper()}={raw!r}: {exc}") from exc
-        return replace(cls(**values), **overrides)
+        return replace(cls(**values_from_env(cls, "WIRESTANCE_DISCOVERY_")), **overrides)
 
     @property
     def archive_bases(self) -> tuple[str, ...]:
