@@ -9,12 +9,12 @@ from bench.results import Results, best_seconds, ratio
 from wirestance.settings import Settings
 
 if TYPE_CHECKING:
-    from classifiers.predict import StanceModel
+    from wirestance.classifiers.predict import StanceModel
 
 
 def load_model(settings: Settings) -> StanceModel:
     """The champion of the sandbox's registry (trained from the labelled data on first use)."""
-    from classifiers.registry import load_champion
+    from wirestance.classifiers.registry import load_champion
 
     return load_champion(settings)
 

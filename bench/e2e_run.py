@@ -23,7 +23,7 @@ RESULT_PREFIX = "BENCH_RESULT "
 def run_flow() -> tuple[list[dict[str, Any]], float]:
     from prefect import flow
 
-    from flows.reprocess import reprocess
+    from wirestance.flows.reprocess import reprocess
 
     @flow(name="bench-warmup")
     def warmup() -> int:
@@ -36,8 +36,8 @@ def run_flow() -> tuple[list[dict[str, Any]], float]:
 
 
 def run_plain() -> list[dict[str, Any]]:
-    from flows import ingest as ingest_flows
-    from flows.reprocess import run_reprocess
+    from wirestance.flows import ingest as ingest_flows
+    from wirestance.flows.reprocess import run_reprocess
     from wirestance.pipeline import Window
     from wirestance.settings import Settings
 
@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m bench.e2e_run flow|plain", file=sys.stderr)
         return 2
     # Imports out of the timing: both modes import the same modules.
-    import flows.reprocess  # noqa: F401
+    import wirestance.flows.reprocess  # noqa: F401
 
     startup = 0.0
     if mode == "flow":

@@ -3,6 +3,6 @@
 Plain functions and classes only: orchestration (Prefect) lives in flows/, the CLI in wirestance.cli.model.
 """
 
-from classifiers.labels import LABELS
+from wirestance.classifiers.labels import LABELS
 
 __all__ = ["LABELS"]

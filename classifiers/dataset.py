@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from classifiers.labels import LABELS
+from wirestance.classifiers.labels import LABELS
 
 _TABULAR_SUFFIXES = (".jsonl", ".csv", ".parquet")
 _EXCERPT_CHARS = 60

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 
-from classifiers.dataset import load_labeled_data
-from classifiers.model import (
+from wirestance.classifiers.dataset import load_labeled_data
+from wirestance.classifiers.model import (
     CV_FOLDS,
     DEFAULT_EVAL_FRACTION,
     DEFAULT_SEED,
@@ -17,8 +17,8 @@ from classifiers.model import (
     split_for_evaluation,
     train_model,
 )
-from classifiers.predict import StanceModel
-from classifiers.registry import ModelRegistry
+from wirestance.classifiers.predict import StanceModel
+from wirestance.classifiers.registry import ModelRegistry
 
 DEFAULT_MIN_MACRO_F1_GAIN = 0.005
 DEFAULT_MAX_LABEL_F1_DROP = 0.02

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from classifiers.predict import StanceModel
+from wirestance.classifiers.predict import StanceModel
 
 DEFAULT_BATCH_SIZE = 2000
 

@@ -19,9 +19,9 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from classifiers.dataset import LabeledDataError, LabeledDataset
-from classifiers.features import ActorAttribution
-from classifiers.labels import LABELS
+from wirestance.classifiers.dataset import LabeledDataError, LabeledDataset
+from wirestance.classifiers.features import ActorAttribution
+from wirestance.classifiers.labels import LABELS
 
 DEFAULT_SEED = 0
 DEFAULT_EVAL_FRACTION = 0.2

@@ -9,9 +9,9 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.pipeline import Pipeline
 
-from classifiers.dataset import LabeledDataset
-from classifiers.labels import LABELS
-from classifiers.model import EvaluationReport, linear_weights, score_predictions
+from wirestance.classifiers.dataset import LabeledDataset
+from wirestance.classifiers.labels import LABELS
+from wirestance.classifiers.model import EvaluationReport, linear_weights, score_predictions
 
 
 @dataclass(frozen=True)

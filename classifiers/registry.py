@@ -22,19 +22,21 @@ import json
 import os
 import platform
 import shutil
+import sys
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from importlib import metadata as package_metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import joblib
 
-from classifiers.dataset import load_labeled_data
-from classifiers.labels import LABELS
-from classifiers.model import (
+from wirestance.classifiers.dataset import load_labeled_data
+from wirestance.classifiers.labels import LABELS
+from wirestance.classifiers.model import (
     DEFAULT_EVAL_FRACTION,
     DEFAULT_SEED,
     EvaluationReport,
@@ -43,8 +45,7 @@ from classifiers.model import (
     top_features,
     train_model,
 )
-from classifiers.predict import StanceModel
-from wirestance.settings import Settings
+from wirestance.classifiers.predict import StanceModel
 
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
@@ -91,13 +92,24 @@ class ModelMetadata:
         return EvaluationReport.from_dict(self.metrics["evaluation"])
 
 
+class ModelPaths(Protocol):
+    """Where the registry, its training data and its real-copy evaluation data live (wirestance.settings.Settings
+    provides them; the classifiers layer reads no settings of its own)."""
+
+    models_dir: str
+    labeled_dir: str
+    eval_dir: str
+
+
 class ModelRegistry:
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], eval_dir: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root)
+        #: Labelled real articles scored on every registration (never trained on); None: no such checks.
+        self.eval_dir = Path(eval_dir) if eval_dir is not None else None
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> ModelRegistry:
-        return cls((settings or Settings.from_env()).models_dir)
+    def from_settings(cls, paths: ModelPaths) -> ModelRegistry:
+        return cls(paths.models_dir, paths.eval_dir)
 
     # --- reading ---
 
@@ -134,7 +146,7 @@ class ModelRegistry:
             )
         if tuple(meta.labels) != LABELS:
             raise ModelIntegrityError(f"{model_path}: trained for labels {meta.labels}, expected {LABELS}")
-        return StanceModel(joblib.load(model_path), version)
+        return StanceModel(load_pipeline(model_path), version)
 
     def champion_version(self) -> str | None:
         try:
@@ -168,7 +180,10 @@ class ModelRegistry:
             metrics = {
                 "evaluation": evaluation.to_dict(),
                 "cross_validation": trained.cross_validation.to_dict() if trained.cross_validation else None,
-                "external": {name: report.to_dict() for name, report in external_evaluations(trained.pipeline).items()},
+                "external": {
+                    name: report.to_dict()
+                    for name, report in external_evaluations(trained.pipeline, self.eval_dir).items()
+                },
             }
             base_version = f"{created:%Y%m%dT%H%M%S}Z-{model_sha256[:8]}"
             meta = ModelMetadata(
@@ -244,18 +259,17 @@ class ModelRegistry:
         return self.root / version
 
 
-def load_champion(settings: Settings | None = None) -> StanceModel:
-    """The champion model; with no champion yet, train one from settings.labeled_dir and promote it.
+def load_champion(paths: ModelPaths) -> StanceModel:
+    """The champion model; with no champion yet, train one from paths.labeled_dir and promote it.
 
     Training the first champion holds the registry lock, so concurrent callers train it once and the
     others load what the first one promoted.
     """
-    settings = settings or Settings.from_env()
-    registry = ModelRegistry(settings.models_dir)
+    registry = ModelRegistry.from_settings(paths)
     if registry.champion_version() is None:
         with registry.lock():
             if registry.champion_version() is None:
-                meta = train_first_champion(registry, settings.labeled_dir)
+                meta = train_first_champion(registry, paths.labeled_dir)
                 registry._write_champion(meta.version)
     return registry.load_champion()
 
@@ -277,15 +291,12 @@ def train_first_champion(
     return registry.register(trained, evaluation)
 
 
-#: Labelled paragraphs of real agency articles, kept out of training: every registered model is scored on them.
-EXTERNAL_EVAL_DIR = Path(__file__).resolve().parent.parent / "data" / "eval"
-
-
-def external_evaluations(pipeline: Any) -> dict[str, EvaluationReport]:
-    if not EXTERNAL_EVAL_DIR.is_dir():
+def external_evaluations(pipeline: Any, eval_dir: Path | None) -> dict[str, EvaluationReport]:
+    """Scores on labelled paragraphs of real agency articles (`eval_dir/*.jsonl`), kept out of training."""
+    if eval_dir is None or not eval_dir.is_dir():
         return {}
     model = StanceModel(pipeline, "candidate")
-    return {path.stem: model.evaluate(load_labeled_data(path)) for path in sorted(EXTERNAL_EVAL_DIR.glob("*.jsonl"))}
+    return {path.stem: model.evaluate(load_labeled_data(path)) for path in sorted(eval_dir.glob("*.jsonl"))}
 
 
 def render_model_card(meta: ModelMetadata, trained: TrainedModel) -> str:
@@ -324,7 +335,7 @@ def render_model_card(meta: ModelMetadata, trained: TrainedModel) -> str:
     if external:
         lines += [
             "",
-            f"## External checks (labelled real articles in {EXTERNAL_EVAL_DIR.name}/, never trained on)",
+            "## External checks (labelled real articles, never trained on)",
             "",
         ]
         for name, report in external.items():
@@ -362,6 +373,36 @@ def _library_versions() -> dict[str, str]:
         except package_metadata.PackageNotFoundError:
             versions[name] = "unknown"
     return versions
+
+
+_OLD_NAMESPACE_LOCK = threading.Lock()
+
+
+def load_pipeline(path: Path) -> Any:
+    """Unpickle a model file written by joblib.dump. Only call it on a file whose SHA-256 was checked:
+    unpickling runs code.
+
+    Models saved before flows/, classifiers/ and deployments/ moved under the `wirestance.` namespace name
+    their classes `classifiers.features.ActorAttribution`: while loading, those names point at the
+    `wirestance.classifiers` modules (and back to whatever they were afterwards), so old models still load
+    and no other installed `classifiers` package is ever consulted.
+    """
+    aliases = {
+        name.removeprefix("wirestance."): module
+        for name, module in list(sys.modules.items())
+        if name == "wirestance.classifiers" or name.startswith("wirestance.classifiers.")
+    }
+    with _OLD_NAMESPACE_LOCK:
+        saved = {name: sys.modules.get(name) for name in aliases}
+        sys.modules.update(aliases)
+        try:
+            return joblib.load(path)
+        finally:
+            for name, module in saved.items():
+                if module is None:
+                    sys.modules.pop(name, None)
+                else:
+                    sys.modules[name] = module
 
 
 def _sha256_file(path: Path) -> str:

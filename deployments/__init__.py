@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from deployments.config import DeploymentConfig
+from wirestance.deployments.config import DeploymentConfig
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -46,7 +46,7 @@ def _schedules(cron: str | None, timezone: str) -> list[Schedule] | None:
 def ingest_latest_deployment(config: DeploymentConfig) -> RunnerDeployment:
     from prefect.deployments.runner import EntrypointType
 
-    from flows.ingest import ingest_latest
+    from wirestance.flows.ingest import ingest_latest
 
     deployment = ingest_latest.to_deployment(
         name="ingest-latest",
@@ -65,7 +65,7 @@ def ingest_latest_deployment(config: DeploymentConfig) -> RunnerDeployment:
 def backfill_deployment(config: DeploymentConfig) -> RunnerDeployment:
     from prefect.deployments.runner import EntrypointType
 
-    from flows.backfill import backfill
+    from wirestance.flows.backfill import backfill
 
     deployment = backfill.to_deployment(
         name="backfill",
@@ -84,9 +84,9 @@ def retrain_deployment(config: DeploymentConfig) -> RunnerDeployment | None:
     from prefect.deployments.runner import EntrypointType
 
     try:
-        from flows.retrain import retrain
+        from wirestance.flows.retrain import retrain
     except ModuleNotFoundError as exc:
-        if exc.name == "flows.retrain":
+        if exc.name == "wirestance.flows.retrain":
             return None
         raise
     deployment = retrain.to_deployment(

@@ -30,10 +30,10 @@ from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flows.ingest import champion_model, run_ingest, runtime_for
-from flows.reprocess import run_reprocess
 from wirestance.discovery.backfill import backfill_window
 from wirestance.discovery.config import DiscoveryConfig
+from wirestance.flows.ingest import champion_model, run_ingest, runtime_for
+from wirestance.flows.reprocess import run_reprocess
 from wirestance.pipeline import Window
 from wirestance.settings import Settings
 

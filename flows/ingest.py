@@ -27,7 +27,7 @@ def runtime_for(settings: Settings) -> Runtime:
 
 
 def champion_model(settings: Settings) -> Any:
-    from classifiers.registry import load_champion
+    from wirestance.classifiers.registry import load_champion
 
     return load_champion(settings)
 

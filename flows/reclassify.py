@@ -7,7 +7,7 @@ from dataclasses import asdict
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from flows.ingest import champion_model, runtime_for
+from wirestance.flows.ingest import champion_model, runtime_for
 from wirestance.relabel import relabel_paragraphs
 from wirestance.settings import Settings
 

@@ -29,11 +29,11 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import ingest as ingest_flows
 from wirestance.archive.reader import ArchivedResponse, ArchiveReader
 from wirestance.articles import Article, NotAnArticle
 from wirestance.discovery.types import failure
 from wirestance.fetch import decode_body
+from wirestance.flows import ingest as ingest_flows
 from wirestance.lake import Lake, WriteCounts
 from wirestance.lake.store import iter_batches
 from wirestance.pipeline import StanceLabeller, Window, article_rows, content_hash

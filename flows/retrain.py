@@ -13,8 +13,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from classifiers.dataset import load_labeled_data
-from classifiers.gate import (
+from wirestance.classifiers.dataset import load_labeled_data
+from wirestance.classifiers.gate import (
     DEFAULT_MAX_LABEL_F1_DROP,
     DEFAULT_MIN_MACRO_F1_GAIN,
     ChampionComparison,
@@ -22,8 +22,8 @@ from classifiers.gate import (
     compare_with_champion,
     register_and_decide,
 )
-from classifiers.labels import LABELS
-from classifiers.model import (
+from wirestance.classifiers.labels import LABELS
+from wirestance.classifiers.model import (
     DEFAULT_EVAL_FRACTION,
     DEFAULT_SEED,
     EvaluationReport,
@@ -32,7 +32,7 @@ from classifiers.model import (
     split_for_evaluation,
     train_model,
 )
-from classifiers.registry import ModelRegistry, confusion_table, scores_table
+from wirestance.classifiers.registry import ModelRegistry, confusion_table, scores_table
 from wirestance.settings import Settings
 
 

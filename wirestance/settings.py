@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+
+def _under_data(name: str) -> Any:
+    """A path default under `data/` of the working directory when the settings are made: never where the
+    package happens to be installed (a wheel in site-packages has no data/)."""
+    return field(default_factory=lambda: str(Path.cwd() / "data" / name))
 
 
 @dataclass(frozen=True)
 class Settings:
     #: Parquet lake root: a local path or any fsspec URL (s3://bucket/lake, memory://lake ...).
-    lake_url: str = str(REPO_ROOT / "data" / "lake")
+    lake_url: str = _under_data("lake")
     #: Raw response archive (WARC files).
-    raw_url: str = str(REPO_ROOT / "data" / "raw")
+    raw_url: str = _under_data("raw")
     #: Model registry (every trained version and the `champion` pointer).
-    models_dir: str = str(REPO_ROOT / "data" / "models")
+    models_dir: str = _under_data("models")
     #: Labelled training data (JSONL files).
-    labeled_dir: str = str(REPO_ROOT / "data" / "labeled")
+    labeled_dir: str = _under_data("labeled")
+    #: Labelled paragraphs of real agency articles, never trained on: every registered model is scored on them.
+    eval_dir: str = _under_data("eval")
     #: Offline replay of agency sites served on loopback by `wirestance demo`.
-    samples_dir: str = str(REPO_ROOT / "data" / "samples")
+    samples_dir: str = _under_data("samples")
     #: Who we are, sent in the User-Agent so site operators can reach us.
     contact: str = "wirestance-operators@example.org"
     #: Minimum seconds between two requests to the same host.
@@ -61,7 +67,7 @@ def values_from_env(config_class: type, prefix: str) -> dict[str, Any]:
         raw = os.environ.get(name)
         if raw is None:
             continue
-        default = getattr(config_class, f.name)
+        default = f.default_factory() if f.default is MISSING and f.default_factory is not MISSING else f.default
         if isinstance(default, tuple):
             values[f.name] = tuple(part.strip() for part in raw.split(",") if part.strip())
         elif isinstance(default, bool):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from archive_server import ArchiveServer
 
-from flows.backfill import DateRange, backfill
+from wirestance.flows.backfill import DateRange, backfill
 from wirestance.lake import Lake
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -11,7 +11,6 @@ import pytest
 from archive_server import CC_CRAWL, ORIGIN, ArchiveServer
 
 from wirestance.discovery.backfill import backfill_window
-from wirestance.discovery.canonical import canonical_url, parse_wayback
 from wirestance.discovery.captures import PageFetcher
 from wirestance.discovery.config import DiscoveryConfig
 from wirestance.discovery.indexes import commoncrawl_captures, commoncrawl_crawls, parse_cdx_json, wayback_captures
@@ -23,6 +22,7 @@ from wirestance.lake import Lake
 from wirestance.pipeline import Runtime, Window
 from wirestance.settings import Settings
 from wirestance.sources import get_source
+from wirestance.urls import canonical_url, parse_wayback
 
 NOV_2019 = (datetime(2019, 11, 1, tzinfo=UTC), datetime(2019, 12, 1, tzinfo=UTC))
 SEED = "/en/politics/russia-eyes-further-military-cooperation-with-turkey/1656284"

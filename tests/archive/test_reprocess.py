@@ -12,9 +12,9 @@ import pytest
 from archive_server import SAMPLE
 from stand_ins import FakeModel
 
-from flows.reprocess import run_reprocess
 from wirestance.archive.recorder import ArchiveRecorder
 from wirestance.fetch import PoliteFetcher
+from wirestance.flows.reprocess import run_reprocess
 from wirestance.lake import Lake
 from wirestance.pipeline import Runtime, Window, discover, process_batch
 from wirestance.replay import ReplayServer, ReplaySite
@@ -86,9 +86,10 @@ def test_cli_reprocess_runs_the_flow(settings: Settings, model: FakeModel, monke
     ingest_with_archive(settings, model)
     monkeypatch.setenv("WIRESTANCE_LAKE_URL", settings.lake_url)
     monkeypatch.setenv("WIRESTANCE_RAW_URL", settings.raw_url)
-    import flows.ingest
 
-    monkeypatch.setattr(flows.ingest, "champion_model", lambda settings: FakeModel("champion-2"))
+    import wirestance.flows.ingest
+
+    monkeypatch.setattr(wirestance.flows.ingest, "champion_model", lambda settings: FakeModel("champion-2"))
     from wirestance.cli import main
 
     code = main(["reprocess", "--since", "2019-11-01", "--until", "2019-12-01", "--host", "127.0.0.1"])

@@ -151,9 +151,9 @@ def make_rows() -> Callable[..., list[dict[str, Any]]]:
 @pytest.fixture(scope="session")
 def stance_model(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One StanceModel trained on the synthetic corpus, shared by read-only tests."""
-    from classifiers.dataset import load_labeled_data
-    from classifiers.model import fit_pipeline
-    from classifiers.predict import StanceModel
+    from wirestance.classifiers.dataset import load_labeled_data
+    from wirestance.classifiers.model import fit_pipeline
+    from wirestance.classifiers.predict import StanceModel
 
     path = write_jsonl(tmp_path_factory.mktemp("corpus") / "synthetic.jsonl", synthetic_rows())
     return StanceModel(fit_pipeline(load_labeled_data(path)), "test-model")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.registry import ModelRegistry
+from wirestance.classifiers.registry import ModelRegistry
 from wirestance.cli import main
 from wirestance.settings import Settings
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from classifiers.dataset import LabeledDataError, load_labeled_data
-from classifiers.labels import LABELS
+from wirestance.classifiers.dataset import LabeledDataError, load_labeled_data
+from wirestance.classifiers.labels import LABELS
 
 
 def test_loads_a_directory_of_jsonl_files(labeled_dir: Path) -> None:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from classifiers.gate import decide_promotion
-from classifiers.labels import LABELS
-from classifiers.model import EvaluationReport, LabelScores
+from wirestance.classifiers.gate import decide_promotion
+from wirestance.classifiers.labels import LABELS
+from wirestance.classifiers.model import EvaluationReport, LabelScores
 
 
 def report(**f1: float) -> EvaluationReport:

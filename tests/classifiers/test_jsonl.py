@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.jsonl import JsonlInputError, classify_jsonl
-from classifiers.labels import LABELS
+from wirestance.classifiers.jsonl import JsonlInputError, classify_jsonl
+from wirestance.classifiers.labels import LABELS
 
 
 def test_output_keeps_input_fields_and_order(stance_model, tmp_path: Path) -> None:

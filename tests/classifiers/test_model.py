@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifiers.dataset import LabeledDataError, load_labeled_data
-from classifiers.features import ActorAttribution
-from classifiers.model import cross_validate, split_for_evaluation, train_model
-from classifiers.predict import StanceModel
+from wirestance.classifiers.dataset import LabeledDataError, load_labeled_data
+from wirestance.classifiers.features import ActorAttribution
+from wirestance.classifiers.model import cross_validate, split_for_evaluation, train_model
+from wirestance.classifiers.predict import StanceModel
 
 
 def test_same_data_and_seed_give_the_same_predictions(labeled_dir: Path) -> None:

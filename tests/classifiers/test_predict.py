@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifiers.labels import LABELS
+from wirestance.classifiers.labels import LABELS
 
 
 def test_predictions_have_probabilities_in_label_order(stance_model) -> None:

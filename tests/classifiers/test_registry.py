@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import sys
+import zlib
 from pathlib import Path
 
 import pytest
 
-from classifiers.dataset import LabeledDataError, load_labeled_data
-from classifiers.labels import LABELS
-from classifiers.model import split_for_evaluation, train_model
-from classifiers.predict import StanceModel
-from classifiers.registry import (
+from wirestance.classifiers.dataset import LabeledDataError, load_labeled_data
+from wirestance.classifiers.labels import LABELS
+from wirestance.classifiers.model import split_for_evaluation, train_model
+from wirestance.classifiers.predict import StanceModel
+from wirestance.classifiers.registry import (
     CARD_FILE,
     CHAMPION_FILE,
     METADATA_FILE,
@@ -19,6 +21,7 @@ from classifiers.registry import (
     ModelRegistry,
     RegistryError,
     load_champion,
+    load_pipeline,
 )
 from wirestance.settings import Settings
 
@@ -99,3 +102,14 @@ def test_concurrent_first_loads_train_one_champion(settings: Settings) -> None:
         versions = pool.starmap(_load_version, [(settings.models_dir, settings.labeled_dir)] * 2)
     assert versions[0] == versions[1]
     assert ModelRegistry(settings.models_dir).versions() == [versions[0]]
+
+
+def test_a_model_saved_before_the_namespace_move_still_loads() -> None:
+    """tests/fixtures/models/pre_namespace_pipeline.joblib was written when the package was `classifiers`
+    (its pickle names `classifiers.features.ActorAttribution`)."""
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "pre_namespace_pipeline.joblib"
+    pickled = zlib.decompressobj().decompress(fixture.read_bytes())  # joblib.dump(..., compress=3): zlib
+    assert b"classifiers.features" in pickled and b"wirestance.classifiers" not in pickled
+    pipeline = load_pipeline(fixture)
+    assert pipeline.predict(["Peskov said the deliveries would go ahead as planned."])[0] in LABELS
+    assert "classifiers" not in sys.modules

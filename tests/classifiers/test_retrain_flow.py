@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.dataset import LabeledDataError
-from classifiers.labels import LABELS
-from classifiers.registry import ModelRegistry
+from wirestance.classifiers.dataset import LabeledDataError
+from wirestance.classifiers.labels import LABELS
+from wirestance.classifiers.registry import ModelRegistry
 from wirestance.settings import Settings
 
 
@@ -18,7 +18,7 @@ def test_retrain_promotes_refuses_and_keeps_the_champion_on_bad_data(
 ) -> None:
     from prefect.artifacts import Artifact
 
-    from flows.retrain import retrain
+    from wirestance.flows.retrain import retrain
 
     good_rows = make_rows()
     # Same paragraphs and articles, but half the labels scrambled: a weak first champion.

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from deployments import BACKFILL, INGEST_LATEST, RETRAIN, DeploymentConfig, build_deployments
-from deployments.config import DEFAULT_INGEST_CRON, WEEKLY_RETRAIN_CRON
-from flows.backfill import DateRange, backfill, split_range, task_runner_from_env
+from wirestance.deployments import BACKFILL, INGEST_LATEST, RETRAIN, DeploymentConfig, build_deployments
+from wirestance.deployments.config import DEFAULT_INGEST_CRON, WEEKLY_RETRAIN_CRON
+from wirestance.flows.backfill import DateRange, backfill, split_range, task_runner_from_env
 
 
 def test_chunks_cover_the_range_in_order_with_a_shorter_last_one():
@@ -73,8 +73,8 @@ def test_deployments_names_schedules_and_module_entrypoints():
     assert set(built) == {INGEST_LATEST, BACKFILL, RETRAIN}
     crons = {name: [s.schedule.cron for s in d.schedules or []] for name, d in built.items()}  # type: ignore[union-attr]
     assert crons == {INGEST_LATEST: [DEFAULT_INGEST_CRON], BACKFILL: [], RETRAIN: []}
-    assert built[BACKFILL].entrypoint == "flows.backfill.backfill"
-    assert built[INGEST_LATEST].entrypoint == "flows.ingest.ingest_latest"
+    assert built[BACKFILL].entrypoint == "wirestance.flows.backfill.backfill"
+    assert built[INGEST_LATEST].entrypoint == "wirestance.flows.ingest.ingest_latest"
 
 
 def test_schedule_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch):

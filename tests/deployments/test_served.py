@@ -37,7 +37,7 @@ from deploy_support import (
 )
 from prefect.client.schemas.objects import FlowRun
 
-from deployments import BACKFILL, INGEST_LATEST, RETRAIN
+from wirestance.deployments import BACKFILL, INGEST_LATEST, RETRAIN
 from wirestance.replay import ReplayServer
 
 pytestmark = pytest.mark.slow
@@ -196,7 +196,7 @@ def test_serve_prints_the_ui_and_serves_three_deployments(served: Served):
         backfill = client.read_deployment(ids[BACKFILL])
     assert [s.schedule.cron for s in ingest.schedules] == ["0 0 1 1 *"]  # type: ignore[union-attr]
     assert ingest.global_concurrency_limit is not None and ingest.global_concurrency_limit.limit == 1
-    assert not backfill.schedules and backfill.entrypoint == "flows.backfill.backfill"
+    assert not backfill.schedules and backfill.entrypoint == "wirestance.flows.backfill.backfill"
     assert (backfill.parameter_openapi_schema or {})["required"] == ["dates"]
     from prefect.deployments import run_deployment
     from prefect.exceptions import PrefectHTTPStatusError
@@ -218,7 +218,7 @@ def test_a_second_serve_says_one_is_running_instead_of_starting_a_twin(served: S
 
 
 def test_backfill_through_the_api_overlapping_runs_and_a_rerun(served: Served, replay: ReplayServer):
-    from classifiers.registry import ModelRegistry
+    from wirestance.classifiers.registry import ModelRegistry
 
     july = _backfill_parameters("2019-07-10", "2019-07-20", 5, replay.base_url)  # 3 chunks
     wide = _backfill_parameters("2019-07-15", "2019-11-30", 30, replay.base_url)  # overlaps july's last days
@@ -291,7 +291,7 @@ def test_a_cancelled_backfill_run_again_ends_with_the_lake_of_a_clean_run(served
 
 
 def _champion(served: Served) -> str | None:
-    from classifiers.registry import ModelRegistry
+    from wirestance.classifiers.registry import ModelRegistry
 
     return ModelRegistry(served.models_dir).champion_version()
 

@@ -32,7 +32,7 @@ from deploy_support import (
 )
 from prefect.client.schemas.objects import FlowRun
 
-from deployments import BACKFILL
+from wirestance.deployments import BACKFILL
 from wirestance.replay import ReplayServer
 
 pytestmark = pytest.mark.slow

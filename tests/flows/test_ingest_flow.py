@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.ingest import ingest
+from wirestance.flows.ingest import ingest
 from wirestance.lake import Lake
 from wirestance.replay import ReplayServer
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifiers.predict import Predictions
-from flows.ingest import ingest
-from flows.reclassify import reclassify
+from wirestance.classifiers.predict import Predictions
+from wirestance.flows.ingest import ingest
+from wirestance.flows.reclassify import reclassify
 from wirestance.lake import Lake
 from wirestance.relabel import relabel_paragraphs
 from wirestance.replay import ReplayServer

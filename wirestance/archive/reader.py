@@ -18,8 +18,8 @@ import pyarrow.compute as pc
 from wirestance.archive import records
 from wirestance.archive.scan import WarcProblem
 from wirestance.archive.writer import OPEN_DIR, OPEN_SUFFIX
-from wirestance.discovery.canonical import canonical_url, parse_wayback
 from wirestance.lake import Lake
+from wirestance.urls import canonical_url, parse_wayback
 
 _MAX_OPEN_FILES = 32
 _ROWS_PER_SLICE = 1024

@@ -33,9 +33,9 @@ import pyarrow.compute as pc
 from wirestance import __version__
 from wirestance.archive import records
 from wirestance.archive.scan import WarcProblem, iter_members
-from wirestance.discovery.canonical import canonical_url, host_of
 from wirestance.durable import fsync_dir
 from wirestance.lake import Lake
+from wirestance.urls import canonical_url, host_of
 
 log = logging.getLogger(__name__)
 

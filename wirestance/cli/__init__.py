@@ -7,8 +7,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-
-from wirestance.settings import REPO_ROOT
+from pathlib import Path
 
 # Modules that contribute subcommands; each exposes register(subparsers).
 _COMMAND_MODULES = ("wirestance.cli.ingest", "wirestance.cli.model", "wirestance.cli.serve", "wirestance.cli.archive")
@@ -29,8 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Before Prefect is imported: keep its local home (SQLite database) in the checkout, not in ~.
-    os.environ.setdefault("PREFECT_HOME", str(REPO_ROOT / ".prefect"))
+    # Before Prefect is imported: keep its local home (SQLite database) beside the data, in the working
+    # directory (the checkout), not in ~.
+    os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))
     os.environ.setdefault("DO_NOT_TRACK", "1")
     # Prefect's temporary server would otherwise try to reach an outside telemetry host.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

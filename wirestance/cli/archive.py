@@ -29,7 +29,7 @@ def _reprocess(args: argparse.Namespace) -> int:
     if args.raw:
         os.environ["WIRESTANCE_RAW_URL"] = args.raw
     until = checked_window_end(args)
-    from flows.reprocess import reprocess
+    from wirestance.flows.reprocess import reprocess
 
     rows = reprocess(start=args.since, end=until, sources=args.sources, hosts=args.hosts)
     for row in rows:

@@ -78,7 +78,7 @@ def checked_window_end(args: argparse.Namespace) -> datetime:
 def _ingest(args: argparse.Namespace) -> int:
     _use_lake(args.lake)
     until = checked_window_end(args)
-    from flows.ingest import ingest
+    from wirestance.flows.ingest import ingest
 
     rows = ingest(
         start=args.since,
@@ -143,7 +143,7 @@ def _demo(args: argparse.Namespace) -> int:
     folder = Path(settings.samples_dir) / args.sample
     if not (folder / "manifest.json").is_file():
         raise CliError(f"{folder}: no manifest.json; is the sample site there?")
-    from flows.ingest import ingest
+    from wirestance.flows.ingest import ingest
 
     with ReplayServer(ReplaySite(folder)) as server:
         print(f"serving the offline sample {folder.name} on {server.base_url}")
@@ -160,7 +160,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _reclassify(args: argparse.Namespace) -> int:
     _use_lake(args.lake)
-    from flows.reclassify import reclassify
+    from wirestance.flows.reclassify import reclassify
 
     summary = reclassify()
     print(

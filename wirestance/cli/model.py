@@ -12,7 +12,7 @@ from wirestance.cli import CliError
 from wirestance.settings import Settings
 
 if TYPE_CHECKING:  # the classifier stack (sklearn) is imported only by the commands that use it
-    from classifiers.model import EvaluationReport
+    from wirestance.classifiers.model import EvaluationReport
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,9 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 @contextlib.contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn errors the user can fix (bad data, bad files, a refused model) into one-line CLI errors."""
-    from classifiers.dataset import LabeledDataError
-    from classifiers.jsonl import JsonlInputError
-    from classifiers.registry import ModelIntegrityError, RegistryError
+    from wirestance.classifiers.dataset import LabeledDataError
+    from wirestance.classifiers.jsonl import JsonlInputError
+    from wirestance.classifiers.registry import ModelIntegrityError, RegistryError
 
     try:
         yield
@@ -58,8 +58,8 @@ def _settings() -> Settings:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from classifiers.gate import retrain
-    from classifiers.registry import ModelRegistry
+    from wirestance.classifiers.gate import retrain
+    from wirestance.classifiers.registry import ModelRegistry
 
     settings = _settings()
     data_path = args.data or settings.labeled_dir
@@ -95,8 +95,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from classifiers.dataset import load_labeled_data
-    from classifiers.registry import load_champion
+    from wirestance.classifiers.dataset import load_labeled_data
+    from wirestance.classifiers.registry import load_champion
 
     with _user_errors():
         dataset = load_labeled_data(args.data)
@@ -108,8 +108,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _classify(args: argparse.Namespace) -> int:
-    from classifiers.jsonl import classify_jsonl
-    from classifiers.registry import load_champion
+    from wirestance.classifiers.jsonl import classify_jsonl
+    from wirestance.classifiers.registry import load_champion
 
     with _user_errors():
         model = load_champion(_settings())
@@ -119,7 +119,7 @@ def _classify(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from classifiers.registry import load_champion
+    from wirestance.classifiers.registry import load_champion
 
     with _user_errors():
         model = load_champion(_settings())

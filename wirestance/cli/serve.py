@@ -75,7 +75,7 @@ def _backfill(args: argparse.Namespace) -> int:
             "WIRESTANCE_TASK_RUNNER=dask needs a Prefect server the Dask workers can reach: set PREFECT_API_URL "
             "(e.g. the one `wirestance serve` prints)"
         )
-    from flows.backfill import DEFAULT_TIMEZONE, MAX_CHUNK_DAYS, DateRange
+    from wirestance.flows.backfill import DEFAULT_TIMEZONE, MAX_CHUNK_DAYS, DateRange
 
     zone = args.timezone or DEFAULT_TIMEZONE
     until = args.until or (datetime.now(UTC).date() - timedelta(days=1))
@@ -92,7 +92,7 @@ def _backfill(args: argparse.Namespace) -> int:
             get_source(name)
         except ValueError as exc:
             raise CliError(str(exc)) from None
-    from flows.backfill import DEFAULT_SOURCES, backfill
+    from wirestance.flows.backfill import DEFAULT_SOURCES, backfill
 
     rows = backfill(
         dates=dates,
@@ -158,7 +158,7 @@ def _serve_deployments(api_url: str, ui_url: str, limit: int | None) -> None:
     from prefect import serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from deployments import build_deployments
+    from wirestance.deployments import build_deployments
 
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
         built = build_deployments()

@@ -1,6 +1,6 @@
 """Finding and fetching articles of past dates.
 
-    canonical  one dedup key per article URL (http/https, www/mobile hosts, AMP, queries, Wayback form)
+    (wirestance.urls gives one dedup key per article URL: http/https, www/mobile hosts, AMP, queries, Wayback form)
     sitemaps   robots.txt-declared sitemaps, sitemap indexes, news sitemaps, lastmod
     indexes    Internet Archive CDX API and Common Crawl URL index clients
     captures   fetching a candidate live, from its archived capture, or live then archive

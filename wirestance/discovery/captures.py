@@ -13,10 +13,10 @@ from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from wirestance.archive.records import unwrap_warc_capture
-from wirestance.discovery.canonical import parse_wayback
 from wirestance.discovery.config import DiscoveryConfig
 from wirestance.discovery.types import Candidate, Capture
 from wirestance.fetch import FetchError, FetchResult, PoliteFetcher
+from wirestance.urls import parse_wayback
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from wirestance.discovery.canonical import canonical_url
 from wirestance.discovery.config import DiscoveryConfig
 from wirestance.discovery.indexes import commoncrawl_captures, commoncrawl_crawls, wayback_captures
 from wirestance.discovery.sitemaps import scan_sitemaps
@@ -17,6 +16,7 @@ from wirestance.discovery.types import Candidate, Capture, IndexAnswerError, fai
 from wirestance.fetch import PoliteFetcher, ResponseRecorder
 from wirestance.settings import Settings
 from wirestance.sources.base import Source
+from wirestance.urls import canonical_url
 
 log = logging.getLogger(__name__)
 
