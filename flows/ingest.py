@@ -13,7 +13,16 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from wirestance.lake.store import iter_batches
-from wirestance.pipeline import BatchOutcome, Discovery, Runtime, Window, discover, process_batch
+from wirestance.pipeline import (
+    BatchOutcome,
+    Discovery,
+    Runtime,
+    Window,
+    discover,
+    failure,
+    process_batch,
+    store_failures,
+)
 from wirestance.settings import Settings
 
 _runtimes: dict[Settings, Runtime] = {}
@@ -66,10 +75,23 @@ def discover_task(
 
 @task(name="ingest-batch", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def batch_task(
-    settings: Settings, source: str, urls: list[str], feed_base_url: str | None, reprocess: bool
+    settings: Settings,
+    source: str,
+    urls: list[str],
+    feed_base_url: str | None,
+    reprocess: bool,
+    run_id: str | None = None,
+    run_deadline: datetime | None = None,
 ) -> BatchOutcome:
     outcome = process_batch(
-        runtime_for(settings), source, urls, champion_model(settings), feed_base_url, reprocess=reprocess
+        runtime_for(settings),
+        source,
+        urls,
+        champion_model(settings),
+        feed_base_url,
+        reprocess=reprocess,
+        run_id=run_id,
+        run_deadline=run_deadline,
     )
     logger = get_run_logger()
     for item in outcome.failures:
@@ -94,18 +116,28 @@ def run_ingest(
         parts = urlsplit(feed_urls[0])
         feed_base_url = f"{parts.scheme}://{parts.netloc}"
     run_id = str(flow_run.id or uuid.uuid4())
+    run_deadline = datetime.now(UTC) + timedelta(seconds=settings.run_deadline)
     lake = runtime_for(settings).lake
     rows = []
     for source in sources:
         found = discover_task(settings, source, categories, window, feed_base_url, feed_urls, conditional)
+        # Failures are written as they happen (each batch writes its own): a killed run keeps them.
+        store_failures(lake, found.failures, run_id)
         totals = BatchOutcome(source=source, failures=list(found.failures))
         urls = [item.url for item in found.items]
         for batch in iter_batches(urls, settings.batch_size):
-            outcome = batch_task(settings, source, batch, feed_base_url, reprocess)
+            if datetime.now(UTC) >= run_deadline:
+                late = [
+                    failure(url, source, "fetch", f"{url}: the run deadline passed before it was fetched")
+                    for url in batch
+                ]
+                store_failures(lake, late, run_id)
+                totals.failures.extend(late)
+                continue
+            outcome = batch_task(settings, source, batch, feed_base_url, reprocess, run_id, run_deadline)
             totals.fetched += outcome.fetched
             totals.counts += outcome.counts
             totals.failures.extend(outcome.failures)
-        lake.append_failures(totals.failures, run_id)
         rows.append({**totals.as_row(), "discovered": len(found.items), "out_of_window": found.out_of_window})
     recorder = runtime_for(settings).recorder
     if recorder is not None:

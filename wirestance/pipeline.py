@@ -9,10 +9,12 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -20,13 +22,15 @@ import numpy as np
 
 from wirestance.archive.recorder import ArchiveRecorder
 from wirestance.articles import Article, NotAnArticle
+from wirestance.durable import remove_stale_temporaries
 from wirestance.feeds import FeedError, FeedItem, parse_rss
-from wirestance.fetch import FetchError, PoliteFetcher, decode_body
+from wirestance.fetch import FetchError, PoliteFetcher, RecordingError, decode_body
 from wirestance.lake import Lake, WriteCounts
 from wirestance.lake.schema import PARTITION_COLUMN, PROBABILITY_COLUMNS, SCHEMA_VERSION
 from wirestance.settings import Settings
 from wirestance.sources import get_source
 from wirestance.sources.base import Source
+from wirestance.urls import canonical_url
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +55,15 @@ class Window:
             raise ValueError(f"window end {self.end.isoformat()} is not after its start {self.start.isoformat()}")
 
     def contains(self, moment: datetime | None) -> bool:
-        return moment is None or self.start <= moment < self.end
+        return moment is None or self.start <= self.placed(moment) < self.end
+
+    def placed(self, moment: datetime) -> datetime:
+        """Where a moment falls for this window. A page that prints only a date (midnight in its own zone)
+        counts on that printed day, at midnight in the window's zone: a story of 1 January printed in
+        Istanbul (21:00 UTC on 31 December) belongs to a window of 1 January UTC, as its partition does."""
+        if moment.tzinfo is None or (moment.hour, moment.minute, moment.second, moment.microsecond) != (0, 0, 0, 0):
+            return moment
+        return datetime.combine(moment.date(), clock_time(), tzinfo=self.start.tzinfo)
 
 
 def failure(url: str, source: str, stage: str, reason: str) -> dict[str, Any]:
@@ -93,10 +105,23 @@ class Runtime:
 
     def __init__(self, settings: Settings, *, archive: bool = True) -> None:
         self.settings = settings
+        # Temporary files of writes a killed process left behind (its lake or archive files are whole).
+        for root in (settings.lake_url, settings.raw_url):
+            remove_stale_temporaries(root)
         self.lake = Lake(settings.lake_url)
         #: Every response of this process's fetchers goes to the raw WARC archive (reprocess reads it).
         self.recorder: ArchiveRecorder | None = ArchiveRecorder(settings, lake=self.lake) if archive else None
         self._fetchers: dict[tuple[str, str | None], PoliteFetcher] = {}
+        #: The page kept so far for each article of the current run, so another page with the same
+        #: identity in a later batch is judged by the same rule (see `one_page_per_article`).
+        self._kept_pages: dict[tuple[str, str], Article] = {}
+        self._kept_run: str | None = None
+
+    def kept_pages(self, run_id: str | None) -> dict[tuple[str, str], Article]:
+        with self._lock:
+            if run_id != self._kept_run:
+                self._kept_pages, self._kept_run = {}, run_id
+            return self._kept_pages
 
     def fetcher(self, source: Source, base_url: str | None) -> PoliteFetcher:
         key = (source.name, base_url)
@@ -163,33 +188,130 @@ def discover(
 
 
 def fetch_and_parse(
-    runtime: Runtime, source: Source, urls: Sequence[str], base_url: str | None
+    runtime: Runtime,
+    source: Source,
+    urls: Sequence[str],
+    base_url: str | None,
+    *,
+    deadline: float | None = None,
 ) -> tuple[list[tuple[Article, datetime]], list[dict[str, Any]]]:
-    """Fetch pages (up to the per-host concurrency at once) and parse them; failures are per URL."""
+    """Fetch pages (up to the per-host concurrency at once) and parse them; failures are per URL.
+
+    Whatever goes wrong with one URL is a failure row naming the stage and the reason, never an exception.
+    `deadline` (time.monotonic()): URLs not started by then are failures, requests in flight stop at it.
+    """
     fetcher = runtime.fetcher(source, base_url)
+    settings = runtime.settings
 
     def one(url: str) -> tuple[Article, datetime] | dict[str, Any]:
+        if deadline is not None and time.monotonic() >= deadline:
+            return failure(url, source.name, "fetch", f"{url}: the batch deadline passed before it was fetched")
         try:
-            response = fetcher.get(url)
+            response = fetcher.get(url, deadline=deadline)
+        except RecordingError as exc:
+            return failure(url, source.name, "archive", str(exc))
         except FetchError as exc:
             return failure(url, source.name, "fetch", str(exc))
+        except Exception as exc:  # a fetcher bug must not sink the batch either
+            log.exception("fetching %s crashed", url)
+            return failure(url, source.name, "fetch", f"{url}: {type(exc).__name__}: {exc}")
         if response.status != 200:
             return failure(url, source.name, "fetch", f"{url}: HTTP {response.status}")
         try:
             html = decode_body(response.body, response.declared_charset)
-            return source.parse(html, url=url), response.fetched_at
+            article = screen_article(source.parse(html, url=url), settings)
+            return article, response.fetched_at
         except NotAnArticle as exc:
             return failure(url, source.name, "parse", str(exc))
         except Exception as exc:  # a parser bug must not sink the batch; it is recorded with its type
             log.exception("parser crashed on %s", url)
             return failure(url, source.name, "parse", f"{url}: {type(exc).__name__}: {exc}")
 
-    workers = max(1, runtime.settings.per_host_concurrency)
+    workers = max(1, settings.per_host_concurrency)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
         results = list(pool.map(one, urls))
     parsed = [r for r in results if isinstance(r, tuple)]
     failures = [r for r in results if isinstance(r, dict)]
     return parsed, failures
+
+
+def screen_article(article: Article, settings: Settings, now: datetime | None = None) -> Article:
+    """The article as it may be stored, or NotAnArticle: a publication date outside the plausible range
+    (Settings.earliest_published .. now + future_slack) is refused, an implausible update time dropped;
+    more paragraphs than Settings.max_paragraphs is refused; a paragraph over max_paragraph_chars is cut."""
+    now = now or datetime.now(UTC)
+    earliest = datetime.combine(date.fromisoformat(settings.earliest_published), clock_time(), tzinfo=UTC)
+    latest = now + timedelta(seconds=settings.future_slack)
+    where = article.url
+    if not earliest <= article.published <= latest:
+        raise NotAnArticle(
+            where,
+            f"implausible publication date {article.published.isoformat()} "
+            f"(accepted: {earliest.date().isoformat()} to {latest.date().isoformat()})",
+        )
+    changes: dict[str, Any] = {}
+    if article.updated is not None and not article.published <= article.updated <= latest:
+        log.warning("%s: dropped implausible update time %s", where, article.updated.isoformat())
+        changes["updated"] = None
+    if len(article.paragraphs) > settings.max_paragraphs:
+        raise NotAnArticle(
+            where, f"{len(article.paragraphs)} paragraphs, more than the {settings.max_paragraphs} an article may have"
+        )
+    cap = settings.max_paragraph_chars
+    if any(len(text) > cap for text in article.paragraphs):
+        changes["paragraphs"] = [text[:cap] for text in article.paragraphs]
+    return replace(article, **changes) if changes else article
+
+
+def _page_rank(article: Article) -> tuple[bool, datetime, str]:
+    """Which of two pages with one identity is the article: the page at its own canonical URL, then the
+    newest (update, else publication) time, then the smaller URL so the choice never depends on order."""
+    at_canonical = _url_path(article.url) == _url_path(article.canonical_url)
+    newest = article.updated or article.published
+    # max() picks the winner: invert the URL's order by ranking on its negated code points.
+    return at_canonical, newest, "".join(chr(0x10FFFF - ord(c)) for c in article.url[:200])
+
+
+def _url_path(url: str) -> str:
+    """The path a URL names once normalised: a mirror or the loopback replay serves the site's paths on
+    another host, so the host does not take part."""
+    try:
+        return urlsplit(canonical_url(url)).path
+    except ValueError:
+        return url
+
+
+def one_page_per_article(
+    parsed: Sequence[tuple[Article, datetime]], kept: dict[tuple[str, str], Article] | None = None
+) -> tuple[list[tuple[Article, datetime]], list[dict[str, Any]]]:
+    """One page per (source, article_id): two different pages claiming the same identity are never merged.
+
+    The winner is picked by `_page_rank`; the other page is a failure "duplicate of <winner>". `kept` holds
+    the pages kept by earlier batches of the run (updated in place): a later page only replaces one if it
+    ranks higher, and the earlier one is then recorded as the duplicate.
+    """
+    kept = {} if kept is None else kept
+    chosen: dict[tuple[str, str], tuple[Article, datetime]] = {}
+    failures: list[dict[str, Any]] = []
+
+    def duplicate(loser: Article, winner: Article) -> None:
+        reason = (
+            f"{loser.url}: duplicate of {winner.url} (both are {loser.source} article {loser.article_id}; "
+            "kept: the page at its canonical URL, else the newest)"
+        )
+        failures.append(failure(loser.url, loser.source, "identity", reason))
+
+    for article, fetched_at in parsed:
+        key = (article.source, article.article_id)
+        rival = chosen[key][0] if key in chosen else kept.get(key)
+        if rival is not None and rival.url != article.url:
+            if _page_rank(article) <= _page_rank(rival):
+                duplicate(article, rival)
+                continue
+            duplicate(rival, article)
+        chosen[key] = (article, fetched_at)
+        kept[key] = article
+    return list(chosen.values()), failures
 
 
 def article_rows(
@@ -271,17 +393,44 @@ def process_batch(
     base_url: str | None = None,
     *,
     reprocess: bool = False,
+    run_id: str | None = None,
+    run_deadline: datetime | None = None,
 ) -> BatchOutcome:
+    """Fetch, parse, label and store one batch. With `run_id`, its failures are written to the lake here,
+    as they happen (a run killed later keeps them); the batch stops at Settings.batch_deadline or at
+    `run_deadline`, whichever is first."""
     source = get_source(source_name)
     outcome = BatchOutcome(source=source.name)
-    parsed, outcome.failures = fetch_and_parse(runtime, source, urls, base_url)
-    outcome.fetched = len(parsed) + sum(1 for f in outcome.failures if f["stage"] == "parse")
+    settings = runtime.settings
+    deadline = time.monotonic() + settings.batch_deadline
+    if run_deadline is not None:
+        deadline = min(deadline, time.monotonic() + (run_deadline - datetime.now(UTC)).total_seconds())
+    fetched, outcome.failures = fetch_and_parse(runtime, source, urls, base_url, deadline=deadline)
+    outcome.fetched = len(fetched) + sum(1 for f in outcome.failures if f["stage"] == "parse")
+    parsed, duplicates = one_page_per_article(fetched, runtime.kept_pages(run_id))
+    outcome.failures.extend(duplicates)
     if parsed:
-        articles, paragraphs = article_rows(parsed, model)
         try:
+            articles, paragraphs = article_rows(parsed, model)
             outcome.counts = runtime.lake.upsert(articles, paragraphs, replace_unchanged=reprocess)
         except Exception as exc:
             # The lake write is all or nothing per partition; record the batch as failed and go on.
-            log.exception("storing a batch of %d articles failed", len(articles))
-            outcome.failures.extend(failure(a["url"], source.name, "store", str(exc)) for a in articles)
+            log.exception("labelling or storing a batch of %d articles failed", len(parsed))
+            outcome.failures.extend(
+                failure(article.url, source.name, "store", f"{type(exc).__name__}: {exc}") for article, _ in parsed
+            )
+    if run_id is not None:
+        store_failures(runtime.lake, outcome.failures, run_id)
     return outcome
+
+
+def store_failures(lake: Lake, failures: Sequence[dict[str, Any]], run_id: str) -> int:
+    """Write failure rows now; a lake that cannot take them (full, read-only) is logged, never raised, so
+    the run goes on and its summary still counts them."""
+    if not failures:
+        return 0
+    try:
+        return lake.append_failures(failures, run_id)
+    except Exception as exc:
+        log.error("could not write %d failure rows to the lake: %s: %s", len(failures), type(exc).__name__, exc)
+        return 0
