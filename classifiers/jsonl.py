@@ -64,8 +64,13 @@ def classify_jsonl(
 
 
 def _read_objects(path: str) -> Iterator[dict[str, Any]]:
-    with open(path, encoding="utf-8") as lines:
-        for line_number, line in enumerate(lines, start=1):
+    with open(path, "rb") as raw_lines:
+        for line_number, raw in enumerate(raw_lines, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problem = f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+                raise JsonlInputError(path, line_number, problem) from None
             if not line.strip():
                 continue
             try:

@@ -36,7 +36,7 @@ from wirestance.fetch import decode_body
 from wirestance.flows import ingest as ingest_flows
 from wirestance.lake import Lake, WriteCounts
 from wirestance.lake.store import iter_batches
-from wirestance.pipeline import StanceLabeller, Window, article_rows, content_hash
+from wirestance.pipeline import StanceLabeller, Window, article_rows, content_hash, screen_article
 from wirestance.settings import Settings
 from wirestance.sources import get_source
 from wirestance.sources.base import Source
@@ -176,7 +176,7 @@ def run_reprocess(
             with ArchiveReader(settings.raw_url, lake) as reader:
                 domains = [*source.allowed_domains, *hosts]
                 for response in reader.responses(fetched_since, fetched_until, domains):
-                    _consider(run, source, response, window)
+                    _consider(run, source, response, window, settings)
                 for problem in reader.problems:
                     log.warning("archive record skipped: %s", problem)
                     where = f"{problem.file}#{problem.offset}"
@@ -207,14 +207,14 @@ def _whole_days(newest_first: list[_Kept], size: int) -> Iterator[list[_Kept]]:
         yield batch
 
 
-def _consider(run: _SourceRun, source: Source, response: ArchivedResponse, window: Window) -> None:
+def _consider(run: _SourceRun, source: Source, response: ArchivedResponse, window: Window, settings: Settings) -> None:
     if source.article_id(response.url) is None:
         run.not_article += 1  # feeds, robots.txt, index pages
         return
     run.responses += 1
     try:
         html = decode_body(response.body, response.declared_charset)
-        article = source.parse(html, url=response.url)
+        article = screen_article(source.parse(html, url=response.url), settings)
     except NotAnArticle as exc:
         run.failures.append(failure(response.url, source.name, "parse", str(exc)))
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from wirestance.cli.ingest import checked_window_end, moment
+from wirestance.cli.ingest import check_storage_writable, checked_window_end, moment
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +28,7 @@ def _reprocess(args: argparse.Namespace) -> int:
     if args.raw:
         os.environ["WIRESTANCE_RAW_URL"] = args.raw
     until = checked_window_end(args)
+    check_storage_writable(raw=False)
     from wirestance.flows.reprocess import reprocess
 
     rows = reprocess(start=args.since, end=until, sources=args.sources, hosts=args.hosts)

@@ -78,6 +78,7 @@ def checked_window_end(args: argparse.Namespace) -> datetime:
 def _ingest(args: argparse.Namespace) -> int:
     _use_lake(args.lake)
     until = checked_window_end(args)
+    check_storage_writable()
     from wirestance.flows.ingest import ingest
 
     rows = ingest(
@@ -93,9 +94,24 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_storage_writable(*, raw: bool = True) -> None:
+    """A lake (or raw archive, with `raw`) that cannot be written (read-only, full) stops a command at once,
+    in one line, instead of a run of failures and a traceback."""
+    from wirestance.durable import unwritable_reason
+    from wirestance.settings import Settings
+
+    settings = Settings.from_env()
+    roots = [("lake", settings.lake_url)] + ([("raw archive", settings.raw_url)] if raw else [])
+    for name, url in roots:
+        reason = unwritable_reason(url)
+        if reason is not None:
+            raise CliError(f"the {name} {reason}")
+
+
 def _parse(args: argparse.Namespace) -> int:
     from wirestance.articles import NotAnArticle
     from wirestance.fetch import FetchError, PoliteFetcher, decode_body
+    from wirestance.pipeline import screen_article
     from wirestance.settings import Settings
     from wirestance.sources import get_source
 
@@ -103,11 +119,12 @@ def _parse(args: argparse.Namespace) -> int:
         source = get_source(args.source)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    settings = Settings.from_env()
     target: str = args.target
     try:
         if urlsplit(target).scheme in ("http", "https"):
             host = (urlsplit(target).hostname or "").lower()
-            with PoliteFetcher(Settings.from_env(), [*source.allowed_domains, host]) as fetcher:
+            with PoliteFetcher(settings, [*source.allowed_domains, host]) as fetcher:
                 response = fetcher.get(target)
             if response.status != 200:
                 raise CliError(f"{target}: HTTP {response.status}")
@@ -117,19 +134,43 @@ def _parse(args: argparse.Namespace) -> int:
             path = Path(target)
             if not path.is_file():
                 raise CliError(f"{target}: no such file")
-            raw = path.read_bytes()
-            if path.suffix == ".gz":
-                import gzip
-
-                raw = gzip.decompress(raw)
-            html = decode_body(raw, None)
+            html = decode_body(read_page_file(path, settings.max_body_bytes), None)
             url = args.url or path.resolve().as_uri()
-        article = source.parse(html, url=url)
+        article = screen_article(source.parse(html, url=url), settings)
     except (NotAnArticle, FetchError) as exc:
         raise CliError(str(exc)) from None
+    except CliError:
+        raise
+    except OSError as exc:
+        raise CliError(f"{target}: {exc.strerror or exc}") from None
+    except Exception as exc:  # whatever the page does to a parser, one line, not a traceback
+        raise CliError(f"{target}: {type(exc).__name__}: {exc}") from None
     json.dump(article.to_json_dict(), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return 0
+
+
+def read_page_file(path: Path, limit: int) -> bytes:
+    """A page file's bytes, a `.gz` one decompressed, never more than `limit` bytes (a small file can
+    expand to gigabytes). Raises CliError naming the file and what is wrong with it."""
+    import gzip
+    import zlib
+
+    try:
+        with open(path, "rb") as handle:
+            if path.suffix != ".gz":
+                data = handle.read(limit + 1)
+            else:
+                with gzip.GzipFile(fileobj=handle) as unzipped:
+                    data = unzipped.read(limit + 1)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise CliError(f"{path}: not a readable gzip file ({exc or type(exc).__name__})") from None
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        what = "decompresses to" if path.suffix == ".gz" else "is"
+        raise CliError(f"{path}: {what} more than {limit} bytes (WIRESTANCE_MAX_BODY_BYTES)")
+    return data
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -140,6 +181,7 @@ def _demo(args: argparse.Namespace) -> int:
     # Our own loopback server: no need to wait a second between requests as we would for a real host.
     os.environ.setdefault("WIRESTANCE_PER_HOST_DELAY", "0.01")
     settings = Settings.from_env()
+    check_storage_writable()
     folder = Path(settings.samples_dir) / args.sample
     if not (folder / "manifest.json").is_file():
         raise CliError(f"{folder}: no manifest.json; is the sample site there?")

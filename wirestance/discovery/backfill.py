@@ -21,7 +21,7 @@ from wirestance.discovery.past import archive_fetcher, discover_past
 from wirestance.discovery.types import Candidate, failure
 from wirestance.fetch import FetchError, PoliteFetcher, ResponseRecorder, decode_body
 from wirestance.lake import WriteCounts
-from wirestance.pipeline import Runtime, StanceLabeller, Window, article_rows
+from wirestance.pipeline import Runtime, StanceLabeller, Window, article_rows, one_page_per_article, screen_article
 from wirestance.settings import Settings
 from wirestance.sources import get_source
 from wirestance.sources.base import Source
@@ -85,7 +85,7 @@ def backfill_window(
     pages = PageFetcher(site, archives, config, live_base_url=live_base_url)
     workers = max(1, runtime.settings.per_host_concurrency)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="backfill") as pool:
-        results = list(pool.map(lambda c: _fetch_and_parse(pages, source, c), todo))
+        results = list(pool.map(lambda c: _fetch_and_parse(pages, source, c, runtime.settings), todo))
     parsed: list[tuple[Article, datetime]] = []
     for result in results:
         if isinstance(result, dict):
@@ -98,6 +98,8 @@ def backfill_window(
             parsed.append((article, page.result.fetched_at))
         else:
             report.out_of_window += 1
+    parsed, duplicates = one_page_per_article(parsed)
+    report.failures.extend(duplicates)
     if parsed:
         articles, paragraphs = article_rows(parsed, model)
         report.counts = runtime.lake.upsert(articles, paragraphs)
@@ -120,7 +122,7 @@ def shared_archive_fetcher(
 
 
 def _fetch_and_parse(
-    pages: PageFetcher, source: Source, candidate: Candidate
+    pages: PageFetcher, source: Source, candidate: Candidate, settings: Settings
 ) -> tuple[FetchedPage, Article] | dict[str, Any]:
     try:
         page = pages.fetch(candidate)
@@ -128,6 +130,7 @@ def _fetch_and_parse(
         return failure(candidate.url, source.name, "fetch", str(exc))
     try:
         article = source.parse(decode_body(page.result.body, page.result.declared_charset), url=page.url)
+        article = screen_article(article, settings)
     except NotAnArticle as exc:
         return failure(candidate.url, source.name, "parse", str(exc))
     except Exception as exc:  # a parser bug must not sink the chunk; it is recorded with its type
