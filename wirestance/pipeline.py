@@ -243,14 +243,14 @@ def screen_article(article: Article, settings: Settings, now: datetime | None = 
     earliest = datetime.combine(date.fromisoformat(settings.earliest_published), clock_time(), tzinfo=UTC)
     latest = now + timedelta(seconds=settings.future_slack)
     where = article.url
-    if not earliest <= article.published <= latest:
+    if not _within(article.published, earliest, latest):
         raise NotAnArticle(
             where,
             f"implausible publication date {article.published.isoformat()} "
             f"(accepted: {earliest.date().isoformat()} to {latest.date().isoformat()})",
         )
     changes: dict[str, Any] = {}
-    if article.updated is not None and not article.published <= article.updated <= latest:
+    if article.updated is not None and not _within(article.updated, article.published, latest):
         log.warning("%s: dropped implausible update time %s", where, article.updated.isoformat())
         changes["updated"] = None
     if len(article.paragraphs) > settings.max_paragraphs:
@@ -261,6 +261,13 @@ def screen_article(article: Article, settings: Settings, now: datetime | None = 
     if any(len(text) > cap for text in article.paragraphs):
         changes["paragraphs"] = [text[:cap] for text in article.paragraphs]
     return replace(article, **changes) if changes else article
+
+
+def _within(moment: datetime, earliest: datetime, latest: datetime) -> bool:
+    try:
+        return earliest <= moment <= latest
+    except OverflowError:  # a time zone offset that pushes year 1 or 9999 out of range
+        return False
 
 
 def _page_rank(article: Article) -> tuple[bool, datetime, str]:
