@@ -21,7 +21,7 @@ from wirestance.pipeline import BatchOutcome, Runtime, StanceLabeller, Window, d
 from wirestance.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hostile import HostileServer  # noqa: E402
+from hostile import HostileServer
 
 REPO = Path(__file__).resolve().parents[2]
 

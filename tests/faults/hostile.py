@@ -179,7 +179,8 @@ def rss(base_url: str, items: Iterable[tuple[str, str]]) -> bytes:
         f"<item><title>t</title><link>{base_url}{path}</link><pubDate>{published}</pubDate></item>"
         for path, published in items
     )
-    return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>f</title>{entries}</channel></rss>'.encode()
+    channel = f"<channel><title>f</title>{entries}</channel>"
+    return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0">{channel}</rss>'.encode()
 
 
 def not_gzip(body: bytes) -> bytes:
