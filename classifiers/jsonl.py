@@ -7,6 +7,9 @@ classified: a bad line fails the whole run and leaves no output file behind.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import glob
 import json
 import os
 import uuid
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wirestance.classifiers.predict import StanceModel
+from wirestance.durable import is_temporary_name
 
 DEFAULT_BATCH_SIZE = 2000
 
@@ -39,11 +43,14 @@ def classify_jsonl(
     `model_version` added (these keys overwrite input fields of the same name). Returns the number of
     objects written. Blank lines are skipped."""
     out = Path(out_path)
+    _remove_abandoned_outputs(out)
     # Not mkstemp: its 0600 mode would survive the rename; "x" creates with the usual umask.
     temporary = out.parent / f".{out.name}.{uuid.uuid4().hex}.tmp"
     written = 0
     try:
         with open(temporary, "x", encoding="utf-8") as handle:
+            # Held until the rename: tells a later run that this temporary file's writer is alive.
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             for batch in _batches(_read_objects(os.fspath(in_path)), batch_size):
                 predictions = model.predict([obj["text"] for obj in batch])
                 for position, obj in enumerate(batch):
@@ -61,6 +68,19 @@ def classify_jsonl(
         temporary.unlink(missing_ok=True)
         raise
     return written
+
+
+def _remove_abandoned_outputs(out: Path) -> None:
+    """Temporary outputs of runs killed before their rename (no writer holds their lock any more)."""
+    for candidate in out.parent.glob(f".{glob.escape(out.name)}.*.tmp"):
+        if not is_temporary_name(candidate.name):
+            continue
+        with contextlib.suppress(OSError), open(candidate, "rb") as held:
+            try:
+                fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # another classify is writing it
+            candidate.unlink()
 
 
 def _read_objects(path: str) -> Iterator[dict[str, Any]]:
