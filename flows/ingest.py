@@ -139,9 +139,7 @@ def run_ingest(
             totals.counts += outcome.counts
             totals.failures.extend(outcome.failures)
         rows.append({**totals.as_row(), "discovered": len(found.items), "out_of_window": found.out_of_window})
-    recorder = runtime_for(settings).recorder
-    if recorder is not None:
-        recorder.flush()  # seal the WARC file: its records get indexed and a reprocess sees them
+    runtime_for(settings).seal_archive()  # its records get indexed and a reprocess sees them
     create_table_artifact(
         key=artifact_key,
         table=rows,

@@ -137,8 +137,17 @@ class Runtime:
         for fetcher in self._fetchers.values():
             fetcher.close()
         self._fetchers.clear()
-        if self.recorder is not None:
+        self.seal_archive()
+
+    def seal_archive(self) -> None:
+        """Seal the WARC file being written so its records are indexed. A failure (a full disk) is logged,
+        not raised: the file stays whole and the next start seals it."""
+        if self.recorder is None:
+            return
+        try:
             self.recorder.flush()
+        except Exception as exc:
+            log.error("could not seal the raw archive file (the next start will): %s: %s", type(exc).__name__, exc)
 
 
 def discover(

@@ -73,10 +73,13 @@ class RunResult:
         return self.discovery_failures + [f for outcome in self.outcomes for f in outcome.failures]
 
 
-def run_pipeline(settings: Settings, model: StanceLabeller, feed_url: str, window: Window) -> RunResult:
+def run_pipeline(
+    settings: Settings, model: StanceLabeller, feed_url: str, window: Window, runtime: Runtime | None = None
+) -> RunResult:
     """What `flows.ingest.run_ingest` does for one source, minus Prefect: discover, then store each batch,
-    failures written by each batch as it ends."""
-    runtime = Runtime(settings)
+    failures written by each batch as it ends. A `runtime` given is reused (and left open)."""
+    owned = runtime is None
+    runtime = runtime or Runtime(settings)
     run_id = f"faults-{uuid.uuid4().hex[:8]}"
     base = feed_url.split("/en/", 1)[0]
     started = time.monotonic()
@@ -87,7 +90,8 @@ def run_pipeline(settings: Settings, model: StanceLabeller, feed_url: str, windo
         for batch in iter_batches([item.url for item in found.items], settings.batch_size):
             result.outcomes.append(process_batch(runtime, "anadolu", batch, model, base, run_id=run_id))
     finally:
-        runtime.close()
+        if owned:
+            runtime.close()
     result.seconds = time.monotonic() - started
     return result
 
@@ -124,3 +128,21 @@ def small_tmpfs(path: Path, size: str) -> Iterator[Path]:
 
 def remount_read_only(path: Path) -> None:
     subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
+
+
+def fill(folder: Path) -> Path:
+    """Fill the file system under `folder` to the last byte; the filler file is returned to free it later."""
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as handle:
+        chunk = b"\0" * 65536
+        try:
+            while True:
+                handle.write(chunk)
+        except OSError:
+            pass
+        try:
+            while True:
+                handle.write(b"\0")
+        except OSError:
+            pass
+    return filler
