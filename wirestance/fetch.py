@@ -320,7 +320,10 @@ class PoliteFetcher:
         with self._registry_lock:
             rules = self._robots.get(origin)
         if rules is None:
-            rules = self._load_robots(origin, deadline)
+            try:
+                rules = self._load_robots(origin, deadline)
+            except RecordingError as exc:
+                raise RecordingError(url, f"{exc.reason} (recording {origin}/robots.txt)") from exc
             with self._registry_lock:
                 self._robots[origin] = rules
         if rules is False:

@@ -85,23 +85,32 @@ def test_full_raw_archive_is_an_archive_failure_never_robots(
     with small_tmpfs(tmp_path / "rawfs", "2m") as raw:
         settings = Settings(**{**settings.__dict__, "raw_url": str(raw)})
         runtime = Runtime(settings)
-        found = discover(runtime, "anadolu", None, ALL_TIME, hostile.base_url, feed_urls=[feed])
-        assert len(found.items) == 3
-        runtime.recorder.flush()  # type: ignore[union-attr]
+        # Full before anything is fetched: robots.txt itself cannot be archived. That is our disk's fault,
+        # so the host must not be taken as disallowed (it used to be, for the life of the process).
         filler = fill(raw)
+        blocked = discover(runtime, "anadolu", None, ALL_TIME, hostile.base_url, feed_urls=[feed])
+        assert blocked.items == [] and len(blocked.failures) == 1
+        assert "raw archive write failed" in blocked.failures[0]["reason"]
+        assert "No space left on device" in blocked.failures[0]["reason"]
+        assert "disallowed" not in blocked.failures[0]["reason"]
+        filler.unlink()
+        found = discover(runtime, "anadolu", None, ALL_TIME, hostile.base_url, feed_urls=[feed])
+        assert len(found.items) == 3 and found.failures == []
+        runtime.seal_archive()
+
+        filler = fill(raw)  # full again while the articles are fetched
         started = time.monotonic()
-        full = process_batch(
-            runtime, "anadolu", [i.url for i in found.items], champion, hostile.base_url, run_id="full-raw"
-        )
+        urls = [item.url for item in found.items]
+        full = process_batch(runtime, "anadolu", urls, champion, hostile.base_url, run_id="full-raw")
         assert time.monotonic() - started < 10
         assert [f["stage"] for f in full.failures] == ["archive"] * 3
         for row in lake_failures(settings):
             assert "raw archive write failed" in row["reason"] and "No space left on device" in row["reason"]
-            assert "robots" not in row["reason"]
+            assert "disallowed" not in row["reason"]
         assert stored_ids(settings) == []
 
-        filler.unlink()  # the same process, the same fetcher: the host was never marked disallowed
-        again = process_batch(runtime, "anadolu", [i.url for i in found.items], champion, hostile.base_url)
+        filler.unlink()  # the same process, the same fetcher: every page is fetched and stored now
+        again = process_batch(runtime, "anadolu", urls, champion, hostile.base_url)
         runtime.close()
     assert again.failures == [] and again.counts.new == 3
     assert stored_ids(settings) == ids

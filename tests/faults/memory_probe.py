@@ -1,0 +1,39 @@
+"""Run one batch of pages in a fresh process and print its peak memory (MB): the hostile-page memory test
+runs this so the figure is this batch's alone, not the test session's."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+from wirestance.classifiers.registry import load_champion
+from wirestance.pipeline import Runtime, process_batch
+from wirestance.settings import Settings
+
+
+def main() -> None:
+    lake_url, raw_url, models_dir, base_url, *urls = sys.argv[1:]
+    settings = Settings(lake_url=lake_url, raw_url=raw_url, models_dir=models_dir, per_host_delay=0.0)
+    model = load_champion(settings)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    runtime = Runtime(settings)
+    started = time.monotonic()
+    outcome = process_batch(runtime, "anadolu", urls, model, base_url, run_id="memory-probe")
+    runtime.close()
+    print(
+        json.dumps(
+            {
+                "seconds": time.monotonic() - started,
+                "baseline_mb": baseline,
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "new": outcome.counts.new,
+                "failures": [[f["url"], f["stage"], f["reason"]] for f in outcome.failures],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
