@@ -114,10 +114,14 @@ class Runtime:
         self._fetchers: dict[tuple[str, str | None], PoliteFetcher] = {}
         #: The page kept so far for each article of the current run, so another page with the same
         #: identity in a later batch is judged by the same rule (see `one_page_per_article`).
-        self._kept_pages: dict[tuple[str, str], Article] = {}
+        self._kept_pages: dict[tuple[str, str], PageClaim] = {}
         self._kept_run: str | None = None
 
-    def kept_pages(self, run_id: str | None) -> dict[tuple[str, str], Article]:
+    def kept_pages(self, run_id: str | None) -> dict[tuple[str, str], PageClaim]:
+        """The pages kept by earlier batches of run `run_id` (only the latest run is remembered; without a
+        run id, nothing is carried between batches)."""
+        if run_id is None:
+            return {}
         with self._lock:
             if run_id != self._kept_run:
                 self._kept_pages, self._kept_run = {}, run_id
@@ -279,13 +283,21 @@ def _within(moment: datetime, earliest: datetime, latest: datetime) -> bool:
         return False
 
 
-def _page_rank(article: Article) -> tuple[bool, datetime, str]:
-    """Which of two pages with one identity is the article: the page at its own canonical URL, then the
-    newest (update, else publication) time, then the smaller URL so the choice never depends on order."""
-    at_canonical = _url_path(article.url) == _url_path(article.canonical_url)
-    newest = article.updated or article.published
-    # max() picks the winner: invert the URL's order by ranking on its negated code points.
-    return at_canonical, newest, "".join(chr(0x10FFFF - ord(c)) for c in article.url[:200])
+@dataclass(frozen=True, slots=True)
+class PageClaim:
+    """A page's claim to be an article: its URL and its rank (what `one_page_per_article` compares)."""
+
+    url: str
+    rank: tuple[bool, datetime, str]
+
+    @classmethod
+    def of(cls, article: Article) -> PageClaim:
+        """The page at its own canonical URL first, then the newest (update, else publication) time, then
+        the smaller URL, so the choice never depends on the order pages were met in."""
+        at_canonical = _url_path(article.url) == _url_path(article.canonical_url)
+        newest = article.updated or article.published
+        # max() picks the winner: rank on the URL's code points inverted, so the smaller URL ranks higher.
+        return cls(article.url, (at_canonical, newest, "".join(chr(0x10FFFF - ord(c)) for c in article.url[:200])))
 
 
 def _url_path(url: str) -> str:
@@ -298,35 +310,38 @@ def _url_path(url: str) -> str:
 
 
 def one_page_per_article(
-    parsed: Sequence[tuple[Article, datetime]], kept: dict[tuple[str, str], Article] | None = None
+    parsed: Sequence[tuple[Article, datetime]], kept: dict[tuple[str, str], PageClaim] | None = None
 ) -> tuple[list[tuple[Article, datetime]], list[dict[str, Any]]]:
     """One page per (source, article_id): two different pages claiming the same identity are never merged.
 
-    The winner is picked by `_page_rank`; the other page is a failure "duplicate of <winner>". `kept` holds
-    the pages kept by earlier batches of the run (updated in place): a later page only replaces one if it
-    ranks higher, and the earlier one is then recorded as the duplicate.
+    The winner is picked by `PageClaim.rank`; the other page is a failure "duplicate of <winner>". `kept`
+    holds the pages kept by earlier batches of the run (updated in place): a later page only replaces one
+    (the lake's upsert then replaces it whole) if it ranks higher, and the earlier one is then recorded as
+    the duplicate.
     """
     kept = {} if kept is None else kept
     chosen: dict[tuple[str, str], tuple[Article, datetime]] = {}
     failures: list[dict[str, Any]] = []
 
-    def duplicate(loser: Article, winner: Article) -> None:
+    def duplicate(loser: str, winner: str, article: Article) -> None:
         reason = (
-            f"{loser.url}: duplicate of {winner.url} (both are {loser.source} article {loser.article_id}; "
+            f"{loser}: duplicate of {winner} (both are {article.source} article {article.article_id}; "
             "kept: the page at its canonical URL, else the newest)"
         )
-        failures.append(failure(loser.url, loser.source, "identity", reason))
+        failures.append(failure(loser, article.source, "identity", reason))
 
     for article, fetched_at in parsed:
         key = (article.source, article.article_id)
-        rival = chosen[key][0] if key in chosen else kept.get(key)
+        claim = PageClaim.of(article)
+        rival = PageClaim.of(chosen[key][0]) if key in chosen else kept.get(key)
         if rival is not None and rival.url != article.url:
-            if _page_rank(article) <= _page_rank(rival):
-                duplicate(article, rival)
+            if claim.rank <= rival.rank:
+                duplicate(article.url, rival.url, article)
                 continue
-            duplicate(rival, article)
+            duplicate(rival.url, article.url, article)
+            chosen.pop(key, None)
         chosen[key] = (article, fetched_at)
-        kept[key] = article
+        kept[key] = claim
     return list(chosen.values()), failures
 
 
