@@ -268,7 +268,7 @@ class PoliteFetcher:
         is when the caller gives up: no request starts or waits past it."""
         self._check_url(url)
         if self.obey_robots:
-            self._check_robots(url, deadline)
+            self._check_robots(url)
         request_headers: dict[str, str] = dict(headers or {})
         if conditional and url in self._validators:
             etag, last_modified = self._validators[url]
@@ -314,14 +314,16 @@ class PoliteFetcher:
                 self._pacers[host] = pacer
             return pacer
 
-    def _check_robots(self, url: str, deadline: float | None) -> None:
+    def _check_robots(self, url: str) -> None:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         with self._registry_lock:
             rules = self._robots.get(origin)
         if rules is None:
             try:
-                rules = self._load_robots(origin, deadline)
+                # Not the caller's deadline: robots.txt cut short by our own batch deadline would mark the
+                # host disallowed for good. Its request has its own whole-response deadline.
+                rules = self._load_robots(origin)
             except RecordingError as exc:
                 raise RecordingError(url, f"{exc.reason} (recording {origin}/robots.txt)") from exc
             with self._registry_lock:
@@ -331,11 +333,11 @@ class PoliteFetcher:
         if isinstance(rules, Protego) and not rules.can_fetch(url, self.settings.user_agent):
             raise FetchError(url, "disallowed by robots.txt")
 
-    def _load_robots(self, origin: str, deadline: float | None) -> Protego | bool:
+    def _load_robots(self, origin: str) -> Protego | bool:
         """Protego reads RFC 9309 (longest match wins, `*` and `$` wildcards); True/False: all allowed/not."""
         robots_url = origin + "/robots.txt"
         try:
-            result = self._get_following_redirects(robots_url, {}, deadline)
+            result = self._get_following_redirects(robots_url, {}, None)
         except RecordingError:
             raise  # our archive failed, not the host: ask again next time
         except FetchError as exc:
@@ -346,7 +348,11 @@ class PoliteFetcher:
             return False
         if result.status >= 400:
             return True  # RFC 9309: 4xx means no rules
-        return Protego.parse(decode_body(result.body, result.declared_charset))
+        try:
+            return Protego.parse(decode_body(result.body, result.declared_charset))
+        except Exception as exc:  # RFC 9309: lines that do not parse are ignored, so garbage means no rules
+            log.warning("robots.txt of %s does not parse (%s): no rules", origin, exc)
+            return True
 
     def _get_following_redirects(self, url: str, headers: dict[str, str], deadline: float | None) -> FetchResult:
         current = url

@@ -202,6 +202,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _reclassify(args: argparse.Namespace) -> int:
     _use_lake(args.lake)
+    check_storage_writable(raw=False)
     from wirestance.flows.reclassify import reclassify
 
     summary = reclassify()
