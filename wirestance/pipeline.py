@@ -186,6 +186,12 @@ def discover(
         except (FetchError, FeedError) as exc:
             result.failures.append(failure(feed_url, source.name, "discover", str(exc)))
             continue
+        except Exception as exc:  # a feed that breaks the reader is one failure, not the end of the run
+            log.exception("reading the feed %s crashed", feed_url)
+            result.failures.append(
+                failure(feed_url, source.name, "discover", f"{feed_url}: {type(exc).__name__}: {exc}")
+            )
+            continue
         for link, reason in feed.rejected:
             result.failures.append(failure(link, source.name, "discover", f"{feed_url}: {reason}"))
         for item in feed.items:
