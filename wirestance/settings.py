@@ -64,6 +64,8 @@ class Settings:
     earliest_published: str = "1990-01-01"
     #: How far past now a publication or update time may lie (time zones, clock skew), seconds.
     future_slack: float = 2 * 86400.0
+    #: Worker processes that parse and label in a reprocess (0: none, all in the calling process).
+    workers: int = field(default_factory=lambda: _usable_cores())
 
     def __post_init__(self) -> None:
         problems = [problem for problem in (_check(self, f.name) for f in fields(self)) if problem]
@@ -100,7 +102,9 @@ _POSITIVE = frozenset(
         "max_paragraph_chars",
     }
 )
-_NOT_NEGATIVE = frozenset({"per_host_delay", "backoff_base", "max_retry_after", "retry_after_budget", "future_slack"})
+_NOT_NEGATIVE = frozenset(
+    {"per_host_delay", "backoff_base", "max_retry_after", "retry_after_budget", "future_slack", "workers"}
+)
 
 
 def _check(settings: Settings, name: str) -> str | None:
@@ -120,6 +124,13 @@ def _check(settings: Settings, name: str) -> str | None:
     if name in ("lake_url", "raw_url", "models_dir") and not str(value).strip():
         return f"{where}: must not be empty"
     return None
+
+
+def _usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def values_from_env(config_class: type, prefix: str) -> dict[str, Any]:
