@@ -4,7 +4,7 @@ runs this so the figure is this batch's alone, not the test session's."""
 from __future__ import annotations
 
 import json
-import resource
+import re
 import sys
 import time
 
@@ -13,11 +13,19 @@ from wirestance.pipeline import Runtime, process_batch
 from wirestance.settings import Settings
 
 
+def peak_mb() -> float:
+    """This process's own peak resident memory (VmHWM): ru_maxrss would carry over the forking parent's."""
+    with open("/proc/self/status") as status:
+        found = re.search(r"VmHWM:\s+(\d+) kB", status.read())
+    assert found is not None
+    return int(found.group(1)) / 1024
+
+
 def main() -> None:
     lake_url, raw_url, models_dir, base_url, *urls = sys.argv[1:]
     settings = Settings(lake_url=lake_url, raw_url=raw_url, models_dir=models_dir, per_host_delay=0.0)
     model = load_champion(settings)
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = peak_mb()
     runtime = Runtime(settings)
     started = time.monotonic()
     outcome = process_batch(runtime, "anadolu", urls, model, base_url, run_id="memory-probe")
@@ -27,7 +35,7 @@ def main() -> None:
             {
                 "seconds": time.monotonic() - started,
                 "baseline_mb": baseline,
-                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_mb": peak_mb(),
                 "new": outcome.counts.new,
                 "failures": [[f["url"], f["stage"], f["reason"]] for f in outcome.failures],
             }

@@ -86,11 +86,13 @@ def test_parse_missing_or_unreadable_file_is_one_line(tmp_path: Path, capsys):
 
 
 # `wirestance parse FILE` in a fresh process that prints its own peak memory (MB) when the command is done.
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent (the test session) across exec.
 PARSE_AND_REPORT_PEAK = """
-import resource, sys
+import re, sys
 from wirestance.cli import main
 status = main(["parse", sys.argv[1]])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+with open("/proc/self/status") as status_file:
+    print(int(re.search(r"VmHWM:\\s+(\\d+) kB", status_file.read()).group(1)) / 1024)
 sys.exit(status)
 """
 
