@@ -126,17 +126,21 @@ class Lake:
         return dt
 
     def _pinned_time(self, table: str) -> datetime | None:
-        """For a version number: the articles table at that version, the others as of its commit time."""
+        """For a version number: the articles table at that version, the others as they were just before the
+        next articles commit (so the paragraphs committed after that version's articles belong to it)."""
         if isinstance(self.as_of, datetime):
             return self.as_of
         if table == "articles" or self.as_of is None:
             return None
         if self._as_of_time is None:
             articles = DeltaTable(self.table_uri("articles"), storage_options=self.storage_options or None)
-            entries = [e for e in articles.history() if e.get("version") == self.as_of]
-            if not entries:
-                raise ValueError(f"the articles table has no version {self.as_of}")
-            self._as_of_time = datetime.fromtimestamp(entries[0]["timestamp"] / 1000, tz=UTC)
+            times = {entry["version"]: entry["timestamp"] for entry in articles.history()}
+            if self.as_of not in times:
+                raise ValueError(f"the articles table has no version {self.as_of} (it has {min(times)}-{max(times)})")
+            following = times.get(self.as_of + 1)
+            # The latest version: the other tables as they are now (a far-future time).
+            millis = following - 1 if following is not None else 253402300799000
+            self._as_of_time = datetime.fromtimestamp(millis / 1000, tz=UTC)
         return self._as_of_time
 
     def _writable(self, table: str) -> DeltaTable:
@@ -365,7 +369,6 @@ class Lake:
 
         _with_retries(replace, f"index {name}")
         return len(rows)
-
 
 
 def _with_retries(attempt: Callable[[], T], what: str) -> T:
