@@ -68,10 +68,11 @@ def versioned(article_id: str, version: int) -> tuple[dict, list[dict]]:
 
 def write_versions(lake_url: str, storage_options: dict[str, str], seed: int, batches: int, size: int, keys: int):
     """One writer process: `batches` upserts of `size` random articles (of `keys`) at random versions.
-    Returns every (article_id, version) it offered."""
+    Returns every (article_id, version) it offered and how many articles its upserts counted as new."""
     rng = random.Random(seed)
     lake = Lake(lake_url, storage_options=storage_options)
     offered = []
+    new = 0
     for _ in range(batches):
         rows, paras = [], []
         for article_id in rng.sample(range(keys), size):
@@ -80,5 +81,5 @@ def write_versions(lake_url: str, storage_options: dict[str, str], seed: int, ba
             rows.append(row)
             paras.extend(para)
             offered.append((row["article_id"], version))
-        lake.upsert(rows, paras)
-    return offered
+        new += lake.upsert(rows, paras).new
+    return offered, new
