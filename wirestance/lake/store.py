@@ -160,7 +160,7 @@ class Lake:
                 storage_options=self.storage_options or None,
             )
 
-        return _with_retries(create, f"create {table}")
+        return with_commit_retries(create, f"create {table}")
 
     def partitions(self, table: str) -> list[date]:
         dt = self.delta_table(table)
@@ -219,11 +219,11 @@ class Lake:
             latest[(row["source"], row["article_id"])] = row
         if not latest:
             return WriteCounts()
-        counts, written = _with_retries(lambda: self._write_articles(latest, replace_unchanged), "write articles")
+        counts, written = with_commit_retries(lambda: self._write_articles(latest, replace_unchanged), "write articles")
         by_key: dict[ArticleKey, list[dict]] = {}
         for row in paragraphs:
             by_key.setdefault((row["source"], row["article_id"]), []).append(row)
-        counts.paragraphs_written = _with_retries(
+        counts.paragraphs_written = with_commit_retries(
             lambda: self._write_paragraphs(latest, by_key, written), "write paragraphs"
         )
         return counts
@@ -328,7 +328,7 @@ class Lake:
                 )
                 return True
 
-            if _with_retries(rewrite_one, f"rewrite paragraphs {day}"):
+            if with_commit_retries(rewrite_one, f"rewrite paragraphs {day}"):
                 rewritten += 1
         return rewritten
 
@@ -349,7 +349,7 @@ class Lake:
         def append() -> None:
             write_deltalake(self._writable("failures"), table, mode="append", writer_properties=_WRITER)
 
-        _with_retries(append, "append failures")
+        with_commit_retries(append, "append failures")
         return len(rows)
 
     def put_raw_index(self, rows: list[dict], day: date, name: str) -> int:
@@ -367,11 +367,11 @@ class Lake:
                 self._writable("raw_index"), table, mode="overwrite", predicate=predicate, writer_properties=_WRITER
             )
 
-        _with_retries(replace, f"index {name}")
+        with_commit_retries(replace, f"index {name}")
         return len(rows)
 
 
-def _with_retries(attempt: Callable[[], T], what: str) -> T:
+def with_commit_retries(attempt: Callable[[], T], what: str) -> T:
     """Run `attempt` until its commit goes through: a conflicting commit is retried after a jittered backoff."""
     for number in range(MAX_COMMIT_ATTEMPTS):
         try:
