@@ -9,6 +9,8 @@ from dataclasses import dataclass
 DEFAULT_INGEST_CRON = "*/30 * * * *"
 #: What WIRESTANCE_RETRAIN_CRON=weekly means: Mondays at 04:00.
 WEEKLY_RETRAIN_CRON = "0 4 * * 1"
+#: Daily at 03:15: `maintain-lake` compacts, vacuums and checkpoints the lake's tables.
+DEFAULT_MAINTAIN_CRON = "15 3 * * *"
 _OFF = ("", "off", "none", "no")
 
 
@@ -18,6 +20,8 @@ class DeploymentConfig:
     ingest_cron: str | None = DEFAULT_INGEST_CRON
     #: Cron of `retrain` (WIRESTANCE_RETRAIN_CRON, `weekly` for Mondays 04:00); None by default.
     retrain_cron: str | None = None
+    #: Cron of `maintain-lake` (WIRESTANCE_MAINTAIN_CRON); daily by default.
+    maintain_cron: str | None = DEFAULT_MAINTAIN_CRON
     #: Time zone the crons are read in (WIRESTANCE_SCHEDULE_TIMEZONE).
     timezone: str = "UTC"
 
@@ -30,6 +34,7 @@ class DeploymentConfig:
         return cls(
             ingest_cron=_cron(ingest),
             retrain_cron=_cron(retrain),
+            maintain_cron=_cron(os.environ.get("WIRESTANCE_MAINTAIN_CRON", DEFAULT_MAINTAIN_CRON)),
             timezone=os.environ.get("WIRESTANCE_SCHEDULE_TIMEZONE", "UTC").strip() or "UTC",
         )
 

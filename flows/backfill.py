@@ -239,7 +239,13 @@ def backfill(
     )
     logger.info(
         "backfill %s (%d days, %s) in %d chunks of up to %d days; sources %s; reprocess=%s",
-        span, dates.days, dates.timezone, len(chunks), chunk_days, ", ".join(sources), reprocess,
+        span,
+        dates.days,
+        dates.timezone,
+        len(chunks),
+        chunk_days,
+        ", ".join(sources),
+        reprocess,
     )
     summary: list[dict[str, Any]] = []
     for chunk in chunks:
@@ -252,17 +258,22 @@ def backfill(
             logger.error(
                 "chunk %d/%d (%s) failed; chunks before it are stored. Run the backfill again over %s to "
                 "finish: stored articles count as unchanged.",
-                chunk.index, chunk.count, chunk.label, span,
+                chunk.index,
+                chunk.count,
+                chunk.label,
+                span,
             )
             update_progress_artifact(
-                progress, 100.0 * (chunk.index - 1) / chunk.count,
+                progress,
+                100.0 * (chunk.index - 1) / chunk.count,
                 description=f"Backfill {span}: failed at chunk {chunk.index} of {chunk.count} ({chunk.label})",
             )
             raise
         for row in rows:
             summary.append({"chunk": chunk.label, **_chunk_row(row)})
         update_progress_artifact(
-            progress, 100.0 * chunk.index / chunk.count,
+            progress,
+            100.0 * chunk.index / chunk.count,
             description=f"Backfill {span}: {chunk.index} of {chunk.count} chunks done",
         )
         logger.info("chunk %d/%d %s done: %s", chunk.index, chunk.count, chunk.label, _totals(rows))
@@ -277,8 +288,16 @@ def backfill(
 
 def _chunk_row(row: dict[str, Any]) -> dict[str, Any]:
     keys = (
-        "source", "discovered", "skipped_stored", "fetched", "from_archive", "new", "updated", "unchanged",
-        "paragraphs", "failed",
+        "source",
+        "discovered",
+        "skipped_stored",
+        "fetched",
+        "from_archive",
+        "new",
+        "updated",
+        "unchanged",
+        "paragraphs",
+        "failed",
     )
     return {key: row.get(key, 0) for key in keys}
 

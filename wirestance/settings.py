@@ -46,6 +46,8 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     #: Articles per Prefect task (fetch + parse + label + store).
     batch_size: int = 50
+    #: Hours a lake data file no longer referenced is kept by `maintain-lake` (time travel reaches that far back).
+    lake_retention_hours: float = 168.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

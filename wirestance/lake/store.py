@@ -117,7 +117,10 @@ class Lake:
             target = self._pinned_time(table)
             if target is None:
                 assert isinstance(self.as_of, int)
-                dt.load_as_version(self.as_of)
+                try:
+                    dt.load_as_version(self.as_of)
+                except DeltaError as error:
+                    raise ValueError(f"the {table} table has no version {self.as_of}: {error}") from None
             else:
                 try:
                     dt.load_as_version(target)
@@ -368,6 +371,22 @@ class Lake:
             )
 
         with_commit_retries(replace, f"index {name}")
+        return len(rows)
+
+    def replace_raw_index(self, rows: list[dict]) -> int:
+        """The whole `raw_index` table replaced by `rows` in one commit (a rebuild from the WARC files)."""
+        column = schema.RAW_INDEX_PARTITION_COLUMN
+        # A sealed file's day is its folder's: <day>/<name>.warc.gz (the UTC day of its fetches).
+        rows = [
+            {**row, "schema_version": schema.SCHEMA_VERSION, column: date.fromisoformat(row["file"].split("/", 1)[0])}
+            for row in rows
+        ]
+        table = pa.Table.from_pylist(rows, schema=self.full_schema("raw_index"))
+
+        def replace() -> None:
+            write_deltalake(self._writable("raw_index"), table, mode="overwrite", writer_properties=_WRITER)
+
+        with_commit_retries(replace, "replace raw_index")
         return len(rows)
 
 
