@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bench.corpus import Archive
     from bench.results import Results
 
-PARTS = ("parse", "classify", "e2e", "growth", "fetch")
+PARTS = ("parse", "classify", "e2e", "growth", "fetch", "lake")
 MAX_N = 100_000
 #: Pages timed by the parse part (its rate does not depend on N) and paragraphs by the classify part.
 PARSE_PAGES = 300
@@ -118,6 +118,10 @@ def _run_parts(results: Results, args: argparse.Namespace, parts: list[str], san
     if "fetch" in parts:
         assert model is not None
         fetch.run(results, sandbox, min(args.n, FETCH_PAGES), args.seed, model)
+    if "lake" in parts:
+        from bench import lake
+
+        lake.run(results, sandbox.root)
 
 
 def _archive(results: Results, sandbox: Sandbox, n: int, seed: int) -> Archive:

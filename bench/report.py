@@ -43,6 +43,7 @@ TARGETS = (
     Target("Prefect overhead <= 10 % at 10,000 articles", "prefect_overhead_pct", 10_000, maximum=10.0),
     Target("end to end >= 300 articles/s at 10,000", "e2e_articles_per_s", 10_000, minimum=300.0),
     Target("peak memory < 1 GiB at 100,000", "peak_rss_mb", 100_000, maximum=1024.0),
+    Target("lake writes per article >= the earlier layout's", "lake_write_ratio_vs_earlier_layout", None, minimum=1.0),
 )
 
 

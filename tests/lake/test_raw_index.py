@@ -39,7 +39,8 @@ def test_rebuild_from_the_warc_files_gives_the_same_index(tmp_path: Path):
     assert {r[7] for r in written} == {"response", "revisit"}
 
     shutil.rmtree(tmp_path / "lake" / "raw_index")  # the index lost: only the WARC files are left
-    assert Lake(str(tmp_path / "lake")).read("raw_index").num_rows == 0
+    lake = Lake(str(tmp_path / "lake"))
+    assert lake.read("raw_index").num_rows == 0
     files, rows = rebuild_raw_index(raw, lake)
     assert (files, rows) == (len(list(sealed_files(raw))), 8)
     assert index_rows(lake) == written
