@@ -16,7 +16,7 @@ def _under_data(name: str) -> Any:
 
 @dataclass(frozen=True)
 class Settings:
-    #: Parquet lake root: a local path or any fsspec URL (s3://bucket/lake, memory://lake ...).
+    #: Lake root (Delta tables): a local path or an s3://bucket/prefix URL.
     lake_url: str = _under_data("lake")
     #: Raw response archive (WARC files).
     raw_url: str = _under_data("raw")

@@ -263,3 +263,13 @@ def test_raw_index_rows_of_a_file_are_replaced_not_duplicated(tmp_path: Path):
         lake.put_raw_index([row, {**row, "offset": 10}], DAY, "a")
     lake.put_raw_index([{**row, "file": "2019-11-26/b.warc.gz"}], DAY, "b")
     assert lake.read("raw_index").num_rows == 3
+
+
+def test_labelled_data_read_from_the_lake_skips_superseded_files(tmp_path: Path):
+    """`retrain` may train on the lake's paragraphs: it reads the Delta table, not every parquet file."""
+    from wirestance.classifiers.dataset import load_labeled_data
+
+    lake = Lake(str(tmp_path))
+    lake.upsert([article("1", DAY)], paragraphs("1"))
+    lake.upsert([article("1", DAY, content="v2", updated=datetime(2019, 11, 27, tzinfo=UTC))], paragraphs("1", "v2"))
+    assert sorted(load_labeled_data(tmp_path / "paragraphs").texts) == ["1 paragraph 0 v2", "1 paragraph 1 v2"]
