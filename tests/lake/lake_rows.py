@@ -83,3 +83,22 @@ def write_versions(lake_url: str, storage_options: dict[str, str], seed: int, ba
             offered.append((row["article_id"], version))
         new += lake.upsert(rows, paras).new
     return offered, new
+
+
+def archive_pages(raw_url: str, lake_url: str, storage_options: dict[str, str], writer: int, pages: int) -> int:
+    """One writer process recording `pages` exchanges in the raw archive at `raw_url` (fsspec: s3fs reads the
+    same endpoint and keys from the environment), each sealed file indexed in the lake's raw_index."""
+    import os
+
+    from wirestance.archive.writer import Exchange, WarcWriter
+
+    os.environ.update(storage_options)
+    archive = WarcWriter(raw_url, Lake(lake_url, storage_options=storage_options), max_file_bytes=3_000)
+    for i in range(pages):
+        body = f"<html><p>writer {writer} page {i}</p>{'x' * 400}</html>".encode()
+        when = T0 + timedelta(minutes=i, seconds=writer)
+        headers = {"content-type": "text/html"}
+        url = f"https://www.aa.com.tr/en/x/{writer}-{i}"
+        archive.write(Exchange("GET", url, {"User-Agent": "t"}, None, 200, headers, body, when))
+    archive.close()
+    return pages

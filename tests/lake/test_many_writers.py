@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from lake_rows import versioned, write_versions
+from lake_rows import archive_pages, versioned, write_versions
 from s3_server import S3Server
 
 from wirestance.lake import Lake
@@ -78,3 +78,35 @@ def test_the_s3_server_refuses_a_second_create(s3_server: S3Server):
     key = f"cond-{uuid.uuid4().hex}"
     assert s3_server.put(key, b"first", {"If-None-Match": "*"}) == 200
     assert s3_server.put(key, b"second", {"If-None-Match": "*"}) == 412
+
+
+@pytest.mark.slow
+def test_four_archive_writers_on_s3_with_the_raw_archive_beside_the_lake(
+    pool: ProcessPoolExecutor, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch
+):
+    """WARC files under s3://bucket/<run>/raw, their index committed by 4 processes into the lake beside
+    them: every record indexed once, every body read back, and the index rebuilt from the files alone."""
+    from wirestance.archive.reader import ArchiveReader
+    from wirestance.archive.writer import rebuild_raw_index, sealed_files
+
+    for name, value in s3_server.storage_options.items():
+        monkeypatch.setenv(name, value)
+    run = uuid.uuid4().hex[:8]
+    raw, lake_url = s3_server.url(f"{run}/raw"), s3_server.url(f"{run}/lake")
+    options = s3_server.storage_options
+    futures = [pool.submit(archive_pages, raw, lake_url, options, writer, 12) for writer in range(WRITERS)]
+    assert sum(future.result(timeout=SECONDS) for future in futures) == 48
+    lake = Lake(lake_url, storage_options=options)
+    index = lake.read("raw_index").to_pylist()
+    assert sorted(row["url"] for row in index) == sorted(
+        f"https://www.aa.com.tr/en/x/{w}-{i}" for w in range(WRITERS) for i in range(12)
+    )
+    files = set(sealed_files(raw))
+    assert {row["file"] for row in index} == files and len(files) > WRITERS
+    with ArchiveReader(raw, lake) as reader:
+        bodies = sorted(r.body for r in reader.responses())
+    assert len(bodies) == 48 and not reader.problems
+    before = sorted((row["file"], row["offset"], row["record_id"]) for row in index)
+    assert rebuild_raw_index(raw, lake) == (len(files), 48)
+    after = sorted((row["file"], row["offset"], row["record_id"]) for row in lake.read("raw_index").to_pylist())
+    assert after == before
