@@ -88,7 +88,7 @@ def _run_parts(results: Results, args: argparse.Namespace, parts: list[str], san
     from wirestance.settings import Settings
 
     settings = Settings.from_env()
-    model = classify.load_model(settings) if set(parts) - {"parse"} else None  # trains the champion once
+    model = classify.load_model(settings) if set(parts) - {"parse", "lake"} else None  # trains the champion once
     if "parse" in parts or "classify" in parts:
         pages = corpus.sample_pages(min(args.n, PARSE_PAGES), args.seed)
         if "parse" in parts:
