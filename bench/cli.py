@@ -121,7 +121,7 @@ def _run_parts(results: Results, args: argparse.Namespace, parts: list[str], san
     if "lake" in parts:
         from bench import lake
 
-        lake.run(results, sandbox.root)
+        lake.run(results, sandbox.root, args.repeats)
 
 
 def _archive(results: Results, sandbox: Sandbox, n: int, seed: int) -> Archive:
