@@ -87,7 +87,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterat
         assert up, child.tail()
         record_timing("prefect server start (cold, fresh PREFECT_HOME)", float(up.group(1)))
         with api(api_url):
-            names = {BACKFILL, INGEST_LATEST, RETRAIN}
+            names = {BACKFILL, INGEST_LATEST, RETRAIN, MAINTAIN_LAKE}
             wait_for(lambda: _deployment_ids(api_url).keys() >= names, 60, "deployments", child)
             record_timing("wirestance serve start until deployments are served", time.monotonic() - child.started)
             yield Served(child, home, api_url, ui_url, str(lake), models_dir)
@@ -182,7 +182,7 @@ def _check_lake(lake_url: str, champion: str) -> tuple[Any, Any]:
     return articles, paragraphs
 
 
-def test_serve_prints_the_ui_and_serves_three_deployments(served: Served):
+def test_serve_prints_the_ui_and_serves_four_deployments(served: Served):
     out = served.child.output()
     assert f"Prefect UI: {served.ui_url}/" in out
     for name in (INGEST_LATEST, BACKFILL, RETRAIN, MAINTAIN_LAKE):
