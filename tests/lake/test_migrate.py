@@ -71,3 +71,23 @@ def test_migration_converts_in_place_and_is_idempotent(tmp_path: Path):
     assert {r["content_hash"] for r in stored if r["article_id"] == "a001"} == {"a001-v14"}
     texts = [p["text"] for p in lake.read("paragraphs").to_pylist() if p["article_id"] == "a001"]
     assert sorted(texts) == sorted(p["text"] for p in paras)
+
+
+def test_a_table_of_an_older_schema_gets_the_new_columns(tmp_path: Path):
+    """Columns added to the schema module since a table was made are added to it on the next write; its
+    old rows (and old versions) read them as nulls."""
+    old_articles = pa.schema([f for f in lake_schema.ARTICLES if f.name not in ("paragraphs_hash", "model_version")])
+    write_old_layout(tmp_path, n=3)
+    folder = tmp_path / "articles"
+    for path in folder.rglob("part-0.parquet"):
+        pq.write_table(pq.read_table(path).select(old_articles.names), path)
+    lake = Lake(str(tmp_path))
+    migrate(lake)
+    assert "model_version" not in lake.delta_table("articles").schema().to_arrow().names
+    assert lake.read("articles").column("model_version").null_count == 3
+    row, paras = versioned("a001", 9)
+    row = {**row, "model_version": "m9", "paragraphs_hash": "h"}
+    assert lake.upsert([row], paras).updated == 1
+    stored = {r["article_id"]: r["model_version"] for r in lake.read("articles").to_pylist()}
+    assert stored == {"a000": None, "a001": "m9", "a002": None}
+    assert Lake(str(tmp_path), as_of=0).read("articles").column("model_version").null_count == 3

@@ -37,7 +37,7 @@ from typing import TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-from deltalake import DeltaTable, WriterProperties, write_deltalake
+from deltalake import DeltaTable, Field, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from wirestance.lake import schema
@@ -169,6 +169,7 @@ class Lake:
         def create() -> DeltaTable:
             existing = self.delta_table(table)
             if existing is not None:
+                self._add_missing_columns(existing, table)
                 return existing
             return DeltaTable.create(
                 self.table_uri(table),
@@ -180,6 +181,14 @@ class Lake:
 
         cache[table] = with_commit_retries(create, f"create {table}")
         return cache[table]
+
+    def _add_missing_columns(self, dt: DeltaTable, table: str) -> None:
+        """A table made under an older SCHEMA_VERSION gets the columns added since (null in its old rows)."""
+        present = {f.name for f in dt.schema().fields}
+        missing = [f for f in self.full_schema(table) if f.name not in present]
+        if missing:
+            log.info("%s: adding columns %s", table, [f.name for f in missing])
+            dt.alter.add_columns([Field.from_arrow(f.with_nullable(True)) for f in missing])
 
     def partitions(self, table: str) -> list[date]:
         dt = self.delta_table(table)
@@ -202,7 +211,14 @@ class Lake:
         dt = self.delta_table(table)
         if dt is None:
             return full.empty_table().select(wanted)
-        return dt.to_pyarrow_dataset().to_table(filter=filter, columns=wanted)
+        dataset = dt.to_pyarrow_dataset()
+        present = [name for name in wanted if name in dataset.schema.names]
+        data = dataset.to_table(filter=filter, columns=present)
+        if len(present) == len(wanted):
+            return data
+        # A version written under an older schema: the columns added since read as nulls.
+        columns = [data[name] if name in present else pa.nulls(data.num_rows, full.field(name).type) for name in wanted]
+        return pa.Table.from_arrays(columns, schema=pa.schema([full.field(name) for name in wanted]))
 
     def _stored_articles(self, dt: DeltaTable | None, keys: Iterable[ArticleKey]) -> dict[ArticleKey, _Stored]:
         if dt is None:
