@@ -36,13 +36,13 @@ def run_flow() -> tuple[list[dict[str, Any]], float]:
 
 
 def run_plain() -> list[dict[str, Any]]:
-    from wirestance.flows import ingest as ingest_flows
     from wirestance.flows.reprocess import run_reprocess
+    from wirestance.flows.resources import champion_model
     from wirestance.pipeline import Window
     from wirestance.settings import Settings
 
     settings = Settings.from_env()
-    model = ingest_flows.champion_model(settings)
+    model = champion_model(settings)
     return run_reprocess(settings, Window(*WINDOW), ["anadolu"], model)
 
 

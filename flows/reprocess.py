@@ -31,9 +31,9 @@ from prefect.runtime import flow_run
 
 from wirestance.archive.reader import ArchivedResponse, ArchiveReader
 from wirestance.articles import Article, NotAnArticle
-from wirestance.discovery.types import failure
+from wirestance.failures import Failure
 from wirestance.fetch import decode_body
-from wirestance.flows import ingest as ingest_flows
+from wirestance.flows import resources as flow_resources
 from wirestance.lake import Lake, WriteCounts
 from wirestance.lake.store import iter_batches
 from wirestance.pipeline import StanceLabeller, Window, article_rows, content_hash
@@ -127,7 +127,7 @@ class _SourceRun:
     out_of_window: int = 0
     best: dict[tuple[str, str], _Kept] = field(default_factory=dict)
     articles: int = 0  # len(best) once the scan is done and `best` is let go
-    failures: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     counts: WriteCounts = field(default_factory=WriteCounts)
 
     def as_row(self, corrupt: int) -> dict[str, Any]:
@@ -180,7 +180,7 @@ def run_reprocess(
                 for problem in reader.problems:
                     log.warning("archive record skipped: %s", problem)
                     where = f"{problem.file}#{problem.offset}"
-                    run.failures.append(failure(where, source.name, "archive", str(problem)))
+                    run.failures.append(Failure(where, source.name, "archive", str(problem)))
             newest_first = sorted(run.best.values(), key=lambda kept: (kept.published, kept.article_id), reverse=True)
             run.articles = len(run.best)
             run.best.clear()
@@ -216,11 +216,11 @@ def _consider(run: _SourceRun, source: Source, response: ArchivedResponse, windo
         html = decode_body(response.body, response.declared_charset)
         article = source.parse(html, url=response.url)
     except NotAnArticle as exc:
-        run.failures.append(failure(response.url, source.name, "parse", str(exc)))
+        run.failures.append(Failure(response.url, source.name, "parse", str(exc)))
         return
     except Exception as exc:  # a parser bug must not sink the run; it is recorded with its type
         log.exception("parser crashed on %s", response.url)
-        run.failures.append(failure(response.url, source.name, "parse", f"{response.url}: {type(exc).__name__}: {exc}"))
+        run.failures.append(Failure(response.url, source.name, "parse", f"{response.url}: {type(exc).__name__}: {exc}"))
         return
     if response.capture_time is not None:
         article = replace(article, capture_time=response.capture_time, capture_origin=response.capture_origin)
@@ -249,11 +249,12 @@ def reprocess(
     hosts: list[str] | None = None,
     fetched_since: datetime | None = None,
     fetched_until: datetime | None = None,
+    settings: Settings | None = None,
 ) -> list[dict[str, Any]]:
     """Parse and label again, from the raw archive, the articles published in [start, end)."""
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     window = Window(_aware(start), _aware(end))
-    model = ingest_flows.champion_model(settings)
+    model = flow_resources.champion_model(settings)
     rows = run_reprocess(
         settings,
         window,

@@ -19,7 +19,8 @@ from wirestance.discovery.sitemaps import scan_sitemaps, sitemaps_in_robots
 from wirestance.discovery.types import Candidate, IndexAnswerError
 from wirestance.fetch import PoliteFetcher, decode_body
 from wirestance.lake import Lake
-from wirestance.pipeline import Runtime, Window
+from wirestance.pipeline import Window
+from wirestance.resources import Resources
 from wirestance.settings import Settings
 from wirestance.sources import get_source
 from wirestance.urls import canonical_url, parse_wayback
@@ -121,8 +122,8 @@ def test_refused_cdx_answer_is_reported_by_discovery(
         found = discover_past(get_source("anadolu"), *NOV_2019, config, site=site, archives=archives)
     assert found.candidates == []
     assert len(found.failures) == 1
-    assert "evil.example.net" in found.failures[0]["reason"]
-    assert found.failures[0]["stage"] == "discover"
+    assert "evil.example.net" in found.failures[0].reason
+    assert found.failures[0].stage == "discover"
 
 
 def test_cdx_json_shapes():
@@ -189,14 +190,14 @@ def test_backfill_of_a_past_month_finds_fetches_parses_and_stores_each_article_o
     """A chunk over November 2019, pages from the archives only: each story stored once, old layout."""
     # Index look-ups only: a sitemap URL has no capture to fetch in archive mode (it would be a failure).
     archive_only = replace(config, fetch_mode="archive", methods=("wayback", "commoncrawl"))
-    runtime = Runtime(settings)
+    resources = Resources(settings)
     base = archive_server.base_url
     chunk = {"site_origin": base, "live_base_url": base}
     live_before = archive_server.hits("/en/")
-    first = backfill_window(runtime, "anadolu", Window(*NOV_2019), model, archive_only, **chunk)
+    first = backfill_window(resources, "anadolu", Window(*NOV_2019), model, archive_only, **chunk)
     assert archive_server.hits("/en/") == live_before  # archive mode never touches the live site
     assert first.failures == []
-    assert first.counts.new == 2 and first.from_archive == first.fetched == first.found
+    assert first.counts.new == 2 and first.from_archive == first.fetched == first.discovered
     assert first.out_of_window == first.fetched - 2 == 1  # 1674309, captured in the lag after the window
     stored = Lake(settings.lake_url).read("articles").to_pylist()
     assert sorted(r["article_id"] for r in stored) == ["1656284", "1656530"]
@@ -204,8 +205,8 @@ def test_backfill_of_a_past_month_finds_fetches_parses_and_stores_each_article_o
     assert {r["article_id"]: r["capture_origin"] for r in stored} == {"1656284": "wayback", "1656530": "commoncrawl"}
     assert all(r["capture_time"] is not None for r in stored)
 
-    again = backfill_window(runtime, "anadolu", Window(*NOV_2019), model, archive_only, **chunk)
-    runtime.close()
+    again = backfill_window(resources, "anadolu", Window(*NOV_2019), model, archive_only, **chunk)
+    resources.close()
     assert again.skipped_stored == 2 and again.counts.new == 0 and again.counts.updated == 0
     assert len(Lake(settings.lake_url).read("articles")) == 2
 

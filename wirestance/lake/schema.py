@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+# The stance labels and their probability columns: one label set, defined in wirestance.labels.
+from wirestance.labels import PROBABILITY_COLUMNS
+from wirestance.labels import STANCE_LABELS as STANCE_LABELS
 
-#: Stance labels in the order of the probability columns.
-STANCE_LABELS = ("russian_supplier", "turkish_government", "us_objection", "none")
-PROBABILITY_COLUMNS = tuple(f"p_{label}" for label in STANCE_LABELS)
+SCHEMA_VERSION = 2
 
 _TS = pa.timestamp("us", tz="UTC")
 
