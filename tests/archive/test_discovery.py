@@ -23,7 +23,7 @@ from wirestance.pipeline import Window
 from wirestance.resources import Resources
 from wirestance.settings import Settings
 from wirestance.sources import get_source
-from wirestance.urls import canonical_url, parse_wayback
+from wirestance.urls import parse_wayback, url_key
 
 NOV_2019 = (datetime(2019, 11, 1, tzinfo=UTC), datetime(2019, 12, 1, tzinfo=UTC))
 SEED = "/en/politics/russia-eyes-further-military-cooperation-with-turkey/1656284"
@@ -46,14 +46,14 @@ def site_fetcher(settings: Settings) -> PoliteFetcher:
         "https://web.archive.org/web/20191128120000id_/http://www.aa.com.tr/en/politics/s-400/1656284",
     ],
 )
-def test_every_spelling_of_an_article_is_one_canonical_url(url: str):
-    assert canonical_url(url) == "https://aa.com.tr/en/politics/s-400/1656284"
+def test_every_spelling_of_an_article_is_one_url_key(url: str):
+    assert url_key(url) == "https://aa.com.tr/en/politics/s-400/1656284"
 
 
-def test_canonical_url_keeps_what_distinguishes_pages():
-    assert canonical_url("https://www.aa.com.tr/en/rss/default?cat=world", keep_params=["cat"]).endswith("?cat=world")
-    assert canonical_url("http://127.0.0.1:8080/en/x/1") == "https://127.0.0.1:8080/en/x/1"
-    assert canonical_url("https://v.aa.com.tr/1656284") == "https://v.aa.com.tr/1656284"
+def test_url_key_keeps_what_distinguishes_pages():
+    assert url_key("https://www.aa.com.tr/en/rss/default?cat=world", keep_params=["cat"]).endswith("?cat=world")
+    assert url_key("http://127.0.0.1:8080/en/x/1") == "https://127.0.0.1:8080/en/x/1"
+    assert url_key("https://v.aa.com.tr/1656284") == "https://v.aa.com.tr/1656284"
 
 
 def test_wayback_address_is_taken_apart():
@@ -215,7 +215,7 @@ def test_live_then_archive_falls_back_to_the_capture(
     archive_server: ArchiveServer, settings: Settings, config: DiscoveryConfig
 ):
     archive_server.live_missing.add("1656284")
-    candidate = Candidate(canonical_url(ORIGIN + SEED), ORIGIN + SEED)
+    candidate = Candidate(url_key(ORIGIN + SEED), ORIGIN + SEED)
     with archive_fetcher(settings, config) as archives:
         found = wayback_captures(
             archives, config, "aa.com.tr/en/*", date(2019, 11, 27), date(2019, 11, 29), ["aa.com.tr"]
@@ -246,7 +246,7 @@ def test_common_crawl_capture_is_fetched_by_range(
             archives, config, CC_CRAWL, "aa.com.tr/en/*", date(2019, 11, 1), date(2019, 12, 31), ["aa.com.tr"]
         )
     archive_only = replace(config, fetch_mode="archive")
-    candidates = [Candidate(canonical_url(c.original_url), c.original_url, captures=[c]) for c in captures]
+    candidates = [Candidate(url_key(c.original_url), c.original_url, captures=[c]) for c in captures]
     pages = fetch_all(settings, archive_only, candidates)
     source = get_source("anadolu")
     for page in pages:

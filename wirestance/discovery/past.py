@@ -1,4 +1,4 @@
-"""Article candidates for a past window from every configured method, one per canonical URL."""
+"""Article candidates for a past window from every configured method, one per URL key (wirestance.urls.url_key)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from wirestance.failures import Failure
 from wirestance.fetch import PoliteFetcher, ResponseRecorder
 from wirestance.settings import Settings
 from wirestance.sources.base import Source
-from wirestance.urls import canonical_url
+from wirestance.urls import url_key
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ def discover_past(
             result.not_articles += 1
             return
         result.found[method] = result.found.get(method, 0) + 1
-        key = canonical_url(url)
-        candidate = merged.setdefault(key, Candidate(canonical_url=key, url=url))
+        key = url_key(url)
+        candidate = merged.setdefault(key, Candidate(url_key=key, url=url))
         candidate.found_by.add(method)
         if method == "sitemaps":
             candidate.url = url  # the site's own current address beats an archived spelling

@@ -37,7 +37,7 @@ class Capture:
 class Candidate:
     """An article URL found for a past window, and what is known of it before fetching."""
 
-    canonical_url: str
+    url_key: str  # the dedup key (wirestance.urls.url_key)
     url: str  # the address to fetch live (the first spelling met)
     published: datetime | None = None  # a news sitemap's publication date
     lastmod: datetime | None = None
