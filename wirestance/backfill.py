@@ -158,11 +158,13 @@ def run_chunk(
     *,
     ingest: IngestStep = ingest_step,
     reprocess_archive: ArchiveStep | None = None,
+    discovery: DiscoveryConfig | None = None,
 ) -> list[dict[str, Any]]:
     """One chunk of a backfill, by its mode; one summary row per source.
 
     `ingest` runs a feeds chunk (the flow passes its own, with Prefect tasks); `reprocess_archive` runs an
-    archive chunk (the archive reprocess lives in the flows for now, so the flow passes it).
+    archive chunk (the archive reprocess lives in the flows for now, so the flow passes it); `discovery`
+    configures a discovery chunk (default: from WIRESTANCE_DISCOVERY_*).
     """
     if request.mode == "archive":
         if reprocess_archive is None:
@@ -172,7 +174,7 @@ def run_chunk(
         # A reprocess counts what the archive holds as articles and responses.
         return [{**row, "discovered": row.get("articles", 0), "fetched": row.get("responses", 0)} for row in rows]
     if request.mode == "discovery":
-        return [report.as_row() for report in discover_chunk(resources, window, request, run_id)]
+        return [report.as_row() for report in discover_chunk(resources, window, request, run_id, discovery)]
     feeds = IngestRequest(
         window, request.sources, request.categories, request.feed_base_url, reprocess=request.reprocess
     )
