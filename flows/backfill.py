@@ -9,7 +9,7 @@ per-source table artifact, and the run ends with a `backfill-summary` table (one
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 from uuid import UUID
@@ -37,7 +37,6 @@ from wirestance.backfill import (
     totals,
 )
 from wirestance.flows.ingest import run_ingest
-from wirestance.flows.reprocess import run_reprocess
 from wirestance.flows.resources import open_resources
 from wirestance.ingest import as_tuple
 from wirestance.pipeline import Window
@@ -100,12 +99,6 @@ def _chunk_resources(shared: Resources | Settings) -> Iterator[Resources]:
             yield resources
 
 
-def _reprocess_archive(
-    resources: Resources, window: Window, sources: Sequence[str], hosts: Sequence[str]
-) -> list[dict[str, Any]]:
-    return run_reprocess(resources.settings, window, sources, resources.model, hosts=hosts)
-
-
 @task(name="backfill-chunk", task_run_name="chunk {label}", cache_policy=NO_CACHE)
 def chunk_task(shared: Resources | Settings, label: str, window: Window, request: ChunkRequest) -> list[dict[str, Any]]:
     """One chunk of its window, by the request's mode: the sources' feeds (an ingest), past-date discovery
@@ -118,7 +111,6 @@ def chunk_task(shared: Resources | Settings, label: str, window: Window, request
             request,
             run_id,
             ingest=lambda res, feeds, _run_id: run_ingest(res, feeds),
-            reprocess_archive=_reprocess_archive,
         )
 
 

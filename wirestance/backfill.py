@@ -25,6 +25,7 @@ from wirestance.discovery.config import DiscoveryConfig
 from wirestance.ingest import IngestRequest, ingest_window
 from wirestance.pipeline import Window
 from wirestance.reports import SourceReport
+from wirestance.reprocess import run_reprocess
 from wirestance.resources import Resources
 
 #: Where a backfill finds its articles.
@@ -150,6 +151,12 @@ def ingest_step(resources: Resources, request: IngestRequest, run_id: str) -> li
     return ingest_window(resources, request, run_id)
 
 
+def reprocess_step(
+    resources: Resources, window: Window, sources: Sequence[str], hosts: Sequence[str]
+) -> list[dict[str, Any]]:
+    return run_reprocess(resources.settings, window, sources, resources.model, hosts=hosts)
+
+
 def run_chunk(
     resources: Resources,
     window: Window,
@@ -157,18 +164,16 @@ def run_chunk(
     run_id: str,
     *,
     ingest: IngestStep = ingest_step,
-    reprocess_archive: ArchiveStep | None = None,
+    reprocess_archive: ArchiveStep = reprocess_step,
     discovery: DiscoveryConfig | None = None,
 ) -> list[dict[str, Any]]:
     """One chunk of a backfill, by its mode; one summary row per source.
 
     `ingest` runs a feeds chunk (the flow passes its own, with Prefect tasks); `reprocess_archive` runs an
-    archive chunk (the archive reprocess lives in the flows for now, so the flow passes it); `discovery`
+    archive chunk (wirestance.reprocess by default); `discovery`
     configures a discovery chunk (default: from WIRESTANCE_DISCOVERY_*).
     """
     if request.mode == "archive":
-        if reprocess_archive is None:
-            raise ValueError("an archive backfill needs the reprocess step (reprocess_archive)")
         hosts = [urlsplit(request.feed_base_url).hostname or ""] if request.feed_base_url else []
         rows = reprocess_archive(resources, window, request.sources, hosts)
         # A reprocess counts what the archive holds as articles and responses.

@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import pytest
 from stand_ins import FakeModel
 
 from wirestance.backfill import ChunkRequest, DateRange, run_chunk, split_range, summary_row, totals
@@ -67,13 +66,18 @@ def test_a_discovery_chunk_reports_like_a_feeds_chunk(settings: Settings, config
     assert sorted(stored) == ["1656284", "1656530"]
 
 
-def test_an_archive_chunk_needs_the_reprocess_step(settings: Settings):
-    (chunk,) = split_range(DateRange(start_date=date(2019, 11, 26), end_date=date(2019, 11, 26)), 1)
-    with (
-        Resources(settings, model=FakeModel(), archive=False) as resources,
-        pytest.raises(ValueError, match="reprocess"),
-    ):
-        run_chunk(resources, chunk.window, ChunkRequest(mode="archive"), "run-1")
+def test_an_archive_chunk_reprocesses_what_a_feeds_chunk_fetched(settings: Settings, sample_server: ReplayServer):
+    """The default archive step is wirestance.reprocess: no network, the same articles, relabelled."""
+    day = date(2019, 11, 26)
+    (chunk,) = split_range(DateRange(start_date=day, end_date=day), 1)
+    with Resources(settings, model=FakeModel()) as resources:
+        (fed,) = run_chunk(resources, chunk.window, ChunkRequest(feed_base_url=sample_server.base_url), "run-1")
+    archive = ChunkRequest(feed_base_url=sample_server.base_url, reprocess=True, mode="archive")
+    with Resources(replace(settings, workers=0), model=FakeModel("champion-2"), archive=False) as resources:
+        (row,) = run_chunk(resources, chunk.window, archive, "run-2")
+    assert row["discovered"] == fed["new"] == len(sample_ids_on(day)) and row["failed"] == 0
+    paragraphs = Lake(settings.lake_url).read("paragraphs").to_pylist()
+    assert {p["model_version"] for p in paragraphs} == {"champion-2"}
 
 
 def test_an_archive_chunk_reports_what_the_archive_holds_as_discovered_and_fetched(settings: Settings):

@@ -2,7 +2,9 @@
 
 1: articles, paragraphs (with stance labels), failures.
 2: raw_index, one row per response or revisit record of the raw WARC archive (wirestance.archive).
-3: raw_index's dedup key column `canonical_url` renamed `url_key` (articles.canonical_url is the page's declared
+3: articles.paragraphs_hash (digest of the paragraph texts in order) and articles.model_version (the model that
+   labelled its paragraphs): a reprocess reuses stored labels while both are unchanged.
+4: raw_index's dedup key column `canonical_url` renamed `url_key` (articles.canonical_url is the page's declared
    URL). Older index files read with a null url_key; nothing selects on it (records are chosen by host).
 """
 
@@ -14,7 +16,7 @@ import pyarrow as pa
 from wirestance.labels import PROBABILITY_COLUMNS
 from wirestance.labels import STANCE_LABELS as STANCE_LABELS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -39,6 +41,8 @@ ARTICLES = pa.schema(
         ("language", pa.string()),
         ("n_paragraphs", pa.int32()),
         ("content_hash", pa.string()),
+        ("paragraphs_hash", pa.string()),
+        ("model_version", pa.string()),
         ("fetched_at", _TS),
         ("capture_time", _TS),
         ("capture_origin", pa.string()),

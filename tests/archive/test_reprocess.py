@@ -12,10 +12,10 @@ import pytest
 from archive_server import SAMPLE
 from stand_ins import FakeModel
 
-from wirestance.flows.reprocess import run_reprocess
 from wirestance.lake import Lake
 from wirestance.pipeline import Window, discover, process_batch
 from wirestance.replay import ReplayServer, ReplaySite
+from wirestance.reprocess import run_reprocess
 from wirestance.resources import Resources
 from wirestance.settings import Settings
 from wirestance.sources import get_source
