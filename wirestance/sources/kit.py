@@ -40,6 +40,7 @@ __all__ = [
     "Page",
     "at_zone",
     "drop_boilerplate",
+    "drop_hidden",
     "element_text",
     "first_text",
     "has_class",
@@ -47,6 +48,7 @@ __all__ = [
     "parse_iso",
     "parse_page",
     "parse_printed",
+    "remove_elements",
     "split_byline",
     "split_tags",
     "unique",
@@ -132,6 +134,26 @@ def split_byline(text: str | None) -> list[str]:
 def split_tags(values: Iterable[str], separator: str = ",") -> list[str]:
     """Tags from meta contents that may each hold one tag or a separated list of them."""
     return unique(normalize_text(tag) for value in values for tag in value.split(separator))
+
+
+# Screen-reader-only text (", opens new tab") and hidden widgets: in the markup, not on the screen.
+_HIDDEN = etree.XPath(
+    ".//*[contains(translate(@style, ' ', ''), 'clip:rect(0000)') or contains(@class, 'sr-only')"
+    " or contains(@class, 'visually-hidden') or contains(@class, 'screen-reader')]"
+)
+
+
+def remove_elements(elements: Iterable[HtmlElement]) -> None:
+    """Take elements out of the tree, keeping the text that follows each (its tail) in place."""
+    for element in list(elements):
+        if element.getparent() is not None:
+            element.drop_tree()
+
+
+def drop_hidden(element: HtmlElement) -> HtmlElement:
+    """Remove the screen-reader-only descendants of `element` (in place) and return it."""
+    remove_elements(_HIDDEN(element))
+    return element
 
 
 def drop_boilerplate(paragraphs: Iterable[str], boilerplate: re.Pattern[str] | None) -> list[str]:
