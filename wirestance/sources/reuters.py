@@ -59,9 +59,7 @@ def article_id(url: str) -> str | None:
 
 
 # "KATHMANDU, April 25 (Reuters) - ..." or "BEIRUT/THE HAGUE, March 7 (Reuters) -"
-_DATELINE = re.compile(
-    r"^(?P<place>[^()]{2,80}?)(?:,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s+\(Reuters\)\s*[-—–]"
-)
+_DATELINE = re.compile(r"^(?P<place>[^()]{2,80}?)(?:,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s+\(Reuters\)\s*[-—–]")
 
 
 class _ReutersLayout(Layout):

@@ -1,0 +1,168 @@
+"""Al Jazeera English (aljazeera.com): ids and page layouts.
+
+Two templates: the React site (from 2020; body div.wysiwyg, standfirst p.article__subhead, JSON-LD
+with UTC stamps) and the site of 2019 and before (body div.article-p-wrapper, standfirst
+p.article-heading-des, JSON-LD stamps printed as "19 Nov 2019 07:09 GMT"). "Read more" boxes sit
+inside both bodies (div.more-on; a heading and link lists in the old one) and are left out.
+Al Jazeera is in Doha: its source zone is Asia/Qatar.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from wirestance.articles import Article
+from wirestance.sources.kit import (
+    Layout,
+    Page,
+    at_zone,
+    drop_hidden,
+    first_text,
+    has_class,
+    parse_page,
+    parse_printed,
+    split_byline,
+    split_tags,
+)
+
+NAME = "aljazeera"
+TIMEZONE = ZoneInfo("Asia/Qatar")
+ALLOWED_DOMAINS = ("aljazeera.com",)
+
+# /news/2023/12/22/<slug> (and /news/longform/2023/10/9/<slug>, /opinions/..., /features/...)
+_DATED_PATH = re.compile(
+    r"^/[a-z-]+/(?:[a-z-]+/)?(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<slug>[a-z0-9-]+)/?$", re.IGNORECASE
+)
+# The old site: /news/2019/11/<slug>-191120070028895.html (the trailing number is the story id).
+_OLD_PATH = re.compile(r"^/(?:[a-z0-9-]+/)+[a-z0-9-]*?-?(?P<id>\d{12,18})\.html$", re.IGNORECASE)
+_NOT_ARTICLE_SECTIONS = frozenset({"video", "gallery", "program", "where", "tag", "author", "search"})
+
+
+def article_id(url: str) -> str | None:
+    """Al Jazeera's story id: the number of an old URL, or "YYYY-MM-DD-slug" of a dated one; else None."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not (host == "aljazeera.com" or host.endswith(".aljazeera.com")):
+        return None
+    if parts.path.strip("/").split("/")[0].lower() in _NOT_ARTICLE_SECTIONS:
+        return None
+    old = _OLD_PATH.match(parts.path)
+    if old:
+        return old.group("id")
+    dated = _DATED_PATH.match(parts.path)
+    if dated is None:
+        return None
+    year, month, day = (int(dated.group(key)) for key in ("y", "m", "d"))
+    return f"{year:04d}-{month:02d}-{day:02d}-{dated.group('slug').lower()}"
+
+
+class _AlJazeeraLayout(Layout):
+    _title = etree.XPath("//h1")
+
+    def article_id(self) -> str | None:
+        return article_id(self.canonical_url()) or article_id(self.page.url)
+
+    def title(self) -> str | None:
+        return first_text(self._title(self.page.root)) or super().title()
+
+    def tags(self) -> list[str]:
+        return split_tags(self.page.meta.get("tags", []) or self.page.meta.get("news_keywords", []))
+
+
+class AlJazeeraReactV2(_AlJazeeraLayout):
+    """The React site (2020-): h1, p.article__subhead, div.wysiwyg with <p>, <h2>/<h3> subheadings and
+    content lists (<ul> of figures in trackers) as direct children; "more on" boxes are their own divs."""
+
+    version = "aljazeera/react-v2"
+    requires = "a div.wysiwyg body"
+
+    _bodies = etree.XPath(f"//div[{has_class('wysiwyg')}]")
+    _blocks = etree.XPath("p | ul/li | ol/li")
+    _lede = etree.XPath(f"//p[{has_class('article__subhead')}] | //div[{has_class('longform-hero__content')}]/p")
+    _byline = etree.XPath(f"//div[{has_class('article-author-name')}]")
+
+    def __init__(self, page: Page, body: HtmlElement) -> None:
+        super().__init__(page)
+        self.body = body
+
+    @classmethod
+    def match(cls, page: Page) -> AlJazeeraReactV2 | None:
+        bodies = cls._bodies(page.root)
+        return cls(page, bodies[0]) if bodies else None
+
+    def lede(self) -> str | None:
+        return first_text(self._lede(self.page.root)) or self.page.first_meta("description")
+
+    def authors(self) -> list[str]:
+        printed = split_byline(first_text(self._byline(self.page.root)))
+        return printed or split_byline(self.page.first_meta("pageauthors", "displayauthors", "author"))
+
+    def category(self) -> str | None:
+        return self.page.first_meta("primarytag") or super().category()
+
+    def body_paragraphs(self) -> list[HtmlElement]:
+        return [drop_hidden(p) for p in self._blocks(self.body)]
+
+
+class AlJazeeraClassicV1(_AlJazeeraLayout):
+    """The site of 2019 and before: h1.post-title, p.article-heading-des, div.article-p-wrapper (its
+    "Read more" heading and link lists are not text), JSON-LD stamps as "19 Nov 2019 07:09 GMT"."""
+
+    version = "aljazeera/classic-v1"
+    requires = "a div.article-p-wrapper body"
+
+    _bodies = etree.XPath(f"//div[{has_class('article-p-wrapper')}]")
+    _blocks = etree.XPath("p")
+    _lede = etree.XPath(f"//p[{has_class('article-heading-des')}]")
+    _byline = etree.XPath(f"//div[{has_class('article-heading-author-name')}]//a | //a[@rel='author']")
+    _printed_formats = ("%d %b %Y %H:%M GMT", "%d %B %Y %H:%M GMT")
+
+    def __init__(self, page: Page, body: HtmlElement) -> None:
+        super().__init__(page)
+        self.body = body
+
+    @classmethod
+    def match(cls, page: Page) -> AlJazeeraClassicV1 | None:
+        bodies = cls._bodies(page.root)
+        return cls(page, bodies[0]) if bodies else None
+
+    def lede(self) -> str | None:
+        return first_text(self._lede(self.page.root)) or self.page.first_meta("description")
+
+    def authors(self) -> list[str]:
+        return split_byline(first_text(self._byline(self.page.root))) or super().authors()
+
+    def _ld_stamp(self, key: str) -> datetime | None:
+        raw = self.page.ld_text(key)
+        if not raw:
+            return None
+        try:
+            return at_zone(parse_printed(raw, self._printed_formats, tz=UTC), self.page.timezone)
+        except ValueError:
+            return None
+
+    def published(self) -> datetime | None:
+        return self._ld_stamp("datePublished") or super().published()
+
+    def updated(self) -> datetime | None:
+        return self._ld_stamp("dateModified")
+
+    def body_paragraphs(self) -> list[HtmlElement]:
+        return [drop_hidden(p) for p in self._blocks(self.body)]
+
+
+LAYOUTS: tuple[type[Layout], ...] = (AlJazeeraReactV2, AlJazeeraClassicV1)
+
+
+def parse(html: bytes | str, url: str) -> Article:
+    """One Al Jazeera page with the layout its markup is; NotAnArticle naming the failed checks otherwise."""
+    return parse_page(html, url, source=NAME, timezone=TIMEZONE, layouts=LAYOUTS)
