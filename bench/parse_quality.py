@@ -6,9 +6,10 @@ positives, false positives and false negatives, normalised by their sum so long 
 than short ones; precision and recall are averaged over pages and F1 is taken from the two averages.
 
 The text we score is the article's paragraphs, preceded by its lede when the expected text starts
-with that very standfirst and the paragraphs do not already hold it (some annotators count the printed standfirst as body text, others do
-not; the contract keeps it in `lede`). Pages whose expected text is only "must contain / must not
-contain" snippets (the trafilatura evaluation set) are checked by tests, not scored here.
+with that very standfirst and the paragraphs do not already hold it (some annotators count the
+printed standfirst as body text, others do not; the contract keeps it in `lede`). Pages whose
+expected text is only "must contain / must not contain" snippets (the trafilatura evaluation set)
+are checked by tests, not scored here.
 
     python -m bench.parse_quality          # the table the README's "Parsers" section shows
 """

@@ -22,9 +22,12 @@ from wirestance.sources.kit import (
     Layout,
     Page,
     at_zone,
+    drop_boilerplate,
     drop_hidden,
+    element_text,
     first_text,
     has_class,
+    list_item_text,
     parse_page,
     parse_printed,
     split_byline,
@@ -65,6 +68,14 @@ def article_id(url: str) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}-{dated.group('slug').lower()}"
 
 
+#: Bylines that name the outlet or its desk, not a person.
+_OUTLET_BYLINES = frozenset({"al jazeera", "al jazeera staff", "al jazeera and news agencies", "news agencies"})
+
+
+def _people(names: list[str]) -> list[str]:
+    return [name for name in names if name.lower() not in _OUTLET_BYLINES]
+
+
 class _AlJazeeraLayout(Layout):
     _title = etree.XPath("//h1")
 
@@ -86,7 +97,8 @@ class AlJazeeraReactV2(_AlJazeeraLayout):
     requires = "a div.wysiwyg body"
 
     _bodies = etree.XPath(f"//div[{has_class('wysiwyg')}]")
-    _blocks = etree.XPath("p | ul/li | ol/li")
+    # Paragraphs and the items of content lists (nested lists are items of their own).
+    _blocks = etree.XPath("p | ul//li | ol//li")
     _lede = etree.XPath(f"//p[{has_class('article__subhead')}] | //div[{has_class('longform-hero__content')}]/p")
     _byline = etree.XPath(f"//div[{has_class('article-author-name')}]")
 
@@ -104,13 +116,17 @@ class AlJazeeraReactV2(_AlJazeeraLayout):
 
     def authors(self) -> list[str]:
         printed = split_byline(first_text(self._byline(self.page.root)))
-        return printed or split_byline(self.page.first_meta("pageauthors", "displayauthors", "author"))
+        return _people(printed or split_byline(self.page.first_meta("pageauthors", "displayauthors", "author")))
 
     def category(self) -> str | None:
         return self.page.first_meta("primarytag") or super().category()
 
     def body_paragraphs(self) -> list[HtmlElement]:
         return [drop_hidden(p) for p in self._blocks(self.body)]
+
+    def paragraphs(self) -> list[str]:
+        texts = (list_item_text(b) if b.tag == "li" else element_text(b) for b in self.body_paragraphs())
+        return drop_boilerplate(texts, self.boilerplate)
 
 
 class AlJazeeraClassicV1(_AlJazeeraLayout):
@@ -139,7 +155,7 @@ class AlJazeeraClassicV1(_AlJazeeraLayout):
         return first_text(self._lede(self.page.root)) or self.page.first_meta("description")
 
     def authors(self) -> list[str]:
-        return split_byline(first_text(self._byline(self.page.root))) or super().authors()
+        return _people(split_byline(first_text(self._byline(self.page.root))) or super().authors())
 
     def _ld_stamp(self, key: str) -> datetime | None:
         raw = self.page.ld_text(key)

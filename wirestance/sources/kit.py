@@ -11,6 +11,7 @@ zone the agency prints its wall-clock times in), or one a layout names for a sta
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ __all__ = [
     "element_text",
     "first_text",
     "has_class",
+    "list_item_text",
     "normalize_text",
     "parse_iso",
     "parse_page",
@@ -154,6 +156,18 @@ def drop_hidden(element: HtmlElement) -> HtmlElement:
     """Remove the screen-reader-only descendants of `element` (in place) and return it."""
     remove_elements(_HIDDEN(element))
     return element
+
+
+_NESTED_LISTS = etree.XPath("ul | ol")
+
+
+def list_item_text(item: HtmlElement) -> str:
+    """A list item's own text, without the nested lists under it (those are items of their own)."""
+    if not len(item) or not _NESTED_LISTS(item):
+        return element_text(item)
+    own = copy.deepcopy(item)
+    remove_elements(_NESTED_LISTS(own))
+    return element_text(own)
 
 
 def drop_boilerplate(paragraphs: Iterable[str], boilerplate: re.Pattern[str] | None) -> list[str]:
