@@ -76,18 +76,15 @@ def _without_trailer(blocks: list[HtmlElement]) -> list[HtmlElement]:
 
     `blocks` are the body's paragraphs and headings in page order.
     """
-    while True:
-        last = None
-        for index, block in enumerate(blocks):
-            if _SEPARATOR.match(element_text(block)):
-                last = index
-        if last is None:
-            break
-        tail = blocks[last + 1 :]
+    separators = [index for index, block in enumerate(blocks) if _SEPARATOR.match(element_text(block))]
+    end = len(blocks)
+    for last in reversed(separators):
+        tail = blocks[last + 1 : end]
         if any(block.tag != "p" for block in tail) or len(tail) > _TRAILER_MAX:
             break
-        blocks = blocks[:last]
-    return [block for block in blocks if block.tag == "p" and not _SEPARATOR.match(element_text(block))]
+        end = last
+    dropped = set(separators)
+    return [block for index, block in enumerate(blocks[:end]) if block.tag == "p" and index not in dropped]
 
 
 class _APLayout(Layout):
@@ -97,7 +94,7 @@ class _APLayout(Layout):
         return article_id(self.canonical_url()) or article_id(self.page.url)
 
     def dateline(self) -> str | None:
-        paragraphs = self.paragraphs()
+        paragraphs = self.text()
         match = _DATELINE.match(paragraphs[0]) if paragraphs else None
         return match.group("place").strip(" ,") if match else None
 

@@ -229,6 +229,7 @@ class Layout:
 
     def __init__(self, page: Page) -> None:
         self.page = page
+        self._text: list[str] | None = None
 
     @classmethod
     def match(cls, page: Page) -> Layout | None:
@@ -289,6 +290,12 @@ class Layout:
     def paragraphs(self) -> list[str]:
         return drop_boilerplate((element_text(p) for p in self.body_paragraphs()), self.boilerplate)
 
+    def text(self) -> list[str]:
+        """`paragraphs()`, read once: field methods (a dateline in the first paragraph) reuse it."""
+        if self._text is None:
+            self._text = self.paragraphs()
+        return self._text
+
     def article(self, source: str) -> Article:
         """The whole article, or NotAnArticle naming the first required field that is missing."""
         where = self.page.url
@@ -301,7 +308,7 @@ class Layout:
         published = self.published()
         if published is None:
             raise NotAnArticle(where, f"{self.version}: no publication date")
-        paragraphs = self.paragraphs()
+        paragraphs = self.text()
         if not paragraphs:
             raise NotAnArticle(where, f"{self.version}: empty body")
         updated = self.updated()

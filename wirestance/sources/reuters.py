@@ -67,7 +67,7 @@ class _ReutersLayout(Layout):
         return article_id(self.canonical_url()) or article_id(self.page.url)
 
     def dateline(self) -> str | None:
-        paragraphs = self.paragraphs()
+        paragraphs = self.text()
         match = _DATELINE.match(paragraphs[0]) if paragraphs else None
         return match.group("place").strip() if match else None
 
