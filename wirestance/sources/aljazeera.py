@@ -26,12 +26,13 @@ from wirestance.sources.kit import (
     drop_hidden,
     element_text,
     first_text,
-    has_class,
+    first_with_class,
     list_item_text,
     parse_page,
     parse_printed,
     split_byline,
     split_tags,
+    with_class,
 )
 
 NAME = "aljazeera"
@@ -76,14 +77,25 @@ def _people(names: list[str]) -> list[str]:
     return [name for name in names if name.lower() not in _OUTLET_BYLINES]
 
 
+# One scan for both layouts: bodies, bylines, the longform hero, and the standfirst paragraphs.
+_ANCHORS = etree.XPath(
+    "//div[contains(@class, 'wysiwyg') or contains(@class, 'article-p-wrapper') or contains(@class, 'author-name')"
+    " or contains(@class, 'longform-hero__content')]"
+    " | //p[contains(@class, 'article__subhead') or contains(@class, 'article-heading-des')] | //h1"
+)
+
+
 class _AlJazeeraLayout(Layout):
-    _title = etree.XPath("//h1")
+    def __init__(self, page: Page, body: HtmlElement) -> None:
+        super().__init__(page)
+        self.body = body
+        self.anchors = page.find(_ANCHORS)
 
     def article_id(self) -> str | None:
         return article_id(self.canonical_url()) or article_id(self.page.url)
 
     def title(self) -> str | None:
-        return first_text(self._title(self.page.root)) or super().title()
+        return first_text(e for e in self.anchors if e.tag == "h1") or super().title()
 
     def tags(self) -> list[str]:
         return split_tags(self.page.meta.get("tags", []) or self.page.meta.get("news_keywords", []))
@@ -96,26 +108,23 @@ class AlJazeeraReactV2(_AlJazeeraLayout):
     version = "aljazeera/react-v2"
     requires = "a div.wysiwyg body"
 
-    _bodies = etree.XPath(f"//div[{has_class('wysiwyg')}]")
     # Paragraphs and the items of content lists (nested lists are items of their own).
     _blocks = etree.XPath("p | ul//li | ol//li")
-    _lede = etree.XPath(f"//p[{has_class('article__subhead')}] | //div[{has_class('longform-hero__content')}]/p")
-    _byline = etree.XPath(f"//div[{has_class('article-author-name')}]")
-
-    def __init__(self, page: Page, body: HtmlElement) -> None:
-        super().__init__(page)
-        self.body = body
+    _hero_lede = etree.XPath("p")
 
     @classmethod
     def match(cls, page: Page) -> AlJazeeraReactV2 | None:
-        bodies = cls._bodies(page.root)
-        return cls(page, bodies[0]) if bodies else None
+        body = first_with_class(page.find(_ANCHORS), "wysiwyg", "div")
+        return cls(page, body) if body is not None else None
 
     def lede(self) -> str | None:
-        return first_text(self._lede(self.page.root)) or self.page.first_meta("description")
+        printed = with_class(self.anchors, "article__subhead", "p") + [
+            p for hero in with_class(self.anchors, "longform-hero__content", "div") for p in self._hero_lede(hero)
+        ]
+        return first_text(printed) or self.page.first_meta("description")
 
     def authors(self) -> list[str]:
-        printed = split_byline(first_text(self._byline(self.page.root)))
+        printed = split_byline(first_text(with_class(self.anchors, "article-author-name", "div")))
         return _people(printed or split_byline(self.page.first_meta("pageauthors", "displayauthors", "author")))
 
     def category(self) -> str | None:
@@ -136,26 +145,23 @@ class AlJazeeraClassicV1(_AlJazeeraLayout):
     version = "aljazeera/classic-v1"
     requires = "a div.article-p-wrapper body"
 
-    _bodies = etree.XPath(f"//div[{has_class('article-p-wrapper')}]")
     _blocks = etree.XPath("p")
-    _lede = etree.XPath(f"//p[{has_class('article-heading-des')}]")
-    _byline = etree.XPath(f"//div[{has_class('article-heading-author-name')}]//a | //a[@rel='author']")
+    _links = etree.XPath(".//a")
     _printed_formats = ("%d %b %Y %H:%M GMT", "%d %B %Y %H:%M GMT")
-
-    def __init__(self, page: Page, body: HtmlElement) -> None:
-        super().__init__(page)
-        self.body = body
 
     @classmethod
     def match(cls, page: Page) -> AlJazeeraClassicV1 | None:
-        bodies = cls._bodies(page.root)
-        return cls(page, bodies[0]) if bodies else None
+        body = first_with_class(page.find(_ANCHORS), "article-p-wrapper", "div")
+        return cls(page, body) if body is not None else None
 
     def lede(self) -> str | None:
-        return first_text(self._lede(self.page.root)) or self.page.first_meta("description")
+        printed = first_text(with_class(self.anchors, "article-heading-des", "p"))
+        return printed or self.page.first_meta("description")
 
     def authors(self) -> list[str]:
-        return _people(split_byline(first_text(self._byline(self.page.root))) or super().authors())
+        boxes = with_class(self.anchors, "article-heading-author-name", "div")
+        byline = first_text(a for box in boxes for a in self._links(box))
+        return _people(split_byline(byline) or super().authors())
 
     def _ld_stamp(self, key: str) -> datetime | None:
         raw = self.page.ld_text(key)

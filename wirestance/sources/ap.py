@@ -26,12 +26,14 @@ from wirestance.sources.kit import (
     at_zone,
     element_text,
     first_text,
+    first_with_class,
     has_class,
     parse_iso,
     parse_page,
     split_byline,
     split_tags,
     unique,
+    with_class,
 )
 
 NAME = "ap"
@@ -87,8 +89,27 @@ def _without_trailer(blocks: list[HtmlElement]) -> list[HtmlElement]:
     return [block for index, block in enumerate(blocks[:end]) if block.tag == "p" and index not in dropped]
 
 
+# One scan for every AP template: bodies, headline and byline boxes, topic lists; <h1>, <h2> and
+# <block> are cheap name-only scans.
+_ANCHORS = etree.XPath(
+    "//div[contains(@class, 'RichTextStoryBody') or contains(@class, 'Page-authors') or @data-key = 'article'"
+    " or contains(@class, 'CardHeadline') or contains(@class, 'ap-story') or contains(@class, 'byline-original')]"
+    " | //ul[contains(@class, 'ap-story-tags')] | //h1 | //h2 | //block"
+)
+
+
 class _APLayout(Layout):
     """Fields read the same way in every AP template."""
+
+    _blocks = etree.XPath("p | h2 | h3")
+
+    def __init__(self, page: Page, body: HtmlElement) -> None:
+        super().__init__(page)
+        self.body = body
+        self.anchors = page.find(_ANCHORS)
+
+    def body_paragraphs(self) -> list[HtmlElement]:
+        return _without_trailer(self._blocks(self.body))
 
     def article_id(self) -> str | None:
         return article_id(self.canonical_url()) or article_id(self.page.url)
@@ -111,28 +132,16 @@ class APRichTextV3(_APLayout):
     version = "ap/richtext-v3"
     requires = "a div.RichTextStoryBody body"
 
-    _bodies = etree.XPath(f"//div[{has_class('RichTextStoryBody')}]")
-    _blocks = etree.XPath("p | h2 | h3")
-    _title = etree.XPath(f"//h1[{has_class('Page-headline')}]")
-    _byline = etree.XPath(f"//div[{has_class('Page-authors')}]")
-
-    def __init__(self, page: Page, body: HtmlElement) -> None:
-        super().__init__(page)
-        self.body = body
-
     @classmethod
     def match(cls, page: Page) -> APRichTextV3 | None:
-        bodies = cls._bodies(page.root)
-        return cls(page, bodies[0]) if bodies else None
+        body = first_with_class(page.find(_ANCHORS), "RichTextStoryBody", "div")
+        return cls(page, body) if body is not None else None
 
     def title(self) -> str | None:
-        return first_text(self._title(self.page.root)) or super().title()
+        return first_text(with_class(self.anchors, "Page-headline", "h1")) or super().title()
 
     def authors(self) -> list[str]:
-        return split_byline(first_text(self._byline(self.page.root))) or super().authors()
-
-    def body_paragraphs(self) -> list[HtmlElement]:
-        return _without_trailer(self._blocks(self.body))
+        return split_byline(first_text(with_class(self.anchors, "Page-authors", "div"))) or super().authors()
 
 
 class APReactV2(_APLayout):
@@ -142,31 +151,23 @@ class APReactV2(_APLayout):
     version = "ap/react-v2"
     requires = "a div.Article[data-key=article] body"
 
-    _bodies = etree.XPath("//div[@data-key='article' or @class='Article']")
-    _blocks = etree.XPath("p | h2 | h3")
-    _title = etree.XPath("//div[contains(@class, 'CardHeadline')]//h1")
-    _byline = etree.XPath("//div[contains(@class, 'CardHeadline')]//span[contains(@class, 'Component-bylines')]")
-    _timestamp = etree.XPath("//div[contains(@class, 'CardHeadline')]//span[@data-source]/@data-source")
-
-    def __init__(self, page: Page, body: HtmlElement) -> None:
-        super().__init__(page)
-        self.body = body
+    _title = etree.XPath(".//h1")
+    _byline = etree.XPath(".//span[contains(@class, 'Component-bylines')]")
 
     @classmethod
     def match(cls, page: Page) -> APReactV2 | None:
-        for body in cls._bodies(page.root):
-            if "Article" in (body.get("class") or "").split():
-                return cls(page, body)
-        return None
+        body = first_with_class(page.find(_ANCHORS), "Article", "div")
+        return cls(page, body) if body is not None else None
+
+    def _in_headline(self, xpath: etree.XPath) -> list[HtmlElement]:
+        boxes = [div for div in self.anchors if div.tag == "div" and "CardHeadline" in (div.get("class") or "")]
+        return [found for box in boxes for found in xpath(box)]
 
     def title(self) -> str | None:
-        return first_text(self._title(self.page.root)) or super().title()
+        return first_text(self._in_headline(self._title)) or super().title()
 
     def authors(self) -> list[str]:
-        return split_byline(first_text(self._byline(self.page.root))) or super().authors()
-
-    def body_paragraphs(self) -> list[HtmlElement]:
-        return _without_trailer(self._blocks(self.body))
+        return split_byline(first_text(self._in_headline(self._byline))) or super().authors()
 
 
 class APHostedV1(_APLayout):
@@ -177,26 +178,21 @@ class APHostedV1(_APLayout):
     version = "ap/hosted-v1"
     requires = "a div.ap-story with a <block> body"
 
-    _bodies = etree.XPath(f"//div[{has_class('ap-story')}]//block")
-    _blocks = etree.XPath("p | h2 | h3")
-    _title = etree.XPath(f"//h2[{has_class('ap-story-headline')}]")
-    _byline = etree.XPath("//div[contains(@class, 'field-name-field-byline-original')]")
-    _tags = etree.XPath(f"//ul[{has_class('ap-story-tags')}]//a")
-
-    def __init__(self, page: Page, body: HtmlElement) -> None:
-        super().__init__(page)
-        self.body = body
+    _in_story = etree.XPath(f"ancestor::div[{has_class('ap-story')}]")
+    _links = etree.XPath(".//a")
 
     @classmethod
     def match(cls, page: Page) -> APHostedV1 | None:
-        bodies = cls._bodies(page.root)
-        return cls(page, bodies[0]) if bodies else None
+        for block in page.find(_ANCHORS):
+            if block.tag == "block" and cls._in_story(block):
+                return cls(page, block)
+        return None
 
     def title(self) -> str | None:
-        return first_text(self._title(self.page.root)) or self.page.first_meta("og:title")
+        return first_text(with_class(self.anchors, "ap-story-headline", "h2")) or self.page.first_meta("og:title")
 
     def authors(self) -> list[str]:
-        return split_byline(first_text(self._byline(self.page.root)))
+        return split_byline(first_text(with_class(self.anchors, "field-name-field-byline-original", "div")))
 
     def published(self) -> datetime | None:
         raw = self.page.first_meta("article:published_time")
@@ -207,12 +203,10 @@ class APHostedV1(_APLayout):
         return at_zone(parse_iso(raw, tz=self.page.timezone), self.page.timezone) if raw else None
 
     def tags(self) -> list[str]:
-        return unique(element_text(a) for a in self._tags(self.page.root)) or split_tags(
+        lists = with_class(self.anchors, "ap-story-tags", "ul")
+        return unique(element_text(a) for box in lists for a in self._links(box)) or split_tags(
             self.page.meta.get("article:tag", [])
         )
-
-    def body_paragraphs(self) -> list[HtmlElement]:
-        return _without_trailer(self._blocks(self.body))
 
 
 # Newest first: what a fresh fetch of apnews.com returns.

@@ -24,12 +24,13 @@ from wirestance.sources.kit import (
     drop_hidden,
     element_text,
     first_text,
-    has_class,
+    first_with_class,
     parse_iso,
     parse_page,
     parse_printed,
     split_byline,
     unique,
+    with_class,
 )
 
 NAME = "rt"
@@ -68,36 +69,42 @@ class RTArticleTextV1(Layout):
     requires = "a div.article__text body"
     boilerplate = _BOILERPLATE
 
-    _bodies = etree.XPath(f"//div[{has_class('article__text')}]")
+    # One scan finds the body, summary, date, author, breadcrumbs and trend boxes; h1 is a cheap scan.
+    _anchors = etree.XPath(
+        "//div[contains(@class, 'article__') or contains(@class, 'breadcrumbs') or contains(@class, 'tags-trends')]"
+        " | //h1"
+    )
     _blocks = etree.XPath("p | blockquote[not(contains(@class, 'twitter') or contains(@class, 'instagram'))]")
-    _title = etree.XPath(f"//h1[{has_class('article__heading')}] | //h1")
-    _lede = etree.XPath(f"//div[{has_class('article__summary')}]")
-    _date = etree.XPath(f"//span[{has_class('date_article-header')}] | //div[{has_class('article__date')}]//span")
-    _byline = etree.XPath(f"//div[{has_class('article__author')}]//a | //a[@rel='author']")
-    _crumbs = etree.XPath(f"//div[{has_class('breadcrumbs')}]//a")
-    _trends = etree.XPath(f"//div[{has_class('tags-trends')}]//a")
+    _date = etree.XPath(".//span[contains(@class, 'date')]")
+    _links = etree.XPath(".//a")
     _printed_formats = ("%d %b, %Y %H:%M", "%d %B, %Y %H:%M")
 
     def __init__(self, page: Page, body: HtmlElement) -> None:
         super().__init__(page)
         self.body = body
+        self.anchors = page.find(self._anchors)
 
     @classmethod
     def match(cls, page: Page) -> RTArticleTextV1 | None:
-        bodies = cls._bodies(page.root)
-        return cls(page, bodies[0]) if bodies else None
+        body = first_with_class(page.find(cls._anchors), "article__text", "div")
+        return cls(page, body) if body is not None else None
+
+    def _in(self, name: str, xpath: etree.XPath) -> list[HtmlElement]:
+        return [found for box in with_class(self.anchors, name, "div") for found in xpath(box)]
 
     def article_id(self) -> str | None:
         return article_id(self.canonical_url()) or article_id(self.page.url)
 
     def title(self) -> str | None:
-        return first_text(self._title(self.page.root)) or super().title()
+        headings = [e for e in self.anchors if e.tag == "h1"]
+        return first_text(with_class(headings, "article__heading") or headings) or super().title()
 
     def lede(self) -> str | None:
-        return first_text(self._lede(self.page.root)) or self.page.first_meta("og:description")
+        return first_text(with_class(self.anchors, "article__summary")) or self.page.first_meta("og:description")
 
     def authors(self) -> list[str]:
-        return unique(name for a in self._byline(self.page.root) for name in split_byline(element_text(a)))
+        links = self._in("article__author", self._links)
+        return unique(name for a in links for name in split_byline(element_text(a)))
 
     def published(self) -> datetime | None:
         for raw in (self.page.first_meta("article:published_time", "published_time_telegram"),):
@@ -106,7 +113,7 @@ class RTArticleTextV1(Layout):
                     return at_zone(parse_iso(raw, tz=UTC), self.page.timezone)
                 except ValueError:
                     pass
-        printed = first_text(self._date(self.page.root))
+        printed = first_text(self._in("article__date", self._date))
         if printed:
             try:
                 # RT prints GMT.
@@ -119,12 +126,12 @@ class RTArticleTextV1(Layout):
         return super().updated()
 
     def category(self) -> str | None:
-        crumbs = [element_text(a) for a in self._crumbs(self.page.root)]
+        crumbs = [element_text(a) for a in self._in("breadcrumbs", self._links)]
         crumbs = [crumb for crumb in crumbs if crumb and crumb.lower() != "home"]
         return crumbs[-1] if crumbs else super().category()
 
     def tags(self) -> list[str]:
-        return unique(element_text(a) for a in self._trends(self.page.root))
+        return unique(element_text(a) for a in self._in("tags-trends", self._links))
 
     def body_paragraphs(self) -> list[HtmlElement]:
         return [drop_hidden(block) for block in self._blocks(self.body)]

@@ -24,11 +24,12 @@ from wirestance.sources.kit import (
     drop_hidden,
     element_text,
     first_text,
+    first_with_class,
     has_class,
     parse_page,
     split_byline,
     split_tags,
-    unique,
+    with_class,
 )
 
 NAME = "sputnik"
@@ -63,40 +64,39 @@ _BOILERPLATE = re.compile(r"^The views and opinions expressed in the (?:article|
 
 class SputnikArticleBodyV1(Layout):
     """div[itemprop=articleBody] (p and blockquote children), div.b-article__lead standfirst,
-    a.b-article__refs-rubric section, div.b-article__refs-author byline, meta pubdate in UTC."""
+    the section link and the byline in div.b-article__refs, meta pubdate in UTC."""
 
     version = "sputnik/articlebody-v1"
     requires = "a div[itemprop=articleBody] body"
     boilerplate = _BOILERPLATE
 
-    _bodies = etree.XPath("//div[@itemprop='articleBody']")
+    # One scan finds the body and the header blocks (b-article__lead, __refs, __refs-author).
+    _anchors = etree.XPath("//div[@itemprop='articleBody' or contains(@class, 'b-article__')] | //h1")
     _blocks = etree.XPath(f"p[not({has_class('b-disclaimer')})] | blockquote")
-    _title = etree.XPath("//h1")
-    _lede = etree.XPath(f"//div[{has_class('b-article__lead')}]")
-    _byline = etree.XPath(f"//div[{has_class('b-article__refs-author')}]")
-    _rubric = etree.XPath(f"//a[{has_class('b-article__refs-rubric')}]")
-    _tags = etree.XPath(f"//ul[{has_class('b-article__tags-list')}]//a | //div[{has_class('tags')}]//a")
+    _rubric = etree.XPath(".//a[contains(@class, 'b-article__refs-rubric')]")
 
     def __init__(self, page: Page, body: HtmlElement) -> None:
         super().__init__(page)
         self.body = body
+        self.anchors = page.find(self._anchors)
 
     @classmethod
     def match(cls, page: Page) -> SputnikArticleBodyV1 | None:
-        bodies = cls._bodies(page.root)
+        bodies = [div for div in page.find(cls._anchors) if div.get("itemprop") == "articleBody"]
         return cls(page, bodies[0]) if bodies else None
 
     def article_id(self) -> str | None:
         return article_id(self.canonical_url()) or article_id(self.page.url)
 
     def title(self) -> str | None:
-        return first_text(self._title(self.page.root)) or super().title()
+        return first_text(e for e in self.anchors if e.tag == "h1") or super().title()
 
     def lede(self) -> str | None:
-        return first_text(self._lede(self.page.root)) or self.page.first_meta("og:description", "description")
+        lead = first_with_class(self.anchors, "b-article__lead")
+        return (element_text(lead) if lead is not None else None) or self.page.first_meta("og:description")
 
     def authors(self) -> list[str]:
-        printed = split_byline(first_text(self._byline(self.page.root)))
+        printed = split_byline(first_text(with_class(self.anchors, "b-article__refs-author")))
         if printed:
             return printed
         return split_byline(_OUTLET_SUFFIX.sub("", self.page.first_meta("author", "analytics:author") or ""))
@@ -109,11 +109,11 @@ class SputnikArticleBodyV1(Layout):
         return at_zone(self._stamp("dateModified", "datemodified", "article:modified_time"), self.page.timezone)
 
     def category(self) -> str | None:
-        return first_text(self._rubric(self.page.root)) or super().category()
+        refs = [div for div in self.anchors if "b-article__refs" in (div.get("class") or "")]
+        return first_text(a for div in refs for a in self._rubric(div)) or super().category()
 
     def tags(self) -> list[str]:
-        printed = unique(element_text(a) for a in self._tags(self.page.root))
-        return printed or split_tags(self.page.meta.get("keywords", []))
+        return split_tags(self.page.meta.get("article:tag", []) or self.page.meta.get("keywords", []))
 
     def body_paragraphs(self) -> list[HtmlElement]:
         return [drop_hidden(block) for block in self._blocks(self.body)]
