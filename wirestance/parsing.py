@@ -31,6 +31,8 @@ _SNIFF_BYTES = 4096
 
 _META = etree.XPath("//meta")
 _CANONICAL = etree.XPath("//link[@rel='canonical']/@href")
+# Where it belongs: a cheap look before the whole-document scan (pages with hundreds of links).
+_HEAD_CANONICAL = etree.XPath("/html/head/link[@rel='canonical']/@href")
 _JSON_LD = etree.XPath("//script[@type='application/ld+json']")
 
 
@@ -143,7 +145,7 @@ def first_meta(tags: dict[str, list[str]], *keys: str) -> str | None:
 
 def canonical_url(root: HtmlElement, tags: dict[str, list[str]], url: str) -> str:
     """link rel=canonical, else og:url, else the URL the page was fetched from (made absolute)."""
-    for href in _CANONICAL(root):
+    for href in _HEAD_CANONICAL(root) or _CANONICAL(root):
         href = href.strip()
         if href:
             return urljoin(url, href)

@@ -77,12 +77,13 @@ def _people(names: list[str]) -> list[str]:
     return [name for name in names if name.lower() not in _OUTLET_BYLINES]
 
 
-# One scan for both layouts: bodies, bylines, the longform hero, and the standfirst paragraphs.
+# One scan for both layouts: bodies, bylines, headline boxes, the longform hero; <header> and <h1> are
+# cheap name-only scans. Standfirsts are looked up inside the headline boxes.
 _ANCHORS = etree.XPath(
     "//div[contains(@class, 'wysiwyg') or contains(@class, 'article-p-wrapper') or contains(@class, 'author-name')"
-    " or contains(@class, 'longform-hero__content')]"
-    " | //p[contains(@class, 'article__subhead') or contains(@class, 'article-heading-des')] | //h1"
+    " or contains(@class, 'longform-hero__content') or contains(@class, 'article-heading')] | //header | //h1"
 )
+_PARAGRAPHS = etree.XPath(".//p")
 
 
 class _AlJazeeraLayout(Layout):
@@ -118,7 +119,8 @@ class AlJazeeraReactV2(_AlJazeeraLayout):
         return cls(page, body) if body is not None else None
 
     def lede(self) -> str | None:
-        printed = with_class(self.anchors, "article__subhead", "p") + [
+        headers = [e for e in self.anchors if e.tag == "header"]
+        printed = with_class((p for header in headers for p in _PARAGRAPHS(header)), "article__subhead") + [
             p for hero in with_class(self.anchors, "longform-hero__content", "div") for p in self._hero_lede(hero)
         ]
         return first_text(printed) or self.page.first_meta("description")
@@ -155,7 +157,8 @@ class AlJazeeraClassicV1(_AlJazeeraLayout):
         return cls(page, body) if body is not None else None
 
     def lede(self) -> str | None:
-        printed = first_text(with_class(self.anchors, "article-heading-des", "p"))
+        boxes = with_class(self.anchors, "article-heading", "div")
+        printed = first_text(with_class((p for box in boxes for p in _PARAGRAPHS(box)), "article-heading-des"))
         return printed or self.page.first_meta("description")
 
     def authors(self) -> list[str]:

@@ -94,7 +94,7 @@ def _without_trailer(blocks: list[HtmlElement]) -> list[HtmlElement]:
 _ANCHORS = etree.XPath(
     "//div[contains(@class, 'RichTextStoryBody') or contains(@class, 'Page-authors') or @data-key = 'article'"
     " or contains(@class, 'CardHeadline') or contains(@class, 'ap-story') or contains(@class, 'byline-original')]"
-    " | //ul[contains(@class, 'ap-story-tags')] | //h1 | //h2 | //block"
+    " | //h1 | //h2 | //block"
 )
 
 
@@ -180,6 +180,7 @@ class APHostedV1(_APLayout):
 
     _in_story = etree.XPath(f"ancestor::div[{has_class('ap-story')}]")
     _links = etree.XPath(".//a")
+    _tag_lists = etree.XPath("//ul[contains(@class, 'ap-story-tags')]")
 
     @classmethod
     def match(cls, page: Page) -> APHostedV1 | None:
@@ -203,7 +204,7 @@ class APHostedV1(_APLayout):
         return at_zone(parse_iso(raw, tz=self.page.timezone), self.page.timezone) if raw else None
 
     def tags(self) -> list[str]:
-        lists = with_class(self.anchors, "ap-story-tags", "ul")
+        lists = self._tag_lists(self.page.root)
         return unique(element_text(a) for box in lists for a in self._links(box)) or split_tags(
             self.page.meta.get("article:tag", [])
         )

@@ -22,8 +22,10 @@ from wirestance.sources.kit import Page, at_zone, first_text, parse_iso, split_b
 _TITLE = "//title"
 # Site names appended to <title> ("Headline | Site", "Headline - Site").
 _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,60}$")
-#: Below this many words, what trafilatura found is a teaser or a navigation block, not an article.
+#: Below this many words (and characters: Chinese or Japanese text has no spaces between words), what
+#: trafilatura found is a teaser or a navigation block, not an article.
 MIN_WORDS = 40
+MIN_CHARACTERS = 200
 
 
 @cache
@@ -131,7 +133,7 @@ def parse_generic(html: bytes | str, url: str, *, source: str, timezone: tzinfo)
     words = sum(len(p.split()) for p in paragraphs)
     if not paragraphs:
         raise NotAnArticle(url, "generic: trafilatura found no article text on the page")
-    if words < MIN_WORDS:
+    if words < MIN_WORDS and sum(len(p) for p in paragraphs) < MIN_CHARACTERS:
         raise NotAnArticle(url, f"generic: only {words} words of text found, not an article")
     if not title:
         raise NotAnArticle(url, "generic: no title in JSON-LD, Open Graph, <h1> or <title>")
