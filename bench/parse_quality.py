@@ -175,8 +175,8 @@ def score_pages(pages: Sequence[RealPage]) -> Iterator[PageScore]:
 def table(scores: Sequence[PageScore]) -> str:
     """Markdown: one row per agency, then all pages."""
     rows = [
-        "| agency | pages | dedicated F1 | generic F1 | trafilatura.extract F1 |",
-        "|---|---:|---:|---:|---:|",
+        "| agency | pages | dedicated F1 | dedicated F1, same revision | generic F1 | trafilatura.extract F1 |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     by_agency: dict[str, list[PageScore]] = {}
     for score in scores:
@@ -186,14 +186,18 @@ def table(scores: Sequence[PageScore]) -> str:
         present = [v for v in values if v is not None]
         return f"{corpus_f1(present):.3f}" if present else "-"
 
+    def same_revision(group: list[PageScore]) -> list[Counts | None]:
+        return [s.dedicated for s in group if not s.page.truth.get("known_differences", {}).get("stale_revision")]
+
     for agency, group in sorted(by_agency.items()):
         rows.append(
-            f"| {agency} | {len(group)} | {cell([s.dedicated for s in group])} | "
+            f"| {agency} | {len(group)} | {cell([s.dedicated for s in group])} | {cell(same_revision(group))} | "
             f"{cell([s.generic for s in group])} | {cell([s.trafilatura for s in group])} |"
         )
     rows.append(
         f"| **all real pages** | {len(scores)} | {cell([s.dedicated for s in scores])} | "
-        f"{cell([s.generic for s in scores])} | {cell([s.trafilatura for s in scores])} |"
+        f"{cell(same_revision(scores))} | {cell([s.generic for s in scores])} | "
+        f"{cell([s.trafilatura for s in scores])} |"
     )
     return "\n".join(rows)
 
