@@ -64,15 +64,17 @@ def element_text(element: HtmlElement) -> str:
 _THREAD_PARSERS = threading.local()
 
 
-def _parser_for(encoding: str | None) -> HTMLParser:
+def _parser_for(encoding: str | None, drop_comments: bool = False) -> HTMLParser:
     """This thread's parser for an encoding: lxml serialises parses that share a parser object, and
     the pipeline parses in a thread pool."""
-    parsers: dict[str | None, HTMLParser] | None = getattr(_THREAD_PARSERS, "by_encoding", None)
+    parsers: dict[tuple[str | None, bool], HTMLParser] | None = getattr(_THREAD_PARSERS, "by_encoding", None)
     if parsers is None:
         parsers = _THREAD_PARSERS.by_encoding = {}
-    parser = parsers.get(encoding)
+    parser = parsers.get((encoding, drop_comments))
     if parser is None:
-        parser = parsers[encoding] = HTMLParser(encoding=encoding) if encoding else HTMLParser()
+        options = {"remove_comments": True, "remove_pis": True} if drop_comments else {}
+        parser = HTMLParser(encoding=encoding, **options) if encoding else HTMLParser(**options)
+        parsers[(encoding, drop_comments)] = parser
     return parser
 
 
@@ -90,8 +92,12 @@ def _declared_encoding(head: bytes) -> str | None:
     return name
 
 
-def parse_html(data: bytes | str, where: str) -> HtmlElement:
-    """Parse a page once into an lxml tree, or raise NotAnArticle for input that is not an HTML page."""
+def parse_html(data: bytes | str, where: str, *, drop_comments: bool = False) -> HtmlElement:
+    """Parse a page once into an lxml tree, or raise NotAnArticle for input that is not an HTML page.
+
+    `drop_comments` leaves comments and processing instructions out of the tree (as text extractors
+    expect: with a comment inside a paragraph, the text after it hangs off the comment).
+    """
     head = data[:_SNIFF_BYTES]
     if isinstance(head, str):
         head = head.encode("utf-8", "replace")
@@ -105,12 +111,12 @@ def parse_html(data: bytes | str, where: str) -> HtmlElement:
         raise NotAnArticle(where, "not HTML: no markup in the body")
     try:
         if isinstance(data, str):
-            return document_fromstring(data, parser=_parser_for(None))
-        return document_fromstring(data, parser=_parser_for(_declared_encoding(head)))
+            return document_fromstring(data, parser=_parser_for(None, drop_comments))
+        return document_fromstring(data, parser=_parser_for(_declared_encoding(head), drop_comments))
     except ValueError:
         # lxml refuses a str that carries an XML encoding declaration; bytes parse fine.
         if isinstance(data, str):
-            return document_fromstring(data.encode("utf-8"), parser=_parser_for("utf-8"))
+            return document_fromstring(data.encode("utf-8"), parser=_parser_for("utf-8", drop_comments))
         raise NotAnArticle(where, "not HTML: the parser found no document") from None
     except etree.ParserError as exc:
         raise NotAnArticle(where, f"not HTML: {exc}") from None

@@ -13,8 +13,6 @@ import re
 from datetime import datetime, tzinfo
 from functools import cache
 
-from lxml import etree
-
 from wirestance.articles import Article, NotAnArticle
 from wirestance.parsing import html_language, json_ld_names, normalize_text
 from wirestance.sources.kit import Page, at_zone, first_text, parse_iso, split_byline, split_tags
@@ -40,9 +38,6 @@ def _body_paragraphs(page: Page) -> list[str]:
     # only parse agencies with dedicated parsers.
     import trafilatura
 
-    # trafilatura's own parser drops comments; with them in the tree it loses the text that follows
-    # a comment inside a paragraph (React pages put <!-- --> between text runs).
-    etree.strip_tags(page.root, etree.Comment, etree.ProcessingInstruction)
     text = trafilatura.extract(
         page.root,
         url=page.url,
@@ -115,7 +110,9 @@ def generic_article_id(canonical_url: str) -> str:
 
 def parse_generic(html: bytes | str, url: str, *, source: str, timezone: tzinfo) -> Article:
     """The article of any news page, or NotAnArticle with the reason trafilatura or the metadata gave."""
-    page = Page.parse(html, url, timezone=timezone)
+    # trafilatura's own parser drops comments; with them in the tree it loses the text that follows a
+    # comment inside a paragraph (React pages put <!-- --> between text runs).
+    page = Page.parse(html, url, timezone=timezone, drop_comments=True)
     # Metadata first: trafilatura prunes the tree it is given.
     title = _title(page)
     published = _stamp(page, "datePublished", "article:published_time", "og:article:published_time", "pubdate")

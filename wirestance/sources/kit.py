@@ -79,8 +79,8 @@ class Page:
     _found: dict[int, list[Any]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def parse(cls, html: bytes | str, url: str, *, timezone: tzinfo) -> Page:
-        root = parse_html(html, url)
+    def parse(cls, html: bytes | str, url: str, *, timezone: tzinfo, drop_comments: bool = False) -> Page:
+        root = parse_html(html, url, drop_comments=drop_comments)
         return cls(url=url, root=root, meta=meta_tags(root), json_ld=json_ld_objects(root), timezone=timezone)
 
     @property
