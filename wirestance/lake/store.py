@@ -40,6 +40,7 @@ import pyarrow.dataset as ds
 from deltalake import DeltaTable, Field, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
+from wirestance.failures import Failure
 from wirestance.lake import schema
 
 log = logging.getLogger(__name__)
@@ -275,8 +276,8 @@ class Lake:
             known = stored.get(key)
             if known is None:
                 counts.new += 1
-            elif not replace_unchanged and (
-                known.content_hash == row["content_hash"] or _older(row.get("updated"), known.updated)
+            elif not replace_unchanged and not replaces_stored(
+                known.content_hash, known.updated, row["content_hash"], row.get("updated")
             ):
                 counts.unchanged += 1  # same content, or a stale copy of a newer stored version
                 continue
@@ -369,7 +370,7 @@ class Lake:
                 rewritten += 1
         return rewritten
 
-    def append_failures(self, failures: Iterable[dict], run_id: str) -> int:
+    def append_failures(self, failures: Iterable[Failure | dict], run_id: str) -> int:
         rows = [
             {
                 **row,
@@ -377,7 +378,7 @@ class Lake:
                 "schema_version": schema.SCHEMA_VERSION,
                 schema.FAILURE_PARTITION_COLUMN: row["failed_at"].date(),
             }
-            for row in failures
+            for row in (item.as_row() if isinstance(item, Failure) else item for item in failures)
         ]
         if not rows:
             return 0
@@ -466,6 +467,15 @@ def _keys_predicate(keys: Iterable[ArticleKey]) -> str:
 
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def replaces_stored(
+    stored_hash: str, stored_updated: datetime | None, later_hash: str, later_updated: datetime | None
+) -> bool:
+    """Whether a later copy of a stored article replaces it: its content changed, and it is not older by
+    update time (a stale copy of a newer stored version is kept out). wirestance.pipeline.replaces applies
+    it to parsed articles."""
+    return later_hash != stored_hash and not _older(later_updated, stored_updated)
 
 
 def _older(candidate: datetime | None, stored: datetime | None) -> bool:
