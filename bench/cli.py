@@ -127,7 +127,8 @@ def _run_parts(results: Results, args: argparse.Namespace, parts: list[str], san
     if "lake" in parts:
         from bench import lake
 
-        lake.run(results, sandbox.root, args.repeats)
+        # The default N (2,000) gives 30 days of 100 articles and 20 timed batches; the smoke run a small lake.
+        lake.run(results, sandbox.root, args.repeats, history_days=min(30, max(5, args.n // 70)))
 
 
 def _archive(results: Results, sandbox: Sandbox, n: int, seed: int) -> Archive:

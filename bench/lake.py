@@ -161,6 +161,7 @@ def run(
 ) -> None:
     """Both writers `repeats` times, alternating, the best of each kept (a shared machine's load hits the
     multi-threaded Delta writer harder than the single-threaded floor)."""
+    batches = min(batches, max(5, history_days * per_day // 150))
     history, timed = _batches(history_days, per_day, batches, batch=50, seed=0)
     articles = sum(len(a) for a, _ in timed)
     writers = {"earlier": _EarlierLayout, "delta": lambda p: Lake(str(p))}
