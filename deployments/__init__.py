@@ -1,8 +1,9 @@
-"""The three Prefect deployments of wirestance, as served by `wirestance serve`.
+"""The Prefect deployments of wirestance, as served by `wirestance serve`.
 
 - `ingest-latest/ingest-latest`: `flows.ingest.ingest_latest` on a cron (every 30 minutes by default).
 - `backfill/backfill`: `flows.backfill.backfill`, no schedule: run it from the UI, the CLI or Python.
 - `retrain/retrain`: `flows.retrain.retrain`, no schedule unless WIRESTANCE_RETRAIN_CRON is set.
+- `maintain-lake/maintain-lake`: `flows.maintain.maintain_lake`, daily (WIRESTANCE_MAINTAIN_CRON).
 
 Entry points are module paths (`flows.backfill.backfill`), so a served run imports the installed package
 whatever the working directory. For a work pool and workers instead of `serve`, see deployments/prefect.yaml.
@@ -21,18 +22,31 @@ if TYPE_CHECKING:
 INGEST_LATEST = "ingest-latest/ingest-latest"
 BACKFILL = "backfill/backfill"
 RETRAIN = "retrain/retrain"
+MAINTAIN_LAKE = "maintain-lake/maintain-lake"
 TAGS = ["wirestance"]
 
 __all__ = [
     "BACKFILL",
     "INGEST_LATEST",
+    "MAINTAIN_LAKE",
     "RETRAIN",
     "DeploymentConfig",
     "backfill_deployment",
     "build_deployments",
     "ingest_latest_deployment",
+    "maintain_lake_deployment",
     "retrain_deployment",
 ]
+
+
+def _settings_from_the_environment(deployment: RunnerDeployment) -> RunnerDeployment:
+    """A served run takes its settings from the environment of the process that runs it (WIRESTANCE_*), so
+    the flows' `settings` parameter (for in-process callers such as the CLI) is no field of the UI's form."""
+    schema = deployment._parameter_openapi_schema
+    schema.properties.pop("settings", None)
+    if schema.definitions:
+        schema.definitions.pop("Settings", None)
+    return deployment
 
 
 def _schedules(cron: str | None, timezone: str) -> list[Schedule] | None:
@@ -59,7 +73,8 @@ def ingest_latest_deployment(config: DeploymentConfig) -> RunnerDeployment:
         concurrency_limit=1,  # a slow run and the next scheduled one never overlap
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
-    return cast("RunnerDeployment", deployment)  # to_deployment is sync here (it dispatches on the context)
+    # to_deployment is sync here (it dispatches on the context)
+    return _settings_from_the_environment(cast("RunnerDeployment", deployment))
 
 
 def backfill_deployment(config: DeploymentConfig) -> RunnerDeployment:
@@ -76,7 +91,8 @@ def backfill_deployment(config: DeploymentConfig) -> RunnerDeployment:
         tags=[*TAGS, "backfill"],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
-    return cast("RunnerDeployment", deployment)  # to_deployment is sync here (it dispatches on the context)
+    # to_deployment is sync here (it dispatches on the context)
+    return _settings_from_the_environment(cast("RunnerDeployment", deployment))
 
 
 def retrain_deployment(config: DeploymentConfig) -> RunnerDeployment | None:
@@ -97,10 +113,32 @@ def retrain_deployment(config: DeploymentConfig) -> RunnerDeployment | None:
         concurrency_limit=1,  # two retrains at once would race for the champion pointer
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
+    # to_deployment is sync here (it dispatches on the context)
+    return _settings_from_the_environment(cast("RunnerDeployment", deployment))
+
+
+def maintain_lake_deployment(config: DeploymentConfig) -> RunnerDeployment:
+    from prefect.deployments.runner import EntrypointType
+
+    from wirestance.flows.maintain import maintain_lake
+
+    deployment = maintain_lake.to_deployment(
+        name="maintain-lake",
+        schedules=_schedules(config.maintain_cron, config.timezone),
+        description="Compact, vacuum (Settings.lake_retention_hours) and checkpoint the lake's tables; check files.",
+        tags=[*TAGS, "maintenance"],
+        concurrency_limit=1,
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
     return cast("RunnerDeployment", deployment)  # to_deployment is sync here (it dispatches on the context)
 
 
 def build_deployments(config: DeploymentConfig | None = None) -> list[RunnerDeployment]:
     config = config or DeploymentConfig.from_env()
-    built = [ingest_latest_deployment(config), backfill_deployment(config), retrain_deployment(config)]
+    built = [
+        ingest_latest_deployment(config),
+        backfill_deployment(config),
+        retrain_deployment(config),
+        maintain_lake_deployment(config),
+    ]
     return [deployment for deployment in built if deployment is not None]

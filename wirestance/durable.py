@@ -15,9 +15,10 @@ import fsspec
 
 log = logging.getLogger(__name__)
 
-#: Names of wirestance's own temporary files: the lake's `.<name>.tmp-<32 hex>`, the JSONL and model
-#: registry's `.<name>.<32 hex>.tmp`. Nothing else under a storage root is ever touched.
-_TEMPORARY = re.compile(r"^\..+(\.tmp-[0-9a-f]{32}|\.[0-9a-f]{32}\.tmp)$")
+#: Names of wirestance's own temporary files: the raw archive's `.<name>.tmp-<32 hex>`, the JSONL and model
+#: registry's `.<name>.<32 hex>.tmp`, and the staging file the Delta writer (delta-rs's object_store) puts
+#: beside a lake data file until it is whole, `<data file>.parquet#<n>`. Nothing else is ever touched.
+_TEMPORARY = re.compile(r"^(\..+(\.tmp-[0-9a-f]{32}|\.[0-9a-f]{32}\.tmp)|.+\.parquet#\d+)$")
 #: A temporary file younger than this may belong to a write in progress in another process.
 STALE_AFTER_SECONDS = 3600.0
 

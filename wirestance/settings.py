@@ -18,7 +18,7 @@ def _under_data(name: str) -> Any:
 
 @dataclass(frozen=True)
 class Settings:
-    #: Parquet lake root: a local path or any fsspec URL (s3://bucket/lake, memory://lake ...).
+    #: Lake root (Delta tables): a local path or an s3://bucket/prefix URL.
     lake_url: str = _under_data("lake")
     #: Raw response archive (WARC files).
     raw_url: str = _under_data("raw")
@@ -64,8 +64,24 @@ class Settings:
     earliest_published: str = "1990-01-01"
     #: How far past now a publication or update time may lie (time zones, clock skew), seconds.
     future_slack: float = 2 * 86400.0
+    #: Hours a lake data file no longer referenced is kept by `maintain-lake` (time travel reaches that far back).
+    lake_retention_hours: float = 168.0
     #: Worker processes that parse and label in a reprocess (0: none, all in the calling process).
     workers: int = field(default_factory=lambda: _usable_cores())
+    #: Where a backfill's chunk tasks run: `thread` (in the flow-run process) or `dask` (prefect-dask).
+    task_runner: str = "thread"
+    #: With the Dask runner: the address of an existing Dask scheduler (tcp://host:8786); empty: a local cluster.
+    dask_address: str = ""
+    #: With the Dask runner and no address: worker processes of the local cluster.
+    dask_workers: int = 1
+    #: Cron of the `ingest-latest` deployment; `off` (or empty): no schedule, it runs only when triggered.
+    ingest_cron: str = "*/30 * * * *"
+    #: Cron of the `retrain` deployment (`weekly`: Mondays 04:00); empty (the default): no schedule.
+    retrain_cron: str = ""
+    #: Cron of the `maintain-lake` deployment (compaction, vacuum, checkpoints); `off`: no schedule.
+    maintain_cron: str = "15 3 * * *"
+    #: Time zone the deployments' crons are read in.
+    schedule_timezone: str = "UTC"
 
     def __post_init__(self) -> None:
         problems = [problem for problem in (_check(self, f.name) for f in fields(self)) if problem]
@@ -100,10 +116,19 @@ _POSITIVE = frozenset(
         "run_deadline",
         "max_paragraphs",
         "max_paragraph_chars",
+        "dask_workers",
     }
 )
 _NOT_NEGATIVE = frozenset(
-    {"per_host_delay", "backoff_base", "max_retry_after", "retry_after_budget", "future_slack", "workers"}
+    {
+        "per_host_delay",
+        "backoff_base",
+        "max_retry_after",
+        "retry_after_budget",
+        "future_slack",
+        "workers",
+        "lake_retention_hours",
+    }
 )
 
 

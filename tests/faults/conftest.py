@@ -15,9 +15,12 @@ from typing import Any
 
 import pytest
 
+from wirestance.failures import Failure
+from wirestance.ingest import IngestRequest, ingest_window, store_batch
 from wirestance.lake import Lake
-from wirestance.lake.store import iter_batches
-from wirestance.pipeline import BatchOutcome, Runtime, StanceLabeller, Window, discover, process_batch, store_failures
+from wirestance.pipeline import StanceLabeller, Window, process_batch, store_failures
+from wirestance.reports import SourceReport
+from wirestance.resources import Resources
 from wirestance.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,36 +67,51 @@ def champion(fault_models_dir: Path) -> StanceLabeller:
 @dataclass
 class RunResult:
     seconds: float
-    outcomes: list[BatchOutcome] = field(default_factory=list)
-    discovery_failures: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[SourceReport] = field(default_factory=list)
+    reports: list[SourceReport] = field(default_factory=list)
     run_id: str = ""
 
     @property
-    def failures(self) -> list[dict[str, Any]]:
-        return self.discovery_failures + [f for outcome in self.outcomes for f in outcome.failures]
+    def failures(self) -> list[Failure]:
+        return [f for report in self.reports for f in report.failures]
 
 
 def run_pipeline(
-    settings: Settings, model: StanceLabeller, feed_url: str, window: Window, runtime: Runtime | None = None
+    settings: Settings, model: StanceLabeller, feed_url: str, window: Window, resources: Resources | None = None
 ) -> RunResult:
-    """What `flows.ingest.run_ingest` does for one source, minus Prefect: discover, then store each batch,
-    failures written by each batch as it ends. A `runtime` given is reused (and left open)."""
-    owned = runtime is None
-    runtime = runtime or Runtime(settings)
+    """What `flows.ingest.run_ingest` does for one source, minus Prefect: `ingest_window` with the plain
+    steps (discover, then store each batch, failures written as each batch ends). Each batch's report is
+    kept in `outcomes`. `resources` given are reused (and left open)."""
+    owned = resources is None
+    resources = resources or Resources(settings, model=model)
     run_id = f"faults-{uuid.uuid4().hex[:8]}"
-    base = feed_url.split("/en/", 1)[0]
+    result = RunResult(0.0, run_id=run_id)
+
+    def batch_step(resources: Resources, source: str, urls: list[str], request: IngestRequest) -> SourceReport:
+        outcome = store_batch(resources, source, urls, request)
+        result.outcomes.append(outcome)
+        return outcome
+
+    request = IngestRequest(window, ("anadolu",), feed_urls=(feed_url,))
     started = time.monotonic()
     try:
-        found = discover(runtime, "anadolu", None, window, base, feed_urls=[feed_url])
-        store_failures(runtime.lake, found.failures, run_id)
-        result = RunResult(0.0, discovery_failures=found.failures, run_id=run_id)
-        for batch in iter_batches([item.url for item in found.items], settings.batch_size):
-            result.outcomes.append(process_batch(runtime, "anadolu", batch, model, base, run_id=run_id))
+        result.reports = ingest_window(resources, request, run_id, batch_step=batch_step)
     finally:
         if owned:
-            runtime.close()
+            resources.close()
     result.seconds = time.monotonic() - started
     return result
+
+
+def batch_with_failures(
+    resources: Resources, urls: list[str], model: StanceLabeller, base_url: str, run_id: str | None = None
+) -> SourceReport:
+    """One batch of anadolu pages as `ingest_window` runs it: processed, then (with `run_id`) its failures
+    written to the lake at once."""
+    outcome = process_batch(resources, "anadolu", urls, model, base_url)
+    if run_id is not None:
+        store_failures(resources, outcome.failures, run_id)
+    return outcome
 
 
 def stored_ids(settings: Settings) -> list[str]:

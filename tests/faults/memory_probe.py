@@ -9,7 +9,8 @@ import sys
 import time
 
 from wirestance.classifiers.registry import load_champion
-from wirestance.pipeline import Runtime, process_batch
+from wirestance.pipeline import process_batch
+from wirestance.resources import Resources
 from wirestance.settings import Settings
 
 
@@ -26,10 +27,10 @@ def main() -> None:
     settings = Settings(lake_url=lake_url, raw_url=raw_url, models_dir=models_dir, per_host_delay=0.0)
     model = load_champion(settings)
     baseline = peak_mb()
-    runtime = Runtime(settings)
+    resources = Resources(settings, model=model)
     started = time.monotonic()
-    outcome = process_batch(runtime, "anadolu", urls, model, base_url, run_id="memory-probe")
-    runtime.close()
+    outcome = process_batch(resources, "anadolu", urls, model, base_url)
+    resources.close()
     print(
         json.dumps(
             {
@@ -37,7 +38,7 @@ def main() -> None:
                 "baseline_mb": baseline,
                 "peak_mb": peak_mb(),
                 "new": outcome.counts.new,
-                "failures": [[f["url"], f["stage"], f["reason"]] for f in outcome.failures],
+                "failures": [[f.url, f.stage, f.reason] for f in outcome.failures],
             }
         )
     )

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import fill, lake_failures, remount_read_only, small_tmpfs, stored_ids
+from conftest import batch_with_failures, fill, lake_failures, remount_read_only, small_tmpfs, stored_ids
 from hostile import HostileServer, article_html, article_path, rss
 
 from wirestance.archive.reader import ArchiveReader
@@ -19,7 +19,8 @@ from wirestance.archive.scan import WarcProblem, scan_warc
 from wirestance.archive.writer import Exchange, WarcWriter, sealed_files
 from wirestance.cli import main
 from wirestance.lake import Lake
-from wirestance.pipeline import Runtime, Window, discover, process_batch
+from wirestance.pipeline import Window, discover
+from wirestance.resources import Resources
 from wirestance.settings import Settings
 
 ALL_TIME = Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
@@ -84,33 +85,33 @@ def test_full_raw_archive_is_an_archive_failure_never_robots(
     feed = hostile.page("/en/rss/default?cat=all", rss(hostile.base_url, [(article_path(i), PUB) for i in ids]))
     with small_tmpfs(tmp_path / "rawfs", "2m") as raw:
         settings = Settings(**{**settings.__dict__, "raw_url": str(raw)})
-        runtime = Runtime(settings)
+        runtime = Resources(settings, model=champion)
         # Full before anything is fetched: robots.txt itself cannot be archived. That is our disk's fault,
         # so the host must not be taken as disallowed (it used to be, for the life of the process).
         filler = fill(raw)
         blocked = discover(runtime, "anadolu", None, ALL_TIME, hostile.base_url, feed_urls=[feed])
         assert blocked.items == [] and len(blocked.failures) == 1
-        assert "raw archive write failed" in blocked.failures[0]["reason"]
-        assert "No space left on device" in blocked.failures[0]["reason"]
-        assert "disallowed" not in blocked.failures[0]["reason"]
+        assert "raw archive write failed" in blocked.failures[0].reason
+        assert "No space left on device" in blocked.failures[0].reason
+        assert "disallowed" not in blocked.failures[0].reason
         filler.unlink()
         found = discover(runtime, "anadolu", None, ALL_TIME, hostile.base_url, feed_urls=[feed])
         assert len(found.items) == 3 and found.failures == []
-        runtime.seal_archive()
+        runtime.flush()
 
         filler = fill(raw)  # full again while the articles are fetched
         started = time.monotonic()
         urls = [item.url for item in found.items]
-        full = process_batch(runtime, "anadolu", urls, champion, hostile.base_url, run_id="full-raw")
+        full = batch_with_failures(runtime, urls, champion, hostile.base_url, run_id="full-raw")
         assert time.monotonic() - started < 10
-        assert [f["stage"] for f in full.failures] == ["archive"] * 3
+        assert [f.stage for f in full.failures] == ["archive"] * 3
         for row in lake_failures(settings):
             assert "raw archive write failed" in row["reason"] and "No space left on device" in row["reason"]
             assert "disallowed" not in row["reason"]
         assert stored_ids(settings) == []
 
         filler.unlink()  # the same process, the same fetcher: every page is fetched and stored now
-        again = process_batch(runtime, "anadolu", urls, champion, hostile.base_url)
+        again = batch_with_failures(runtime, urls, champion, hostile.base_url)
         runtime.close()
     assert again.failures == [] and again.counts.new == 3
     assert stored_ids(settings) == ids
@@ -125,29 +126,33 @@ def test_full_lake_keeps_earlier_failures_and_cleans_the_failed_write_at_next_st
         hostile.page(article_path(article_id), article_html(article_id))
     with small_tmpfs(tmp_path / "lakefs", "4m") as lake_root:
         settings = Settings(**{**settings.__dict__, "lake_url": str(lake_root)})
-        runtime = Runtime(settings)
-        process_batch(runtime, "anadolu", missing, champion, hostile.base_url, run_id="full-lake")
+        runtime = Resources(settings, model=champion)
+        batch_with_failures(runtime, missing, champion, hostile.base_url, run_id="full-lake")
         filler = fill(lake_root)
         started = time.monotonic()
         urls = [hostile.base_url + article_path(i) for i in good] + [hostile.base_url + article_path("64")]
-        outcome = process_batch(runtime, "anadolu", urls, champion, hostile.base_url, run_id="full-lake")
+        outcome = batch_with_failures(runtime, urls, champion, hostile.base_url, run_id="full-lake")
         runtime.close()
         assert time.monotonic() - started < 10
-        assert sorted(f["stage"] for f in outcome.failures) == ["fetch", "store", "store"]
-        assert all("No space left on device" in f["reason"] for f in outcome.failures if f["stage"] == "store")
+        assert sorted(f.stage for f in outcome.failures) == ["fetch", "store", "store"]
+        assert all("No space left on device" in f.reason for f in outcome.failures if f.stage == "store")
         kept = lake_failures(settings)  # the first batch's, written before the disk filled
         assert sorted(f["url"] for f in kept) == sorted(missing)
         assert stored_ids(settings) == []
 
-        # The failed writes left hidden temporary files; the next start removes those no writer owns.
-        leftovers = [p for p in lake_root.rglob(".*") if ".tmp-" in p.name]
-        assert leftovers, "the full disk left no partial write behind to clean"
-        an_hour_ago = time.time() - 3700
-        for path in leftovers:
-            os.utime(path, (an_hour_ago, an_hour_ago))
+        # The Delta writer removes a failed write's staging file itself; a killed writer leaves it behind
+        # (`<data file>.parquet#<n>`). The next start removes those no writer can still own (an hour old).
+        assert [p for p in lake_root.rglob("*") if "#" in p.name] == [], "a failed write left its staging file"
+        partition = next((lake_root / "failures").glob("failed_date=*"))
+        stale = partition / "part-00001-0f1e2d3c-c000.zstd.parquet#1"
+        fresh = partition / "part-00002-4b5a6978-c000.zstd.parquet#1"
         filler.unlink()
-        Runtime(settings).close()
-        assert [p for p in lake_root.rglob(".*") if ".tmp-" in p.name] == []
+        for path in (stale, fresh):
+            path.write_bytes(b"PAR1 half a data file")
+        an_hour_ago = time.time() - 3700
+        os.utime(stale, (an_hour_ago, an_hour_ago))
+        Resources(settings).close()
+        assert [p for p in lake_root.rglob("*") if "#" in p.name] == [fresh]  # a write maybe still going on
         assert sorted(f["url"] for f in lake_failures(settings)) == sorted(missing)
 
 

@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import REPO, failure_for, lake_failures, run_pipeline, stored_ids
+from conftest import REPO, batch_with_failures, failure_for, lake_failures, run_pipeline, stored_ids
 from hostile import HostileServer, article_html, article_path, rss
 
 from wirestance.flows.reprocess import run_reprocess
 from wirestance.lake import Lake
-from wirestance.pipeline import Runtime, Window, process_batch
+from wirestance.pipeline import Window
+from wirestance.resources import Resources
 from wirestance.settings import Settings
 
 ALL_TIME = Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
@@ -32,13 +33,13 @@ def test_batch_deadline_cuts_slow_pages_and_fails_the_rest(hostile: HostileServe
     slow = [hostile.trickle(article_path(str(n)), article_html(str(n)), 0.5) for n in (1, 2)]
     rest = [hostile.page(article_path(str(n)), article_html(str(n))) for n in (3, 4, 5)]
     limited = with_(settings, batch_deadline=2.0, request_deadline=30.0)
-    runtime = Runtime(limited)
+    runtime = Resources(limited, model=champion)
     started = time.monotonic()
-    outcome = process_batch(runtime, "anadolu", slow + rest, champion, hostile.base_url, run_id="deadline-run")
+    outcome = batch_with_failures(runtime, slow + rest, champion, hostile.base_url, run_id="deadline-run")
     elapsed = time.monotonic() - started
     runtime.close()
     assert elapsed < 4.0, elapsed  # the two slowloris pages held both workers until the 2 s batch deadline
-    reasons = {f["url"]: f["reason"] for f in outcome.failures}
+    reasons = {f.url: f.reason for f in outcome.failures}
     assert all("deadline" in reasons[url] for url in slow)
     assert all("batch deadline passed before it was fetched" in reasons[url] for url in rest)
     assert len(lake_failures(limited)) == 5 and stored_ids(limited) == []

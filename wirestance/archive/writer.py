@@ -7,7 +7,7 @@ Layout (any fsspec URL; object stores get whole files by one upload):
 
 Each request/response pair is appended as whole gzip members (one per record) and fsynced before the
 fetch returns. A file is sealed on roll or close: its index rows go to the lake (`raw_index`, one
-parquet file per WARC file, named after it), then the file is renamed into its day folder, so every
+commit per WARC file, replacing any earlier rows of it), then the file is renamed into its day folder, so every
 sealed file is indexed. A process killed mid-write leaves a `.open` file whose last member is cut; the
 next writer on the same raw root finds it (its lock is free), cuts the partial member off, indexes and
 seals the rest.
@@ -35,7 +35,7 @@ from wirestance.archive import records
 from wirestance.archive.scan import WarcProblem, iter_members
 from wirestance.durable import fsync_dir
 from wirestance.lake import Lake
-from wirestance.urls import canonical_url, host_of
+from wirestance.urls import host_of, url_key
 
 log = logging.getLogger(__name__)
 
@@ -162,11 +162,11 @@ class WarcWriter:
                 self._cut_back(current, offset)
                 raise
             current.size += len(response) + len(request)
-            canonical = describe(exchange.url, exchange.status, exchange.body)
+            key = describe(exchange.url, exchange.status, exchange.body)
             row = {
                 "url": exchange.url,
-                "canonical_url": canonical,
-                "host": host_of(canonical),
+                "url_key": key,
+                "host": host_of(key),
                 "fetch_time": exchange.fetched_at,
                 "status": exchange.status,
                 "content_type": exchange.headers.get("content-type"),
@@ -360,12 +360,12 @@ def _write_all(handle: BinaryIO, data: bytes) -> None:
 
 
 def describe(url: str, status: int, body: bytes) -> str:
-    """The canonical URL of what a response holds: for a Common Crawl range answer, the page inside it."""
+    """The URL key of what a response holds: for a Common Crawl range answer, the page inside it."""
     if status == 206:
         inner = records.unwrap_warc_capture(body)
         if inner is not None:
-            return canonical_url(inner.target_uri)
-    return canonical_url(url)
+            return url_key(inner.target_uri)
+    return url_key(url)
 
 
 def _row_from_member(raw: bytes, file: str, offset: int, length: int) -> dict | None:
@@ -375,11 +375,11 @@ def _row_from_member(raw: bytes, file: str, offset: int, length: int) -> dict | 
         return None
     if record.rec_type not in ("response", "revisit") or record.status is None:
         return None
-    canonical = describe(record.target_uri, record.status, record.payload)
+    key = describe(record.target_uri, record.status, record.payload)
     return {
         "url": record.target_uri,
-        "canonical_url": canonical,
-        "host": host_of(canonical),
+        "url_key": key,
+        "host": host_of(key),
         "fetch_time": record.date,
         "status": record.status,
         "content_type": record.http_headers.get("content-type"),
@@ -399,3 +399,27 @@ def sealed_files(raw_url: str) -> Iterator[str]:
         return
     for path in sorted(fs.glob(f"{root}/????-??-??/*{SEALED_SUFFIX}")):
         yield path[len(root.rstrip("/")) + 1 :]
+
+
+def rebuild_raw_index(raw_url: str, lake: Lake) -> tuple[int, int]:
+    """The lake's `raw_index` made again from the sealed WARC files alone, replacing the whole table in one
+    commit (rows of files no longer there go too). Returns (files, rows)."""
+    fs, root = fsspec.core.url_to_fs(raw_url)
+
+    def index_rows() -> list[dict]:
+        rows: list[dict] = []
+        for relative in sealed_files(raw_url):
+            with fs.open(f"{root.rstrip('/')}/{relative}", "rb") as handle:
+                for item in iter_members(handle, relative):
+                    if isinstance(item, WarcProblem):
+                        log.warning("rebuild: %s", item)
+                        break  # our writer only appends: nothing whole follows a damaged member
+                    offset, length, raw = item
+                    row = _row_from_member(raw, relative, offset, length)
+                    if row is not None:
+                        rows.append(row)
+        return rows
+
+    rows = index_rows()
+    lake.replace_raw_index(rows)
+    return len({row["file"] for row in rows}), len(rows)

@@ -8,9 +8,13 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from wirestance.cli import CliError
+
+if TYPE_CHECKING:
+    from wirestance.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("summary", help="print counts per category and per day, and a few rows, of the lake")
     p.add_argument("--lake", help="lake path or fsspec URL")
+    p.add_argument(
+        "--as-of",
+        type=as_of,
+        help="the lake as it was: a version of the articles table (see `wirestance lake history`) or a time",
+    )
     p.set_defaults(handler=_summary)
 
 
@@ -54,10 +63,20 @@ def moment(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _use_lake(lake: str | None) -> None:
-    # Flows read their settings from the environment, so the CLI passes overrides that way too.
-    if lake:
-        os.environ["WIRESTANCE_LAKE_URL"] = lake
+def as_of(text: str) -> int | datetime:
+    """An argparse type: a table version (an integer) or an ISO 8601 time (UTC when it has no offset)."""
+    return int(text) if text.isdigit() else moment(text)
+
+
+def settings_from(args: argparse.Namespace, **defaults: Any) -> Settings:
+    """The environment's settings (WIRESTANCE_*), with the command line's --lake and --raw over them.
+
+    `defaults` apply where the environment does not set the value either."""
+    from wirestance.settings import Settings
+
+    unset = {name: value for name, value in defaults.items() if f"WIRESTANCE_{name.upper()}" not in os.environ}
+    given = {name: getattr(args, arg, None) for name, arg in (("lake_url", "lake"), ("raw_url", "raw"))}
+    return Settings.from_env(**unset, **{name: value for name, value in given.items() if value})
 
 
 def checked_window_end(args: argparse.Namespace) -> datetime:
@@ -76,9 +95,9 @@ def checked_window_end(args: argparse.Namespace) -> datetime:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    _use_lake(args.lake)
+    settings = settings_from(args)
     until = checked_window_end(args)
-    check_storage_writable()
+    check_storage_writable(settings)
     from wirestance.flows.ingest import ingest
 
     rows = ingest(
@@ -89,18 +108,17 @@ def _ingest(args: argparse.Namespace) -> int:
         feed_base_url=args.base_url,
         feed_urls=args.feed_urls,
         reprocess=args.reprocess,
+        settings=settings,
     )
     print_rows(rows)
     return 0
 
 
-def check_storage_writable(*, raw: bool = True) -> None:
+def check_storage_writable(settings: Settings, *, raw: bool = True) -> None:
     """A lake (or raw archive, with `raw`) that cannot be written (read-only, full) stops a command at once,
     in one line, instead of a run of failures and a traceback."""
     from wirestance.durable import unwritable_reason
-    from wirestance.settings import Settings
 
-    settings = Settings.from_env()
     roots = [("lake", settings.lake_url)] + ([("raw archive", settings.raw_url)] if raw else [])
     for name, url in roots:
         reason = unwritable_reason(url)
@@ -111,7 +129,7 @@ def check_storage_writable(*, raw: bool = True) -> None:
 def _parse(args: argparse.Namespace) -> int:
     from wirestance.articles import NotAnArticle
     from wirestance.fetch import FetchError, PoliteFetcher, decode_body
-    from wirestance.pipeline import screen_article
+    from wirestance.pages import screen_article
     from wirestance.settings import Settings
     from wirestance.sources import get_source
 
@@ -175,16 +193,13 @@ def read_page_file(path: Path, limit: int) -> bytes:
 
 def _demo(args: argparse.Namespace) -> int:
     from wirestance.replay import ReplayServer, ReplaySite
-    from wirestance.settings import Settings
 
-    _use_lake(args.lake)
     # Our own loopback server: no need to wait a second between requests as we would for a real host.
-    os.environ.setdefault("WIRESTANCE_PER_HOST_DELAY", "0.01")
-    settings = Settings.from_env()
-    check_storage_writable()
+    settings = settings_from(args, per_host_delay=0.01)
     folder = Path(settings.samples_dir) / args.sample
     if not (folder / "manifest.json").is_file():
         raise CliError(f"{folder}: no manifest.json; is the sample site there?")
+    check_storage_writable(settings)
     from wirestance.flows.ingest import ingest
 
     with ReplayServer(ReplaySite(folder)) as server:
@@ -193,6 +208,7 @@ def _demo(args: argparse.Namespace) -> int:
             start=datetime(2000, 1, 1, tzinfo=UTC),
             end=datetime.now(UTC) + timedelta(days=1),
             feed_base_url=server.base_url,
+            settings=settings,
         )
     print_rows(rows)
     print(f"\nlake: {settings.lake_url}")
@@ -201,11 +217,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _reclassify(args: argparse.Namespace) -> int:
-    _use_lake(args.lake)
-    check_storage_writable(raw=False)
+    settings = settings_from(args)
+    check_storage_writable(settings, raw=False)
     from wirestance.flows.reclassify import reclassify
 
-    summary = reclassify()
+    summary = reclassify(settings=settings)
     print(
         f"relabelled {summary['paragraphs_relabelled']} paragraphs in {summary['partitions_rewritten']} "
         f"partitions with model {summary['model_version']}"
@@ -214,10 +230,10 @@ def _reclassify(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from wirestance.settings import Settings
-
-    _use_lake(args.lake)
-    _print_summary(Settings.from_env().lake_url)
+    try:
+        _print_summary(settings_from(args).lake_url, as_of=args.as_of)
+    except ValueError as exc:  # a version the table does not have
+        raise CliError(str(exc)) from None
     return 0
 
 
@@ -232,10 +248,13 @@ def print_rows(rows: list[dict]) -> None:
         print("  ".join(f"{row[c]!s:>12}" for c in columns))
 
 
-def _print_summary(lake_url: str) -> None:
+def _print_summary(lake_url: str, as_of: int | datetime | None = None) -> None:
     from wirestance.lake import Lake
 
-    lake = Lake(lake_url)
+    lake = Lake(lake_url, as_of=as_of)
+    if as_of is not None:
+        when = as_of if isinstance(as_of, int) else as_of.isoformat()
+        print(f"as of {when} (articles version {lake.version('articles')})")
     articles = lake.read("articles").to_pandas()
     paragraphs = lake.read("paragraphs", columns=["article_id", "source", "label", "model_version"]).to_pandas()
     if articles.empty:

@@ -20,7 +20,7 @@ from types import FrameType
 from typing import IO
 
 from wirestance.cli import CliError
-from wirestance.cli.ingest import print_rows
+from wirestance.cli.ingest import print_rows, settings_from
 
 LOCK_NAME = "wirestance-serve.lock"
 SERVER_LOG = "wirestance-server.log"
@@ -30,8 +30,8 @@ SERVER_START_TIMEOUT = 120.0
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve",
-        help="serve the deployments (ingest-latest, backfill, retrain), on a local Prefect server unless "
-        "PREFECT_API_URL names one",
+        help="serve the deployments (ingest-latest, backfill, retrain, maintain-lake), on a local Prefect server "
+        "unless PREFECT_API_URL names one",
     )
     p.add_argument("--host", default="127.0.0.1", help="address of the local server (default: loopback)")
     p.add_argument("--port", type=int, default=4200, help="port of the local server (default 4200)")
@@ -66,11 +66,10 @@ def _day(text: str) -> date:
 def _backfill(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    if args.lake:
-        os.environ["WIRESTANCE_LAKE_URL"] = args.lake
+    settings = settings_from(args)
     # Without PREFECT_API_URL, Prefect runs the flow against a temporary local server of its own.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    if os.environ.get("WIRESTANCE_TASK_RUNNER", "").strip().lower() == "dask" and not os.environ.get("PREFECT_API_URL"):
+    if settings.task_runner.strip().lower() == "dask" and not os.environ.get("PREFECT_API_URL"):
         raise CliError(
             "WIRESTANCE_TASK_RUNNER=dask needs a Prefect server the Dask workers can reach: set PREFECT_API_URL "
             "(e.g. the one `wirestance serve` prints)"
@@ -101,6 +100,7 @@ def _backfill(args: argparse.Namespace) -> int:
         reprocess=args.reprocess,
         chunk_days=args.chunk_days,
         feed_base_url=args.base_url,
+        settings=settings,
     )
     print_rows(rows)
     return 0
