@@ -12,19 +12,17 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from wirestance.archive.reader import ArchiveReader
 from wirestance.archive.recorder import ArchiveRecorder
 from wirestance.durable import remove_stale_temporaries
 from wirestance.fetch import PoliteFetcher
+from wirestance.identity import PageClaim
 from wirestance.lake import Lake
 from wirestance.settings import Settings
 from wirestance.sources.base import Source
-
-if TYPE_CHECKING:
-    from wirestance.pipeline import PageClaim
 
 log = logging.getLogger(__name__)
 

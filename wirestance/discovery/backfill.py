@@ -18,8 +18,9 @@ from wirestance.discovery.past import archive_hosts, discover_past
 from wirestance.discovery.types import Candidate
 from wirestance.failures import Failure
 from wirestance.fetch import PoliteFetcher
+from wirestance.identity import one_page_per_article
 from wirestance.pages import Page, parse_page
-from wirestance.pipeline import StanceLabeller, Window, article_rows, one_page_per_article
+from wirestance.pipeline import StanceLabeller, Window, article_rows
 from wirestance.reports import SourceReport
 from wirestance.resources import Resources
 from wirestance.settings import Settings
