@@ -92,7 +92,7 @@ class ArticleStanceModel:
         """Probabilities (LABELS order) of paragraphs each taken alone."""
         return self.paragraph_outputs(texts).scores
 
-    def _actor_attribution(self):  # noqa: ANN202 - ActorAttribution, imported lazily by the pipeline
+    def _actor_attribution(self):
         return self.paragraph_pipeline.named_steps["features"].named_transformers["actor"]
 
     def _actor_width(self) -> int:
@@ -105,9 +105,7 @@ class ArticleStanceModel:
         texts = [text for article in articles for text in article.paragraphs]
         outputs = self.paragraph_outputs(texts)
         headlines = [" ".join(part for part in (a.title, a.lede) if part) for a in articles]
-        headline_actors = (
-            self._actor_attribution().transform(headlines).toarray() if articles else np.zeros((0, 0))
-        )
+        headline_actors = self._actor_attribution().transform(headlines).toarray() if articles else np.zeros((0, 0))
         results = []
         offset = 0
         for position, article in enumerate(articles):

@@ -43,7 +43,9 @@ _OFFICE_OPENER = re.compile(
     r"secretary|aide|lawmaker|agency|ministry|department|company|corporation|exporter|commander|adviser)\b"
 )
 _QUOTE_OPENER = re.compile(r"^\s*[\"“”«»'‘]")
-_ACCORDING_TO_PRONOUN = re.compile(r"\baccording to (?:him|her|them|the (?:\w+ ){0,2}(?:minister|official|chief|head))\b")
+_ACCORDING_TO_PRONOUN = re.compile(
+    r"\baccording to (?:him|her|them|the (?:\w+ ){0,2}(?:minister|official|chief|head))\b"
+)
 _LATER_PRONOUN_SPEAKER = re.compile(
     r"\b(?:he|she|they) (?:said|says|added|noted|stressed|told|explained|continued|went on|recalled|argued|warned)\b"
 )

@@ -99,11 +99,11 @@ class _GroupedFolds:
         self.seed = seed
         self.groups = groups
 
-    def split(self, X: Any, y: Any = None, groups: Any = None) -> Any:  # noqa: N803 - scikit-learn's name
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Any:
         folds = StratifiedGroupKFold(self.n_splits, shuffle=True, random_state=self.seed)
         return folds.split(np.zeros(len(self.groups)), y, groups=self.groups)
 
-    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:  # noqa: N803
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         return self.n_splits
 
 
@@ -134,7 +134,9 @@ def fit_article_model(
     for positions in articles:
         first = positions[0]
         lede_rows = [actors[first]]
-        blocks.append(context_features_for([texts[p] for p in positions], scores[positions], actors[positions], lede_rows))
+        blocks.append(
+            context_features_for([texts[p] for p in positions], scores[positions], actors[positions], lede_rows)
+        )
         targets.extend(labels[p] for p in positions)
     context = LogisticRegression(C=CONTEXT_C, class_weight="balanced", max_iter=5000)
     context.fit(np.vstack(blocks), targets)

@@ -9,9 +9,9 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.pipeline import Pipeline
 
+from wirestance.classifiers.article_model import ArticleStanceModel, ArticleText
 from wirestance.classifiers.dataset import LabeledDataset
 from wirestance.classifiers.labels import LABELS
-from wirestance.classifiers.article_model import ArticleStanceModel, ArticleText
 from wirestance.classifiers.model import EvaluationReport, dataset_probabilities, linear_weights, score_predictions
 
 

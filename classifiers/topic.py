@@ -42,7 +42,9 @@ class TopicScore:
     on_topic: bool
 
 
-def topic_score(paragraphs: Sequence[str], title: str | None = None, *, threshold: float = DEFAULT_THRESHOLD) -> TopicScore:
+def topic_score(
+    paragraphs: Sequence[str], title: str | None = None, *, threshold: float = DEFAULT_THRESHOLD
+) -> TopicScore:
     """1 - exp(-evidence): 0 with no dispute term, 0.86 with one mention of the S-400, near 1 with several."""
     text = normalize(" \n".join([title or "", *paragraphs]))
     evidence = sum(min(len(pattern.findall(text)), _MAX_HITS_PER_TERM) * weight for pattern, weight in _COMPILED)

@@ -20,21 +20,35 @@ class RelabelCounts:
 
 
 def relabel_paragraphs(lake: Lake, model: StanceLabeller) -> RelabelCounts:
-    """Give every paragraph not yet labelled by `model` its label; running it twice changes nothing."""
+    """Give every paragraph not yet labelled by `model` its label; running it twice changes nothing.
+
+    An article with any stale paragraph is labelled again whole, its paragraphs in para_index order (a
+    model with predict_articles uses the context; the paragraphs table holds no title, so only the lede
+    paragraph speaks for the headline). Article rows (on_topic, topic_score) are left as ingest wrote them.
+    """
     counts = RelabelCounts()
 
     def relabel(table: pa.Table) -> pa.Table | None:
         stale = pc.fill_null(pc.not_equal(table["model_version"], model.version), True)
-        positions = np.flatnonzero(stale.to_numpy(zero_copy_only=False))
-        if positions.size == 0:
+        if not pc.any(stale).as_py():
             return None
-        texts = table["text"].take(positions).to_pylist()
-        predictions = model.predict(texts)
+        sources = table["source"].to_pylist()
+        article_ids = table["article_id"].to_pylist()
+        para_indexes = table["para_index"].to_pylist()
+        stale_articles = {(sources[i], article_ids[i]) for i in np.flatnonzero(stale.to_numpy(zero_copy_only=False))}
+        members: dict[tuple[str, str], list[int]] = {}
+        for i, key in enumerate(zip(sources, article_ids, strict=True)):
+            if key in stale_articles:
+                members.setdefault(key, []).append(i)
+        groups = [sorted(rows, key=lambda i: para_indexes[i]) for rows in members.values()]
+        texts = table["text"].to_pylist()
+        labels, confidence, probabilities = _label_groups(model, [[texts[i] for i in rows] for rows in groups])
+        positions = np.array([i for rows in groups for i in rows], dtype=np.int64)
         columns = {name: table[name].to_numpy(zero_copy_only=False).copy() for name in _LABEL_COLUMNS}
-        columns["label"][positions] = predictions.labels
-        columns["confidence"][positions] = predictions.confidence
+        columns["label"][positions] = labels
+        columns["confidence"][positions] = confidence
         for index, name in enumerate(PROBABILITY_COLUMNS):
-            columns[name][positions] = predictions.probabilities[:, index]
+            columns[name][positions] = probabilities[:, index]
         columns["model_version"][positions] = model.version
         for name, values in columns.items():
             table = table.set_column(
@@ -45,6 +59,27 @@ def relabel_paragraphs(lake: Lake, model: StanceLabeller) -> RelabelCounts:
 
     counts.partitions_rewritten = lake.rewrite_paragraphs(relabel)
     return counts
+
+
+@dataclass(frozen=True)
+class _Paragraphs:
+    """An article as predict_articles expects it, built from stored paragraphs."""
+
+    paragraphs: list[str]
+    title: str | None = None
+    lede: str | None = None
+
+
+def _label_groups(model: StanceLabeller, groups: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    predict_articles = getattr(model, "predict_articles", None)
+    if predict_articles is None:
+        predictions = [model.predict([text for group in groups for text in group])]
+    else:
+        predictions = [result.predictions for result in predict_articles([_Paragraphs(group) for group in groups])]
+    labels = [label for p in predictions for label in p.labels]
+    confidence = np.concatenate([np.asarray(p.confidence, dtype=np.float64) for p in predictions])
+    probabilities = np.vstack([np.asarray(p.probabilities, dtype=np.float64).reshape(-1, 4) for p in predictions])
+    return labels, confidence, probabilities
 
 
 _LABEL_COLUMNS = ("label", "confidence", *PROBABILITY_COLUMNS, "model_version")

@@ -23,16 +23,18 @@ def test_train_evaluate_classify_explain(
     champion = registry.champion_version()
     assert champion is not None and f"champion: {champion}" in out
 
-    # Same data and seed again: no gain, registered but not promoted.
+    # Same data, seed and split again (issue 12 item 8): nothing new is registered, nothing changes.
     assert main(["train", "--cv-folds", "0", "--eval-fraction", "0.25"]) == 0
     out = capsys.readouterr().out
-    assert "refused" in out
-    assert registry.champion_version() == champion and len(registry.versions()) == 2
+    assert f"unchanged: version {champion} was trained on the same data" in out
+    assert registry.champion_version() == champion and registry.versions() == [champion]
 
     assert main(["evaluate", "--data", str(SEED_LABELS)]) == 0
     out = capsys.readouterr().out
-    assert f"model {champion} on {SEED_LABELS} (13 rows): macro-F1" in out
-    assert "us_objection" in out
+    assert f"model {champion} on {SEED_LABELS} (13 rows, 1 articles)" in out
+    assert "macro-F1" in out and "95% interval" in out and "us_objection" in out
+    assert "accuracy per outlet:" in out and "Anadolu Agency" in out
+    assert "expected calibration error" in out
 
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps({"text": "Pompeo said sanctions are coming."}) + "\n", encoding="utf-8")

@@ -26,8 +26,8 @@ from wirestance.classifiers.registry import (
 from wirestance.settings import Settings
 
 
-def register_one(registry: ModelRegistry, labeled_dir: Path) -> str:
-    split = split_for_evaluation(load_labeled_data(labeled_dir), 0.25, seed=0)
+def register_one(registry: ModelRegistry, labeled_dir: Path, seed: int = 0) -> str:
+    split = split_for_evaluation(load_labeled_data(labeled_dir), 0.25, seed=seed)
     trained = train_model(split, cv_folds=0)
     evaluation = StanceModel(trained.pipeline, "challenger").evaluate(split.evaluation)
     return registry.register(trained, evaluation).version
@@ -67,8 +67,10 @@ def test_unknown_version_and_stale_compare_and_swap(settings: Settings) -> None:
     with pytest.raises(RegistryError):
         registry.load("no-such-version")
     first = register_one(registry, Path(settings.labeled_dir))
-    second = register_one(registry, Path(settings.labeled_dir))
-    assert first != second  # same model bytes, same second: still two versions
+    # The same data, seed and split again is the same training run: no second version (issue 12 item 8).
+    assert register_one(registry, Path(settings.labeled_dir)) == first and registry.versions() == [first]
+    second = register_one(registry, Path(settings.labeled_dir), seed=1)
+    assert first != second
     assert registry.replace_champion(first, expected=None)
     assert not registry.replace_champion(second, expected=None)  # someone promoted meanwhile
     assert registry.champion_version() == first
@@ -113,3 +115,20 @@ def test_a_model_saved_before_the_namespace_move_still_loads() -> None:
     pipeline = load_pipeline(fixture)
     assert pipeline.predict(["Peskov said the deliveries would go ahead as planned."])[0] in LABELS
     assert "classifiers" not in sys.modules
+
+
+def test_promote_and_rollback_walk_the_champion_history(settings: Settings) -> None:
+    registry = ModelRegistry(settings.models_dir)
+    first = register_one(registry, Path(settings.labeled_dir))
+    second = register_one(registry, Path(settings.labeled_dir), seed=1)
+    with pytest.raises(RegistryError, match="no earlier champion"):
+        registry.rollback()
+    registry.promote(first)
+    registry.promote(second)
+    assert registry.history() == [first, second]
+    assert registry.rollback() == first and registry.champion_version() == first
+    with pytest.raises(RegistryError, match="no earlier champion"):
+        registry.rollback()
+    assert registry.champion_version() == first
+    with pytest.raises(RegistryError):
+        registry.promote("no-such-version")

@@ -2,13 +2,15 @@
 
 1: articles, paragraphs (with stance labels), failures.
 2: raw_index, one row per response or revisit record of the raw WARC archive (wirestance.archive).
+3: articles.on_topic, articles.topic_score: is the article about the S-400 dispute (null: labelled by a
+   model that does not say).
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Stance labels in the order of the probability columns.
 STANCE_LABELS = ("russian_supplier", "turkish_government", "us_objection", "none")
@@ -42,6 +44,8 @@ ARTICLES = pa.schema(
         ("capture_origin", pa.string()),
         ("parser_version", pa.string()),
         ("schema_version", pa.int16()),
+        ("on_topic", pa.bool_()),
+        ("topic_score", pa.float32()),
     ]
 )
 ARTICLE_KEY = ("source", "article_id")
