@@ -76,21 +76,36 @@ class ArticleStanceModel:
     # --- the paragraph stage ---
 
     def paragraph_outputs(self, texts: Sequence[str]) -> ParagraphOutputs:
-        """Paragraph-stage probabilities and actor columns, computing the feature union once."""
+        """Paragraph-stage probabilities and the actor columns, each feature block computed once.
+
+        The feature union is applied block by block (as FeatureUnion.transform does) so the actor block is
+        kept as computed instead of sliced back out of the stacked matrix."""
         if len(texts) == 0:
             return ParagraphOutputs(np.zeros((0, len(LABELS))), np.zeros((0, self._actor_width())))
         features = self.paragraph_pipeline.named_steps["features"]
-        matrix = features.transform(list(texts))
+        weights = features.transformer_weights or {}
+        blocks = []
+        actors = None
+        for name, transformer in features.transformer_list:
+            if transformer == "drop":
+                continue
+            block = transformer.transform(list(texts))
+            if name == "actor":
+                actors = block
+            weight = weights.get(name)
+            blocks.append(block * weight if weight is not None else block)
+        matrix = sp.hstack(blocks).tocsr()
         raw = self.paragraph_pipeline.named_steps["classifier"].predict_proba(matrix)
         scores = _in_label_order(raw, self.paragraph_pipeline.classes_)
-        width = self._actor_width()
-        weight = (features.transformer_weights or {}).get("actor", 1.0) or 1.0
-        actor_block = sp.csr_matrix(matrix)[:, matrix.shape[1] - width :]
-        return ParagraphOutputs(scores, np.asarray(actor_block.todense(), dtype=np.float64) / weight)
+        assert actors is not None, "the paragraph stage has no actor block"
+        return ParagraphOutputs(scores, np.asarray(actors.toarray(), dtype=np.float64))
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        """Probabilities (LABELS order) of paragraphs each taken alone."""
-        return self.paragraph_outputs(texts).scores
+        """Probabilities (LABELS order) of paragraphs each taken alone: the paragraph stage as it is."""
+        if len(texts) == 0:
+            return np.zeros((0, len(LABELS)))
+        raw = self.paragraph_pipeline.predict_proba(list(texts))
+        return _in_label_order(raw, self.paragraph_pipeline.classes_)
 
     def _actor_attribution(self):
         return self.paragraph_pipeline.named_steps["features"].named_transformers["actor"]

@@ -24,10 +24,15 @@ _TERMS: tuple[tuple[str, float], ...] = (
     (r"\bf-?35s?\b", 1.0),
     (r"\brosoboronexport\b", 1.0),
     (r"\bmurted\b", 1.0),
+    # The supplier's offers of more (fighters, a second batch) are part of the dispute (labelling guide).
+    (r"\bsu-?(?:35|57)s?\b", 1.0),
+    (r"\bmilitary[- ]technical cooperation\b", 1.0),
+    (r"\b(?:defen[cs]e )?procurement (?:body|agency)\b", 1.0),
+    (r"\b(?:incirlik|kurecik)\b", 0.5),
     (r"\bpatriots?\b", 0.5),
     (r"\bair[- ]defen[cs]e\b", 0.5),
     (r"\bmissile (?:defen[cs]e|system)s?\b", 0.5),
-    (r"\bsanctions?\b", 0.25),
+    (r"\bsanctions?\b", 0.35),
     (r"\bpresidency of defen[cs]e industries\b|\bssb\b", 0.25),
 )
 _COMPILED = tuple((re.compile(pattern), weight) for pattern, weight in _TERMS)
