@@ -22,11 +22,15 @@ class RelabelCounts:
 def relabel_paragraphs(lake: Lake, model: StanceLabeller) -> RelabelCounts:
     """Give every paragraph not yet labelled by `model` its label; running it twice changes nothing.
 
-    An article with any stale paragraph is labelled again whole, its paragraphs in para_index order (a
-    model with predict_articles uses the context; the paragraphs table holds no title, so only the lede
-    paragraph speaks for the headline). Article rows (on_topic, topic_score) are left as ingest wrote them.
+    An article with any stale paragraph is labelled again whole, its paragraphs in para_index order, with
+    its stored title and lede (a model with predict_articles uses them, as ingest did). Article rows
+    (on_topic, topic_score) are left as ingest wrote them.
     """
     counts = RelabelCounts()
+    headlines = {
+        (row["source"], row["article_id"]): (row["title"], row["lede"])
+        for row in lake.read("articles", columns=["source", "article_id", "title", "lede"]).to_pylist()
+    }
 
     def relabel(table: pa.Table) -> pa.Table | None:
         stale = pc.fill_null(pc.not_equal(table["model_version"], model.version), True)
@@ -42,7 +46,13 @@ def relabel_paragraphs(lake: Lake, model: StanceLabeller) -> RelabelCounts:
                 members.setdefault(key, []).append(i)
         groups = [sorted(rows, key=lambda i: para_indexes[i]) for rows in members.values()]
         texts = table["text"].to_pylist()
-        labels, confidence, probabilities = _label_groups(model, [[texts[i] for i in rows] for rows in groups])
+        articles = [
+            _Paragraphs(
+                [texts[i] for i in rows], *headlines.get((sources[rows[0]], article_ids[rows[0]]), (None, None))
+            )
+            for rows in groups
+        ]
+        labels, confidence, probabilities = _label_groups(model, articles)
         positions = np.array([i for rows in groups for i in rows], dtype=np.int64)
         columns = {name: table[name].to_numpy(zero_copy_only=False).copy() for name in _LABEL_COLUMNS}
         columns["label"][positions] = labels
@@ -70,12 +80,12 @@ class _Paragraphs:
     lede: str | None = None
 
 
-def _label_groups(model: StanceLabeller, groups: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _label_groups(model: StanceLabeller, articles: list[_Paragraphs]) -> tuple[list[str], np.ndarray, np.ndarray]:
     predict_articles = getattr(model, "predict_articles", None)
     if predict_articles is None:
-        predictions = [model.predict([text for group in groups for text in group])]
+        predictions = [model.predict([text for article in articles for text in article.paragraphs])]
     else:
-        predictions = [result.predictions for result in predict_articles([_Paragraphs(group) for group in groups])]
+        predictions = [result.predictions for result in predict_articles(articles)]
     labels = [label for p in predictions for label in p.labels]
     confidence = np.concatenate([np.asarray(p.confidence, dtype=np.float64) for p in predictions])
     probabilities = np.vstack([np.asarray(p.probabilities, dtype=np.float64).reshape(-1, 4) for p in predictions])
