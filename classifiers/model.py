@@ -138,7 +138,9 @@ def fit_article_model(
             context_features_for([texts[p] for p in positions], scores[positions], actors[positions], lede_rows)
         )
         targets.extend(labels[p] for p in positions)
-    context = LogisticRegression(C=CONTEXT_C, class_weight="balanced", max_iter=5000)
+    # No class weights: the context stage gives the final probabilities, and reweighting classes would
+    # shift them away from observed frequencies (grouped CV: 0.948 unweighted against 0.947 balanced).
+    context = LogisticRegression(C=CONTEXT_C, max_iter=5000)
     context.fit(np.vstack(blocks), targets)
     if len(set(targets)) < len(LABELS):  # a context stage blind to a label would never predict it
         return model
