@@ -2,7 +2,9 @@
 
 1: articles, paragraphs (with stance labels), failures.
 2: raw_index, one row per response or revisit record of the raw WARC archive (wirestance.archive).
-3: articles.on_topic, articles.topic_score: is the article about the S-400 dispute (null: labelled by a
+3: articles.paragraphs_hash (digest of the paragraph texts in order) and articles.model_version (the model that
+   labelled its paragraphs): a reprocess reuses stored labels while both are unchanged.
+4: articles.on_topic, articles.topic_score: is the article about the S-400 dispute (null: labelled by a
    model that does not say).
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Stance labels in the order of the probability columns.
 STANCE_LABELS = ("russian_supplier", "turkish_government", "us_objection", "none")
@@ -39,6 +41,8 @@ ARTICLES = pa.schema(
         ("language", pa.string()),
         ("n_paragraphs", pa.int32()),
         ("content_hash", pa.string()),
+        ("paragraphs_hash", pa.string()),
+        ("model_version", pa.string()),
         ("fetched_at", _TS),
         ("capture_time", _TS),
         ("capture_origin", pa.string()),
