@@ -132,3 +132,21 @@ def test_promote_and_rollback_walk_the_champion_history(settings: Settings) -> N
     assert registry.champion_version() == first
     with pytest.raises(RegistryError):
         registry.promote("no-such-version")
+
+
+def test_card_reports_real_copy_scores_with_interval_and_reliability(
+    settings: Settings, tmp_path: Path, make_rows, rows_writer
+) -> None:
+    """The real-copy sets (data/eval and the dev set) are scored on every registration, articles whole."""
+    seed_dir = Path(__file__).resolve().parents[2] / "data" / "eval"
+    dev = rows_writer("dev/dev.jsonl", [{**row, "outlet": "Wire"} for row in make_rows()])
+    registry = ModelRegistry(settings.models_dir, seed_dir, dev)
+    version = register_one(registry, Path(settings.labeled_dir))
+    external = registry.metadata(version).metrics["external"]
+    assert set(external) == {"seed_aa_2019-11-26", "dev"}
+    low, high = external["dev"]["macro_f1_interval"]
+    assert 0.0 <= low <= external["dev"]["macro_f1"] <= high <= 1.0
+    assert external["dev"]["per_outlet"]["Wire"][0] == 80 and external["dev"]["n_articles"] == 16
+    card = registry.model_card(version)
+    assert "## Real copy" in card and "95% article-bootstrap interval" in card
+    assert "### Reliability on `dev` (expected calibration error" in card and "| confidence |" in card
