@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -77,10 +78,13 @@ def build_pipeline(seed: int = DEFAULT_SEED, groups: Sequence[str] | None = None
         ],
         transformer_weights={"word": 1.0, "char": 1.0, "actor": ACTOR_FEATURE_WEIGHT},
     )
+    return Pipeline([("features", features), ("classifier", _build_classifier(seed, groups))])
+
+
+def _build_classifier(seed: int, groups: Sequence[str] | None) -> CalibratedClassifierCV:
     # class_weight: us_objection and turkish_government paragraphs are rarer than background.
     svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=seed)
-    calibrated = CalibratedClassifierCV(svm, method="sigmoid", cv=_calibration_folds(seed, groups))
-    return Pipeline([("features", features), ("classifier", calibrated)])
+    return CalibratedClassifierCV(svm, method="sigmoid", cv=_calibration_folds(seed, groups))
 
 
 def _calibration_folds(seed: int, groups: Sequence[str] | None) -> Any:
@@ -150,13 +154,26 @@ def fit_article_model(
 def _out_of_fold_outputs(
     dataset: LabeledDataset, seed: int, folds: int, full: ArticleStanceModel
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Paragraph-stage scores of every row from a model that never saw its article."""
+    """Paragraph-stage scores of every row from a classifier that never saw its article.
+
+    The feature blocks (tf-idf vocabularies and weights, actor rules) are the full model's, fitted without
+    labels on every row; only the supervised part (SVM + calibration) is refitted per fold. That keeps the
+    labels out of fold and costs one vectorisation instead of one per fold (training time: the first
+    champion is trained on demand)."""
+    features = full.paragraph_pipeline.named_steps["features"]
+    matrix = sp.csr_matrix(features.transform(dataset.texts))
+    labels = np.array(dataset.labels, dtype=object)
+    groups = dataset.groups
     scores = np.zeros((len(dataset), len(LABELS)))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train_index, test_index in splitter.split(np.zeros(len(dataset)), dataset.labels, groups=dataset.groups):
-        fold_model = ArticleStanceModel(fit_pipeline(dataset.subset(train_index), seed), None)
-        scores[test_index] = fold_model.predict_proba([dataset.texts[i] for i in test_index])
-    # Actor columns are rules, not learnt: the full model computes the same values.
+    for train_index, test_index in splitter.split(matrix, labels, groups=groups):
+        classifier = _build_classifier(seed, [groups[i] for i in train_index])
+        classifier.fit(matrix[train_index], labels[train_index])
+        raw = classifier.predict_proba(matrix[test_index])
+        columns = [str(c) for c in classifier.classes_]
+        for position, label in enumerate(LABELS):
+            if label in columns:
+                scores[test_index, position] = raw[:, columns.index(label)]
     actors = full.paragraph_outputs(dataset.texts).actors
     return scores, actors
 
