@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from wirestance.lake import Lake
 from wirestance.lake.schema import PARAGRAPHS, PROBABILITY_COLUMNS
 from wirestance.pipeline import StanceLabeller
+from wirestance.resources import Resources
 
 
 @dataclass
@@ -90,6 +91,14 @@ def _label_groups(model: StanceLabeller, articles: list[_Paragraphs]) -> tuple[l
     confidence = np.concatenate([np.asarray(p.confidence, dtype=np.float64) for p in predictions])
     probabilities = np.vstack([np.asarray(p.probabilities, dtype=np.float64).reshape(-1, 4) for p in predictions])
     return labels, confidence, probabilities
+
+
+def reclassify(resources: Resources) -> dict[str, int | str]:
+    """Relabel the lake's stale paragraphs with the run's model; a one-row summary (the model's version and
+    the counts)."""
+    model = resources.model
+    counts = relabel_paragraphs(resources.lake, model)
+    return {"model_version": model.version, **asdict(counts)}
 
 
 _LABEL_COLUMNS = ("label", "confidence", *PROBABILITY_COLUMNS, "model_version")
