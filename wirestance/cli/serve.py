@@ -30,8 +30,8 @@ SERVER_START_TIMEOUT = 120.0
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve",
-        help="serve the deployments (ingest-latest, backfill, retrain), on a local Prefect server unless "
-        "PREFECT_API_URL names one",
+        help="serve the deployments (ingest-latest, backfill, retrain, maintain-lake), on a local Prefect server "
+        "unless PREFECT_API_URL names one",
     )
     p.add_argument("--host", default="127.0.0.1", help="address of the local server (default: loopback)")
     p.add_argument("--port", type=int, default=4200, help="port of the local server (default 4200)")
@@ -171,7 +171,7 @@ def _serve_deployments(api_url: str, ui_url: str, limit: int | None) -> None:
         print(
             "trigger one in the UI (Deployments > backfill > Run > Custom run), or\n"
             "  prefect deployment run backfill/backfill "
-            "--param dates='{\"start_date\": \"2019-11-25\", \"end_date\": \"2019-11-26\"}'\n",
+            '--param dates=\'{"start_date": "2019-11-25", "end_date": "2019-11-26"}\'\n',
             flush=True,
         )
         serve(*built, limit=limit, print_starting_message=False)
@@ -199,8 +199,7 @@ def _single_instance(path: Path) -> Iterator[IO[str]]:
                 other = {}
             where = f" (pid {other.get('pid', '?')}, UI {other.get('ui_url', '?')})" if other else ""
             raise CliError(
-                f"already running with PREFECT_HOME={path.parent}{where}; "
-                "use that one, or stop it first"
+                f"already running with PREFECT_HOME={path.parent}{where}; use that one, or stop it first"
             ) from None
         handle.seek(0)
         handle.truncate()
