@@ -125,19 +125,13 @@ def fetch_and_parse(
 def article_rows(
     parsed: Sequence[tuple[Article, datetime]], model: StanceLabeller
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Lake rows for parsed articles, every paragraph labelled in one model call."""
-    texts = [p for article, _ in parsed for p in article.paragraphs]
-    predictions = model.predict(texts) if texts else None
-    # Python floats once per batch (float32 probabilities, as stored), not one numpy conversion per paragraph.
-    labels: list[str] = list(predictions.labels) if predictions is not None else []
-    confidence: list[float] = np.asarray(predictions.confidence).tolist() if predictions is not None else []
-    probabilities: list[list[float]] = (
-        np.asarray(predictions.probabilities, dtype=np.float32).tolist() if predictions is not None else []
-    )
+    """Lake rows for parsed articles, every article labelled whole (its paragraphs in order, with title and
+    lede) in one model call."""
+    labels, confidence, probabilities, topics = _label_articles([article for article, _ in parsed], model)
     articles: list[dict[str, Any]] = []
     paragraphs: list[dict[str, Any]] = []
     offset = 0
-    for article, fetched_at in parsed:
+    for position, (article, fetched_at) in enumerate(parsed):
         day = article.published.date()
         articles.append(
             {
@@ -163,6 +157,8 @@ def article_rows(
                 "capture_origin": article.capture_origin,
                 "parser_version": article.parser_version,
                 "schema_version": SCHEMA_VERSION,
+                "on_topic": topics[position][0],
+                "topic_score": topics[position][1],
                 PARTITION_COLUMN: day,
             }
         )
@@ -184,6 +180,31 @@ def article_rows(
             )
         offset += len(article.paragraphs)
     return articles, paragraphs
+
+
+def _label_articles(
+    articles: Sequence[Article], model: StanceLabeller
+) -> tuple[list[str], list[float], list[list[float]], list[tuple[bool | None, float | None]]]:
+    """Flat labels, confidences and probabilities of every paragraph, and (on_topic, topic_score) per article.
+    A model without predict_articles labels each paragraph alone and says nothing about the topic."""
+    predict_articles = getattr(model, "predict_articles", None)
+    if predict_articles is None:
+        texts = [p for article in articles for p in article.paragraphs]
+        batches = [model.predict(texts)] if texts else []
+        topics: list[tuple[bool | None, float | None]] = [(None, None)] * len(articles)
+    else:
+        labelled = predict_articles(articles) if articles else []
+        batches = [result.predictions for result in labelled]
+        topics = [(bool(result.on_topic), float(result.topic_score)) for result in labelled]
+    labels: list[str] = []
+    confidence: list[float] = []
+    probabilities: list[list[float]] = []
+    for predictions in batches:
+        # Python floats once per batch (float32 probabilities, as stored), not one conversion per paragraph.
+        labels.extend(predictions.labels)
+        confidence.extend(np.asarray(predictions.confidence).tolist())
+        probabilities.extend(np.asarray(predictions.probabilities, dtype=np.float32).reshape(-1, 4).tolist())
+    return labels, confidence, probabilities, topics
 
 
 def paragraphs_hash(article: Article) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 _COMMAND_MODULES = (
     "wirestance.cli.ingest",
     "wirestance.cli.model",
+    "wirestance.cli.label",
     "wirestance.cli.serve",
     "wirestance.cli.archive",
     "wirestance.cli.lake",
