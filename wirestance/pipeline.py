@@ -20,7 +20,7 @@ import numpy as np
 
 from wirestance.archive.recorder import ArchiveRecorder
 from wirestance.articles import Article, NotAnArticle
-from wirestance.feeds import FeedError, FeedItem, parse_rss
+from wirestance.feeds import FeedError, FeedItem, parse_feed, parse_news_sitemap
 from wirestance.fetch import FetchError, PoliteFetcher, decode_body
 from wirestance.lake import Lake, WriteCounts
 from wirestance.lake.schema import PARTITION_COLUMN, PROBABILITY_COLUMNS, SCHEMA_VERSION
@@ -105,7 +105,8 @@ class Runtime:
                 domains = list(source.allowed_domains)
                 if base_url:
                     domains.append((urlsplit(base_url).hostname or "").lower())
-                self._fetchers[key] = PoliteFetcher(self.settings, domains, recorder=self.recorder)
+                settings = source.politeness.apply(self.settings)  # the source's own pacing, if it sets one
+                self._fetchers[key] = PoliteFetcher(settings, domains, recorder=self.recorder)
             return self._fetchers[key]
 
     def close(self) -> None:
@@ -126,17 +127,22 @@ def discover(
     feed_urls: Sequence[str] | None = None,
     conditional: bool = False,
 ) -> Discovery:
-    """Read the source's feeds (or `feed_urls` instead); keep each article once, within the window.
-
-    Feed problems are recorded as failures, never raised.
+    """Read the source's feeds and news sitemaps (or `feed_urls` instead); keep each article once, within
+    the window. Feed problems are recorded as failures, never raised.
     """
     source = get_source(source_name)
     fetcher = runtime.fetcher(source, base_url)
     result = Discovery(source=source.name)
     seen: set[str] = set()
     domains = fetcher.allowed_domains
-    feeds = list(feed_urls or source.feed_urls(list(categories or source.default_categories), base_url))
-    for feed_url in feeds:
+    try:
+        lists = [(url, parse_feed) for url in feed_urls or source.feed_urls(list(categories or ()), base_url)]
+    except ValueError as exc:  # a category the source has no feed for
+        result.failures.append(failure(source.site_origin, source.name, "discover", str(exc)))
+        lists = []
+    if not feed_urls and not categories:
+        lists += [(url, parse_news_sitemap) for url in source.news_sitemap_urls(base_url)]
+    for feed_url, reader in lists:
         try:
             response = fetcher.get(feed_url, conditional=conditional)
             if response.not_modified:
@@ -144,10 +150,12 @@ def discover(
                 continue
             if response.status != 200:
                 raise FeedError(feed_url, f"HTTP {response.status}")
-            feed = parse_rss(response.body, feed_url, domains)
+            feed = reader(response.body, feed_url, domains)
         except (FetchError, FeedError) as exc:
             result.failures.append(failure(feed_url, source.name, "discover", str(exc)))
             continue
+        if feed.capped:
+            result.failures.append(failure(feed_url, source.name, "discover", f"{feed_url}: {feed.capped}"))
         for link, reason in feed.rejected:
             result.failures.append(failure(link, source.name, "discover", f"{feed_url}: {reason}"))
         for item in feed.items:

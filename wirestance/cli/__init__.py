@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 # Modules that contribute subcommands; each exposes register(subparsers).
-_COMMAND_MODULES = ("wirestance.cli.ingest", "wirestance.cli.model", "wirestance.cli.serve", "wirestance.cli.archive")
+_COMMAND_MODULES = (
+    "wirestance.cli.ingest",
+    "wirestance.cli.parse",
+    "wirestance.cli.model",
+    "wirestance.cli.serve",
+    "wirestance.cli.archive",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

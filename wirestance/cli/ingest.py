@@ -1,14 +1,11 @@
-"""Subcommands: ingest, parse, demo, summary."""
+"""Subcommands: ingest, demo, reclassify, summary (parse is in cli/parse.py)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from wirestance.cli import CliError
 
@@ -17,19 +14,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="ingest a source's feeds over a time window into the lake")
     p.add_argument("--since", required=True, type=moment, help="window start (ISO date or datetime; UTC if no offset)")
     p.add_argument("--until", type=moment, help="window end, exclusive (default: now)")
-    p.add_argument("--source", action="append", dest="sources", help="source name (repeatable; default anadolu)")
+    p.add_argument(
+        "--source", action="append", dest="sources", help="source (repeatable; default: every enabled one)"
+    )
     p.add_argument("--category", action="append", dest="categories", help="feed category (repeatable)")
     p.add_argument("--feed-url", action="append", dest="feed_urls", help="read this feed instead (repeatable)")
     p.add_argument("--base-url", help="replace the site's origin (a mirror or the offline sample)")
     p.add_argument("--reprocess", action="store_true", help="replace stored articles even if unchanged")
     p.add_argument("--lake", help="lake path or fsspec URL (default: $WIRESTANCE_LAKE_URL or data/lake)")
     p.set_defaults(handler=_ingest)
-
-    p = sub.add_parser("parse", help="parse one page (file or URL) and print the article as JSON")
-    p.add_argument("target", metavar="PATH_OR_URL")
-    p.add_argument("--source", default="anadolu")
-    p.add_argument("--url", help="the page's URL when parsing a file")
-    p.set_defaults(handler=_parse)
 
     p = sub.add_parser("demo", help="serve the bundled offline sample on loopback, ingest it, print a summary")
     p.add_argument("--lake", help="lake path or fsspec URL (default: data/lake)")
@@ -90,45 +83,6 @@ def _ingest(args: argparse.Namespace) -> int:
         reprocess=args.reprocess,
     )
     print_rows(rows)
-    return 0
-
-
-def _parse(args: argparse.Namespace) -> int:
-    from wirestance.articles import NotAnArticle
-    from wirestance.fetch import FetchError, PoliteFetcher, decode_body
-    from wirestance.settings import Settings
-    from wirestance.sources import get_source
-
-    try:
-        source = get_source(args.source)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    target: str = args.target
-    try:
-        if urlsplit(target).scheme in ("http", "https"):
-            host = (urlsplit(target).hostname or "").lower()
-            with PoliteFetcher(Settings.from_env(), [*source.allowed_domains, host]) as fetcher:
-                response = fetcher.get(target)
-            if response.status != 200:
-                raise CliError(f"{target}: HTTP {response.status}")
-            html = decode_body(response.body, response.declared_charset)
-            url = args.url or target
-        else:
-            path = Path(target)
-            if not path.is_file():
-                raise CliError(f"{target}: no such file")
-            raw = path.read_bytes()
-            if path.suffix == ".gz":
-                import gzip
-
-                raw = gzip.decompress(raw)
-            html = decode_body(raw, None)
-            url = args.url or path.resolve().as_uri()
-        article = source.parse(html, url=url)
-    except (NotAnArticle, FetchError) as exc:
-        raise CliError(str(exc)) from None
-    json.dump(article.to_json_dict(), sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
     return 0
 
 

@@ -171,7 +171,7 @@ def _serve_deployments(api_url: str, ui_url: str, limit: int | None) -> None:
         print(
             "trigger one in the UI (Deployments > backfill > Run > Custom run), or\n"
             "  prefect deployment run backfill/backfill "
-            "--param dates='{\"start_date\": \"2019-11-25\", \"end_date\": \"2019-11-26\"}'\n",
+            '--param dates=\'{"start_date": "2019-11-25", "end_date": "2019-11-26"}\'\n',
             flush=True,
         )
         serve(*built, limit=limit, print_starting_message=False)
@@ -199,8 +199,7 @@ def _single_instance(path: Path) -> Iterator[IO[str]]:
                 other = {}
             where = f" (pid {other.get('pid', '?')}, UI {other.get('ui_url', '?')})" if other else ""
             raise CliError(
-                f"already running with PREFECT_HOME={path.parent}{where}; "
-                "use that one, or stop it first"
+                f"already running with PREFECT_HOME={path.parent}{where}; use that one, or stop it first"
             ) from None
         handle.seek(0)
         handle.truncate()

@@ -15,7 +15,7 @@ import re
 import threading
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -94,6 +94,37 @@ class Registry:
         owners = [source for source in self.sources.values() if source.owns(url)]
         owners.sort(key=lambda s: (not s.enabled, s.is_generic, -_longest_domain(s, url)))
         return owners[0] if owners else None
+
+    def pick(self, url: str, forced: str | None = None) -> Source:
+        """The source to parse a page of `url` with: `forced` by name ("generic": the generic parser under
+        the name of the URL's source, else its host), else the one `url`'s domain belongs to. ValueError
+        when there is none, saying what to do."""
+        if forced is not None and forced.strip().lower() == GENERIC:
+            owner = self.for_url(url)
+            host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+            if owner is not None:
+                return replace(owner, parser=GENERIC, generic_fallback=False, article_url=owner.article_url or _ANY_URL)
+            return Source(
+                name=host or GENERIC,
+                allowed_domains=(host,) if host else (),
+                timezone="UTC",
+                language="en",
+                parser=GENERIC,
+                article_url=_ANY_URL,
+            )
+        if forced is not None:
+            return self.get(forced)
+        owner = self.for_url(url)
+        if owner is None:
+            host = urlsplit(url).hostname or url
+            raise ValueError(
+                f"no source is declared for {host}; name one with --source NAME, or --source generic "
+                "(or add the site to a sources file, see WIRESTANCE_SOURCES_FILE)"
+            )
+        return owner
+
+
+_ANY_URL = re.compile(r"^https?://")
 
 
 def _longest_domain(source: Source, url: str) -> int:
@@ -189,7 +220,11 @@ def _build(entry: _Entry) -> Source:
     parser = values["parser"].strip()
     if not _NAME.match(parser):
         raise refuse("parser", f"parser {parser!r} is neither {GENERIC!r} nor a module name")
-    domains = tuple(_strings(values["domains"], lambda: refuse("domains", "domains must be strings")))
+
+    def strings(key: str) -> list[str]:
+        return _strings(values.get(key, []), lambda: refuse(key, f"{key} must be a list of non-empty strings"))
+
+    domains = tuple(d.lower() for d in strings("domains"))
     if not domains:
         raise refuse("domains", "at least one domain is needed")
     for domain in domains:
@@ -222,14 +257,12 @@ def _build(entry: _Entry) -> Source:
         if "{category}" not in template:
             raise refuse("feed_template", "feed_template must contain {category}")
         on_site(template.replace("{category}", "x"), "feed_template")
-    defaults = tuple(_strings(values.get("default_categories", []), lambda: refuse("default_categories", "strings")))
+    defaults = tuple(strings("default_categories"))
     for category in defaults:
         if category not in categories and template is None:
             raise refuse("default_categories", f"default category {category!r} has no feed and there is no template")
-    sitemaps = tuple(on_site(u, "sitemaps") for u in _strings(values.get("sitemaps", []), lambda: refuse("sitemaps", "strings")))
-    news = tuple(
-        on_site(u, "news_sitemaps") for u in _strings(values.get("news_sitemaps", []), lambda: refuse("news_sitemaps", "strings"))
-    )
+    sitemaps = tuple(on_site(url, "sitemaps") for url in strings("sitemaps"))
+    news = tuple(on_site(url, "news_sitemaps") for url in strings("news_sitemaps"))
     article_url = None
     if "article_url" in values:
         try:
@@ -238,7 +271,7 @@ def _build(entry: _Entry) -> Source:
             raise refuse("article_url", f"article_url is not a regular expression: {exc}") from None
     if parser == GENERIC and article_url is None:
         raise refuse("article_url", "a generic source needs article_url (which URLs are articles)")
-    patterns = tuple(_strings(values.get("archive_patterns", []), lambda: refuse("archive_patterns", "strings")))
+    patterns = tuple(strings("archive_patterns"))
     for pattern in patterns:
         host = pattern.split("/", 1)[0].lstrip("*.").lower()
         if "://" in pattern or not any(host == d or host.endswith("." + d) for d in domains):
@@ -317,8 +350,10 @@ def _check_together(entries: dict[str, _Entry], sources: dict[str, Source]) -> N
             if other is not None:
                 path, line = entries[source.name].lines.get("domains") or entries[source.name].lines[""]
                 raise SourcesFileError(
-                    path, line or None, f"source {source.name!r}: domain {domain!r} is already {other!r}'s; "
-                    "two enabled sources cannot share a domain"
+                    path,
+                    line or None,
+                    f"source {source.name!r}: domain {domain!r} is already {other!r}'s; "
+                    "two enabled sources cannot share a domain",
                 )
             claimed[domain] = source.name
 
