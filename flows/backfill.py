@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, Self, cast
 from urllib.parse import urlsplit
@@ -48,25 +48,26 @@ DASK_ADDRESS_ENV = "WIRESTANCE_DASK_ADDRESS"
 DASK_WORKERS_ENV = "WIRESTANCE_DASK_WORKERS"
 
 MAX_CHUNK_DAYS = 366
-#: Days are counted in the agencies' time zone by default: the date a Turkish agency prints on a story is
-#: its lake partition (published_date), so a backfill of 2019-11-26 fills partition 2019-11-26.
-DEFAULT_TIMEZONE = "Europe/Istanbul"
-DEFAULT_SOURCES: list[str] = ["anadolu"]
+#: Days are counted in each source's own time zone by default (sources.toml): the date an agency prints on a
+#: story is its lake partition (published_date), so a backfill of 2019-11-26 fills partition 2019-11-26.
+DEFAULT_TIMEZONE: str | None = None
+#: None: every enabled source of the registry.
+DEFAULT_SOURCES: list[str] | None = None
 NO_CATEGORIES: list[str] = []
 
 
 class DateRange(BaseModel):
-    """The days to ingest, both ends included, counted in `timezone`."""
+    """The days to ingest, both ends included, counted in `timezone` (default: each source's own)."""
 
     model_config = ConfigDict(title="Date range", extra="forbid")
 
     start_date: date = Field(title="Start date", description="First day to ingest, included.")
     end_date: date = Field(title="End date", description="Last day to ingest, included; not before the start.")
-    timezone: str = Field(
+    timezone: str | None = Field(
         default=DEFAULT_TIMEZONE,
         title="Time zone",
-        description="IANA time zone the days start and end in; the default, the agencies' own, matches "
-        "the lake's published_date partitions.",
+        description="IANA time zone the days start and end in; empty: each source's own (sources.toml), "
+        "which matches the lake's published_date partitions.",
     )
 
     @model_validator(mode="after")
@@ -77,7 +78,8 @@ class DateRange(BaseModel):
                 "both days are included, so pick an end on or after the start"
             )
         try:
-            ZoneInfo(self.timezone)
+            if self.timezone is not None:
+                ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
                 f"unknown time zone {self.timezone!r}; use an IANA name such as UTC or Europe/Istanbul"
@@ -110,8 +112,9 @@ class Chunk:
         return first if first == last else f"{first}..{last}"
 
 
-def split_range(dates: DateRange, chunk_days: int) -> list[Chunk]:
-    """Consecutive windows of `chunk_days` days (the last one may be shorter) covering `dates`, in order."""
+def split_range(dates: DateRange, chunk_days: int, zone_name: str | None = None) -> list[Chunk]:
+    """Consecutive windows of `chunk_days` days (the last one may be shorter) covering `dates`, in order,
+    with days counted in `zone_name` (default: the range's own zone, else UTC)."""
     if chunk_days < 1:
         raise ValueError(f"chunk_days must be at least 1, not {chunk_days}")
 
@@ -121,7 +124,7 @@ def split_range(dates: DateRange, chunk_days: int) -> list[Chunk]:
             yield day
             day += timedelta(days=chunk_days)
 
-    zone = ZoneInfo(dates.timezone)
+    zone = ZoneInfo(zone_name or dates.timezone or "UTC")
     firsts = list(starts())
     last = dates.end_date + timedelta(days=1)
     return [
@@ -205,7 +208,7 @@ def chunk_task(
 @flow(name="backfill", log_prints=True, task_runner=task_runner_from_env())
 def backfill(
     dates: DateRange,
-    sources: list[str] = DEFAULT_SOURCES,
+    sources: list[str] | None = DEFAULT_SOURCES,
     categories: list[str] = NO_CATEGORIES,
     reprocess: bool = False,
     chunk_days: ChunkDays = 1,
@@ -216,7 +219,7 @@ def backfill(
 
     Args:
         dates: First and last day (both included) and the time zone they are counted in.
-        sources: Source names, e.g. anadolu.
+        sources: Source names, e.g. anadolu; empty: every enabled source.
         categories: Feed categories; empty means each source's default categories.
         reprocess: Replace stored articles even when unchanged (e.g. after a parser or model change).
         chunk_days: Days per chunk; chunks run one after another, each stored before the next starts.
@@ -225,13 +228,18 @@ def backfill(
             Wayback CDX and Common Crawl index, set by WIRESTANCE_DISCOVERY_*), or `archive` (parse the raw
             WARC archive again with today's parsers and model, no network).
     """
-    from wirestance.sources import get_source
+    from wirestance.sources import enabled_source_names, zones_of
 
     logger = get_run_logger()
-    for name in sources:
-        get_source(name)  # an unknown source fails the run here, before any chunk, with the known names
+    sources = sources or enabled_source_names()
+    # An unknown source fails the run here, before any chunk, with the known names.
+    plan = [
+        (chunk, names, zone)
+        for zone, names in zones_of(sources, dates.timezone).items()
+        for chunk in split_range(dates, chunk_days, zone)
+    ]
+    chunks = [chunk for chunk, _, _ in plan]
     settings = Settings.from_env()
-    chunks = split_range(dates, chunk_days)
     span = dates.label
     progress = cast(
         UUID,  # sync in a sync flow (the function dispatches on the context)
@@ -239,12 +247,19 @@ def backfill(
     )
     logger.info(
         "backfill %s (%d days, %s) in %d chunks of up to %d days; sources %s; reprocess=%s",
-        span, dates.days, dates.timezone, len(chunks), chunk_days, ", ".join(sources), reprocess,
+        span,
+        dates.days,
+        dates.timezone or "each source's zone",
+        len(chunks),
+        chunk_days,
+        ", ".join(sources),
+        reprocess,
     )
     summary: list[dict[str, Any]] = []
-    for chunk in chunks:
+    for done, (chunk, names, _zone) in enumerate(plan, start=1):
+        chunk = replace(chunk, index=done, count=len(plan))
         future = chunk_task.submit(
-            settings, chunk.label, chunk.window, sources, categories or None, feed_base_url, reprocess, mode
+            settings, chunk.label, chunk.window, names, categories or None, feed_base_url, reprocess, mode
         )
         try:
             rows = future.result()
@@ -252,17 +267,22 @@ def backfill(
             logger.error(
                 "chunk %d/%d (%s) failed; chunks before it are stored. Run the backfill again over %s to "
                 "finish: stored articles count as unchanged.",
-                chunk.index, chunk.count, chunk.label, span,
+                chunk.index,
+                chunk.count,
+                chunk.label,
+                span,
             )
             update_progress_artifact(
-                progress, 100.0 * (chunk.index - 1) / chunk.count,
+                progress,
+                100.0 * (chunk.index - 1) / chunk.count,
                 description=f"Backfill {span}: failed at chunk {chunk.index} of {chunk.count} ({chunk.label})",
             )
             raise
         for row in rows:
             summary.append({"chunk": chunk.label, **_chunk_row(row)})
         update_progress_artifact(
-            progress, 100.0 * chunk.index / chunk.count,
+            progress,
+            100.0 * chunk.index / chunk.count,
             description=f"Backfill {span}: {chunk.index} of {chunk.count} chunks done",
         )
         logger.info("chunk %d/%d %s done: %s", chunk.index, chunk.count, chunk.label, _totals(rows))
@@ -277,8 +297,16 @@ def backfill(
 
 def _chunk_row(row: dict[str, Any]) -> dict[str, Any]:
     keys = (
-        "source", "discovered", "skipped_stored", "fetched", "from_archive", "new", "updated", "unchanged",
-        "paragraphs", "failed",
+        "source",
+        "discovered",
+        "skipped_stored",
+        "fetched",
+        "from_archive",
+        "new",
+        "updated",
+        "unchanged",
+        "paragraphs",
+        "failed",
     )
     return {key: row.get(key, 0) for key in keys}
 

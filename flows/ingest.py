@@ -15,6 +15,7 @@ from prefect.runtime import flow_run
 from wirestance.lake.store import iter_batches
 from wirestance.pipeline import BatchOutcome, Discovery, Runtime, Window, discover, process_batch
 from wirestance.settings import Settings
+from wirestance.sources import enabled_source_names
 
 _runtimes: dict[Settings, Runtime] = {}
 
@@ -136,7 +137,7 @@ def ingest(
     """
     settings = Settings.from_env()
     window = Window(_aware(start), _aware(end))
-    sources = sources or ["anadolu"]
+    sources = sources or enabled_source_names()
     return run_ingest(settings, window, sources, categories, feed_base_url, feed_urls, reprocess, False)
 
 
@@ -155,7 +156,7 @@ def ingest_latest(
     end = _aware(datetime.fromisoformat(str(end))) if not isinstance(end, datetime) else _aware(end)
     window = Window(end - timedelta(minutes=lookback_minutes + overlap_minutes), end)
     settings = Settings.from_env()
-    sources = sources or ["anadolu"]
+    sources = sources or enabled_source_names()
     return run_ingest(settings, window, sources, categories, feed_base_url, None, False, True, "ingest-latest-summary")
 
 

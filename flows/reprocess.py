@@ -38,7 +38,7 @@ from wirestance.lake import Lake, WriteCounts
 from wirestance.lake.store import iter_batches
 from wirestance.pipeline import StanceLabeller, Window, article_rows, content_hash
 from wirestance.settings import Settings
-from wirestance.sources import get_source
+from wirestance.sources import enabled_source_names, get_source
 from wirestance.sources.base import Source
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ def reprocess(
     rows = run_reprocess(
         settings,
         window,
-        sources or ["anadolu"],
+        sources or enabled_source_names(),
         model,
         hosts=hosts or (),
         fetched_since=_aware(fetched_since) if fetched_since else None,

@@ -49,6 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"wirestance {args.command}: {exc}", file=sys.stderr)
         return 2
+    except ValueError as exc:
+        from wirestance.sources.registry import SourcesFileError
+
+        if not isinstance(exc, SourcesFileError):
+            raise
+        print(f"wirestance {args.command}: sources file refused: {exc}", file=sys.stderr)
+        return 2
 
 
 class CliError(Exception):

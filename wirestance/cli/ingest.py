@@ -14,9 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="ingest a source's feeds over a time window into the lake")
     p.add_argument("--since", required=True, type=moment, help="window start (ISO date or datetime; UTC if no offset)")
     p.add_argument("--until", type=moment, help="window end, exclusive (default: now)")
-    p.add_argument(
-        "--source", action="append", dest="sources", help="source (repeatable; default: every enabled one)"
-    )
+    p.add_argument("--source", action="append", dest="sources", help="source (repeatable; default: every enabled one)")
     p.add_argument("--category", action="append", dest="categories", help="feed category (repeatable)")
     p.add_argument("--feed-url", action="append", dest="feed_urls", help="read this feed instead (repeatable)")
     p.add_argument("--base-url", help="replace the site's origin (a mirror or the offline sample)")

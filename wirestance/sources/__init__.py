@@ -21,6 +21,16 @@ def enabled_source_names() -> list[str]:
     return registry().enabled_names()
 
 
+def zones_of(names: list[str], override: str | None = None) -> dict[str, list[str]]:
+    """Source names grouped by the time zone their days are counted in: `override` for all, else each
+    source's own (so a backfilled day is the agency's printed date, its `published_date` partition)."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        zone = override or get_source(name).timezone
+        groups.setdefault(zone, []).append(name)
+    return groups
+
+
 def source_for_url(url: str) -> Source | None:
     """The source a URL's domain belongs to (enabled and dedicated first), or None."""
     return registry().for_url(url)
@@ -42,4 +52,5 @@ __all__ = [
     "get_source",
     "registry",
     "source_for_url",
+    "zones_of",
 ]
