@@ -232,13 +232,13 @@ def backfill(
 
     logger = get_run_logger()
     sources = sources or enabled_source_names()
-    # An unknown source fails the run here, before any chunk, with the known names.
+    # Days in each source's own zone (or the range's); an unknown source fails the run here, with the known names.
     plan = [
-        (chunk, names, zone)
+        (chunk, names)
         for zone, names in zones_of(sources, dates.timezone).items()
         for chunk in split_range(dates, chunk_days, zone)
     ]
-    chunks = [chunk for chunk, _, _ in plan]
+    chunks = [chunk for chunk, _ in plan]
     settings = Settings.from_env()
     span = dates.label
     progress = cast(
@@ -247,16 +247,11 @@ def backfill(
     )
     logger.info(
         "backfill %s (%d days, %s) in %d chunks of up to %d days; sources %s; reprocess=%s",
-        span,
-        dates.days,
-        dates.timezone or "each source's zone",
-        len(chunks),
-        chunk_days,
-        ", ".join(sources),
+        span, dates.days, dates.timezone or "each source's zone", len(chunks), chunk_days, ", ".join(sources),
         reprocess,
     )
     summary: list[dict[str, Any]] = []
-    for done, (chunk, names, _zone) in enumerate(plan, start=1):
+    for done, (chunk, names) in enumerate(plan, start=1):
         chunk = replace(chunk, index=done, count=len(plan))
         future = chunk_task.submit(
             settings, chunk.label, chunk.window, names, categories or None, feed_base_url, reprocess, mode
@@ -267,22 +262,17 @@ def backfill(
             logger.error(
                 "chunk %d/%d (%s) failed; chunks before it are stored. Run the backfill again over %s to "
                 "finish: stored articles count as unchanged.",
-                chunk.index,
-                chunk.count,
-                chunk.label,
-                span,
+                chunk.index, chunk.count, chunk.label, span,
             )
             update_progress_artifact(
-                progress,
-                100.0 * (chunk.index - 1) / chunk.count,
+                progress, 100.0 * (chunk.index - 1) / chunk.count,
                 description=f"Backfill {span}: failed at chunk {chunk.index} of {chunk.count} ({chunk.label})",
             )
             raise
         for row in rows:
             summary.append({"chunk": chunk.label, **_chunk_row(row)})
         update_progress_artifact(
-            progress,
-            100.0 * chunk.index / chunk.count,
+            progress, 100.0 * chunk.index / chunk.count,
             description=f"Backfill {span}: {chunk.index} of {chunk.count} chunks done",
         )
         logger.info("chunk %d/%d %s done: %s", chunk.index, chunk.count, chunk.label, _totals(rows))
@@ -297,16 +287,8 @@ def backfill(
 
 def _chunk_row(row: dict[str, Any]) -> dict[str, Any]:
     keys = (
-        "source",
-        "discovered",
-        "skipped_stored",
-        "fetched",
-        "from_archive",
-        "new",
-        "updated",
-        "unchanged",
-        "paragraphs",
-        "failed",
+        "source", "discovered", "skipped_stored", "fetched", "from_archive", "new", "updated", "unchanged",
+        "paragraphs", "failed",
     )
     return {key: row.get(key, 0) for key in keys}
 

@@ -76,7 +76,10 @@ def _manifest(manifest: Path, forced: str | None, sources: Any) -> int:
             continue
         path: Any = None
         try:
-            entry = json.loads(line)
+            try:
+                entry = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"{manifest}:{number}: not a JSON object: {exc}") from None
             if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
                 raise ValueError(f"{manifest}:{number}: a line must be an object with a string `path`")
             path = entry["path"]

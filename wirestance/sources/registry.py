@@ -176,6 +176,8 @@ def _merge_file(entries: dict[str, _Entry], path: Path) -> None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        if line is None and "end of document" in str(exc):
+            line = max(1, len(text.rstrip().splitlines()))
         raise SourcesFileError(path, line, f"not valid TOML: {exc}") from None
     lines = text.splitlines()
     unknown_top = [key for key in data if key != "sources"]
@@ -352,7 +354,7 @@ def _check_together(entries: dict[str, _Entry], sources: dict[str, Source]) -> N
                 raise SourcesFileError(
                     path,
                     line or None,
-                    f"source {source.name!r}: domain {domain!r} is already {other!r}'s; "
+                    f"source {source.name!r}: domain {domain!r} is already taken by {other!r}; "
                     "two enabled sources cannot share a domain",
                 )
             claimed[domain] = source.name
