@@ -152,6 +152,13 @@ class Source:
 
     def parse(self, html: bytes | str, url: str) -> Article:
         """The article of one page, by the source's parser; NotAnArticle (with the reason) otherwise."""
+        # A page fetched from loopback (the offline replay, a mirror) is read as the site's own address;
+        # the article keeps the address it was fetched from.
+        site_url = self._on_site(url)
+        article = self._parse_on_site(html, site_url)
+        return article if site_url == url else replace(article, url=url)
+
+    def _parse_on_site(self, html: bytes | str, url: str) -> Article:
         if self.is_generic:
             return _generic_parser()(html, url, source=self.name, timezone=self.zone)
         try:
