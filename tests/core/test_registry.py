@@ -36,7 +36,8 @@ def test_shipped_file_declares_every_side_with_its_zone():
         assert SHIPPED[name].get("feeds") or SHIPPED[name].get("sitemaps"), name
 
 
-def test_shipped_registry_builds_and_leaves_out_only_missing_parser_modules(caplog):
+def test_shipped_registry_builds_and_leaves_out_only_missing_parser_modules(caplog, monkeypatch):
+    monkeypatch.delenv(SOURCES_FILE_ENV, raising=False)
     with caplog.at_level(logging.WARNING, "wirestance.sources.registry"):
         built = load_registry(None)
     for name, table in SHIPPED.items():

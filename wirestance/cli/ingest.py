@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("demo", help="serve the bundled offline sample on loopback, ingest it, print a summary")
     p.add_argument("--lake", help="lake path or fsspec URL (default: data/lake)")
-    p.add_argument("--sample", default="anadolu_en", help="folder under data/samples/")
+    p.add_argument(
+        "--sample", action="append", dest="samples", help="folder under data/samples/ (repeatable; default: all)"
+    )
     p.set_defaults(handler=_demo)
 
     p = sub.add_parser("reclassify", help="relabel stored paragraphs with the champion model (idempotent)")
@@ -87,21 +89,41 @@ def _ingest(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from wirestance.replay import ReplayServer, ReplaySite
     from wirestance.settings import Settings
+    from wirestance.sources import registry
 
     _use_lake(args.lake)
     # Our own loopback server: no need to wait a second between requests as we would for a real host.
     os.environ.setdefault("WIRESTANCE_PER_HOST_DELAY", "0.01")
     settings = Settings.from_env()
-    folder = Path(settings.samples_dir) / args.sample
-    if not (folder / "manifest.json").is_file():
-        raise CliError(f"{folder}: no manifest.json; is the sample site there?")
+    samples = Path(settings.samples_dir)
+    if args.samples:
+        folders = [samples / name for name in args.samples]
+    else:
+        folders = sorted((d for d in samples.iterdir() if (d / "manifest.json").is_file()), reverse=True)
+    missing = [str(f) for f in folders if not (f / "manifest.json").is_file()]
+    if missing or not folders:
+        raise CliError(f"{', '.join(missing) or samples}: no manifest.json; is the sample site there?")
+    # One loopback server for every site (their paths do not collide); each site is its agency's source.
+    sites, names = [], []
+    for folder in folders:
+        site = ReplaySite(folder)
+        source = registry().for_url(site.origin)
+        if source is None or source.name not in registry().sources:
+            reason = registry().skipped.get(source.name, "") if source else f"no source declared for {site.origin}"
+            print(f"sample {folder.name} left out: {reason}")
+            continue
+        sites.append(site)
+        names.append(source.name)
+    if not sites:
+        raise CliError("no sample site has an available source")
     from wirestance.flows.ingest import ingest
 
-    with ReplayServer(ReplaySite(folder)) as server:
-        print(f"serving the offline sample {folder.name} on {server.base_url}")
+    with ReplayServer(*sites) as server:
+        print(f"serving the offline samples {', '.join(s.folder.name for s in sites)} on {server.base_url}")
         rows = ingest(
             start=datetime(2000, 1, 1, tzinfo=UTC),
             end=datetime.now(UTC) + timedelta(days=1),
+            sources=names,
             feed_base_url=server.base_url,
         )
     print_rows(rows)
@@ -151,6 +173,11 @@ def _print_summary(lake_url: str) -> None:
         print("the lake is empty")
         return
     print(f"\n{len(articles)} articles, {len(paragraphs)} paragraphs")
+    print("\narticles per source:")
+    print(articles.groupby("source").size().to_string())
+    if not paragraphs.empty:
+        print("\nparagraphs per source and stance label:")
+        print(paragraphs.groupby(["source", "label"]).size().unstack(fill_value=0).to_string())
     print("\narticles per category:")
     print(articles.groupby("category", dropna=False).size().to_string())
     print("\narticles per day:")
