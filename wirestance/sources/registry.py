@@ -100,6 +100,8 @@ class Registry:
         the name of the URL's source, else its host), else the one `url`'s domain belongs to. ValueError
         when there is none, saying what to do."""
         if forced is not None and forced.strip().lower() == GENERIC:
+            if importlib.util.find_spec(f"wirestance.sources.{GENERIC}") is None:
+                raise ValueError(f"the generic parser is not available: wirestance.sources.{GENERIC} is not installed")
             owner = self.for_url(url)
             host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
             if owner is not None:
