@@ -46,6 +46,8 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     #: Articles per Prefect task (fetch + parse + label + store).
     batch_size: int = 50
+    #: A sources file read after the shipped sources.toml (adds agencies, switches them on); empty: none.
+    sources_file: str = ""
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import re
 import threading
 import tomllib
@@ -26,7 +25,7 @@ from wirestance.sources.base import GENERIC, Feed, Politeness, Source
 log = logging.getLogger(__name__)
 
 SHIPPED_FILE = Path(__file__).with_name("sources.toml")
-#: The setting naming the user's sources file (added to, and overriding, the shipped one).
+#: The setting naming the user's sources file (Settings.sources_file; added to, and overriding, the shipped one).
 SOURCES_FILE_ENV = "WIRESTANCE_SOURCES_FILE"
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -149,7 +148,7 @@ class _Entry:
 def load_registry(user_file: Path | str | None = None, *, shipped: Path = SHIPPED_FILE) -> Registry:
     """The shipped sources plus the user's file (default: the WIRESTANCE_SOURCES_FILE setting)."""
     if user_file is None:
-        user_file = os.environ.get(SOURCES_FILE_ENV, "").strip() or None
+        user_file = _user_file_setting()
     entries: dict[str, _Entry] = {}
     files = [shipped] + ([Path(user_file)] if user_file else [])
     for path in files:
@@ -405,6 +404,12 @@ def _key_line(lines: list[str], key: str) -> int | None:
 
 # --- the process's registry ---------------------------------------------------------------------------
 
+
+def _user_file_setting() -> str | None:
+    from wirestance.settings import Settings
+
+    return Settings.from_env().sources_file.strip() or None
+
 _lock = threading.Lock()
 _cached: tuple[str | None, Registry] | None = None
 
@@ -412,7 +417,7 @@ _cached: tuple[str | None, Registry] | None = None
 def registry() -> Registry:
     """The registry for the current WIRESTANCE_SOURCES_FILE, built once per value of the setting."""
     global _cached
-    user_file = os.environ.get(SOURCES_FILE_ENV, "").strip() or None
+    user_file = _user_file_setting()
     with _lock:
         if _cached is None or _cached[0] != user_file:
             _cached = (user_file, load_registry(user_file))
