@@ -50,7 +50,8 @@ DASK_WORKERS_ENV = "WIRESTANCE_DASK_WORKERS"
 MAX_CHUNK_DAYS = 366
 #: Days are counted in each source's own time zone by default (sources.toml): the date an agency prints on a
 #: story is its lake partition (published_date), so a backfill of 2019-11-26 fills partition 2019-11-26.
-DEFAULT_TIMEZONE: str | None = None
+#: Empty rather than None: a plain text box in the UI's run form (no str/None switch).
+DEFAULT_TIMEZONE = ""
 #: None: every enabled source of the registry.
 DEFAULT_SOURCES: list[str] | None = None
 NO_CATEGORIES: list[str] = []
@@ -63,7 +64,7 @@ class DateRange(BaseModel):
 
     start_date: date = Field(title="Start date", description="First day to ingest, included.")
     end_date: date = Field(title="End date", description="Last day to ingest, included; not before the start.")
-    timezone: str | None = Field(
+    timezone: str = Field(
         default=DEFAULT_TIMEZONE,
         title="Time zone",
         description="IANA time zone the days start and end in; empty: each source's own (sources.toml), "
@@ -78,7 +79,7 @@ class DateRange(BaseModel):
                 "both days are included, so pick an end on or after the start"
             )
         try:
-            if self.timezone is not None:
+            if self.timezone:
                 ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(

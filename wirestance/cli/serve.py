@@ -75,7 +75,7 @@ def _backfill(args: argparse.Namespace) -> int:
         )
     from wirestance.flows.backfill import DEFAULT_TIMEZONE, MAX_CHUNK_DAYS, DateRange
 
-    zone = args.timezone or DEFAULT_TIMEZONE  # None: each source's own zone
+    zone = args.timezone or DEFAULT_TIMEZONE  # empty: each source's own zone
     until = args.until or (datetime.now(UTC).date() - timedelta(days=1))
     try:
         dates = DateRange(start_date=args.since, end_date=until, timezone=zone)

@@ -410,6 +410,7 @@ def _user_file_setting() -> str | None:
 
     return Settings.from_env().sources_file.strip() or None
 
+
 _lock = threading.Lock()
 _cached: tuple[str | None, Registry] | None = None
 
