@@ -8,6 +8,7 @@ names a source.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import Callable, Sequence
@@ -183,14 +184,7 @@ class Source:
         return finder(url)
 
     def _dedicated_parse(self, html: bytes | str, url: str) -> Article:
-        module = self.module()
-        try:
-            from wirestance.sources.kit import parse_page  # type: ignore[import-not-found]
-        except ImportError:
-            # Until the layout kit lands, a module parses through its own SOURCE object.
-            article: Article = module.SOURCE.parse(html, url)
-            return article
-        return parse_page(html, url, source=self.name, timezone=self.zone, layouts=module.LAYOUTS)  # type: ignore[no-any-return]
+        return _dedicated_parser(self.parser, self.name, self.timezone)(html, url)
 
     def _on_site(self, url: str) -> str:
         parts = urlsplit(url)
@@ -208,6 +202,20 @@ def rebase(url: str, base_url: str | None) -> str:
     base = urlsplit(base_url)
     parts = urlsplit(url)
     return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+
+@functools.cache
+def _dedicated_parser(parser: str, name: str, timezone: str) -> Callable[[bytes | str, str], Article]:
+    """The parse function of a dedicated module, resolved once (not an import attempt per page)."""
+    module = importlib.import_module(f"wirestance.sources.{parser}")
+    try:
+        from wirestance.sources.kit import parse_page  # type: ignore[import-not-found]
+    except ImportError:
+        # Until the layout kit lands, a module parses through its own SOURCE object.
+        parse: Callable[[bytes | str, str], Article] = module.SOURCE.parse
+        return parse
+    zone, layouts = ZoneInfo(timezone), module.LAYOUTS
+    return lambda html, url: parse_page(html, url, source=name, timezone=zone, layouts=layouts)  # type: ignore[no-any-return]
 
 
 def _generic_parser() -> Callable[..., Article]:
