@@ -35,6 +35,16 @@ __all__ = [
 ]
 
 
+def _settings_from_the_environment(deployment: RunnerDeployment) -> RunnerDeployment:
+    """A served run takes its settings from the environment of the process that runs it (WIRESTANCE_*), so
+    the flows' `settings` parameter (for in-process callers such as the CLI) is no field of the UI's form."""
+    schema = deployment._parameter_openapi_schema
+    schema.properties.pop("settings", None)
+    if schema.definitions:
+        schema.definitions.pop("Settings", None)
+    return deployment
+
+
 def _schedules(cron: str | None, timezone: str) -> list[Schedule] | None:
     if cron is None:
         return None
@@ -59,7 +69,8 @@ def ingest_latest_deployment(config: DeploymentConfig) -> RunnerDeployment:
         concurrency_limit=1,  # a slow run and the next scheduled one never overlap
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
-    return cast("RunnerDeployment", deployment)  # to_deployment is sync here (it dispatches on the context)
+    # to_deployment is sync here (it dispatches on the context)
+    return _settings_from_the_environment(cast("RunnerDeployment", deployment))
 
 
 def backfill_deployment(config: DeploymentConfig) -> RunnerDeployment:
@@ -76,7 +87,8 @@ def backfill_deployment(config: DeploymentConfig) -> RunnerDeployment:
         tags=[*TAGS, "backfill"],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
-    return cast("RunnerDeployment", deployment)  # to_deployment is sync here (it dispatches on the context)
+    # to_deployment is sync here (it dispatches on the context)
+    return _settings_from_the_environment(cast("RunnerDeployment", deployment))
 
 
 def retrain_deployment(config: DeploymentConfig) -> RunnerDeployment | None:
@@ -97,7 +109,8 @@ def retrain_deployment(config: DeploymentConfig) -> RunnerDeployment | None:
         concurrency_limit=1,  # two retrains at once would race for the champion pointer
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
-    return cast("RunnerDeployment", deployment)  # to_deployment is sync here (it dispatches on the context)
+    # to_deployment is sync here (it dispatches on the context)
+    return _settings_from_the_environment(cast("RunnerDeployment", deployment))
 
 
 def build_deployments(config: DeploymentConfig | None = None) -> list[RunnerDeployment]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 
-from wirestance.cli.ingest import checked_window_end, moment
+from wirestance.cli.ingest import checked_window_end, moment, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,15 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _reprocess(args: argparse.Namespace) -> int:
-    # Flows read their settings from the environment, so the CLI passes overrides that way too.
-    if args.lake:
-        os.environ["WIRESTANCE_LAKE_URL"] = args.lake
-    if args.raw:
-        os.environ["WIRESTANCE_RAW_URL"] = args.raw
+    settings = settings_from(args)
     until = checked_window_end(args)
     from wirestance.flows.reprocess import reprocess
 
-    rows = reprocess(start=args.since, end=until, sources=args.sources, hosts=args.hosts)
+    rows = reprocess(start=args.since, end=until, sources=args.sources, hosts=args.hosts, settings=settings)
     for row in rows:
         print("  ".join(f"{key}={value}" for key, value in row.items()))
     return 0

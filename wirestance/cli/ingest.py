@@ -6,8 +6,12 @@ import argparse
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wirestance.cli import CliError
+
+if TYPE_CHECKING:
+    from wirestance.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,10 +51,15 @@ def moment(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _use_lake(lake: str | None) -> None:
-    # Flows read their settings from the environment, so the CLI passes overrides that way too.
-    if lake:
-        os.environ["WIRESTANCE_LAKE_URL"] = lake
+def settings_from(args: argparse.Namespace, **defaults: Any) -> Settings:
+    """The environment's settings (WIRESTANCE_*), with the command line's --lake and --raw over them.
+
+    `defaults` apply where the environment does not set the value either."""
+    from wirestance.settings import Settings
+
+    unset = {name: value for name, value in defaults.items() if f"WIRESTANCE_{name.upper()}" not in os.environ}
+    given = {name: getattr(args, arg, None) for name, arg in (("lake_url", "lake"), ("raw_url", "raw"))}
+    return Settings.from_env(**unset, **{name: value for name, value in given.items() if value})
 
 
 def checked_window_end(args: argparse.Namespace) -> datetime:
@@ -69,7 +78,7 @@ def checked_window_end(args: argparse.Namespace) -> datetime:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    _use_lake(args.lake)
+    settings = settings_from(args)
     until = checked_window_end(args)
     from wirestance.flows.ingest import ingest
 
@@ -81,6 +90,7 @@ def _ingest(args: argparse.Namespace) -> int:
         feed_base_url=args.base_url,
         feed_urls=args.feed_urls,
         reprocess=args.reprocess,
+        settings=settings,
     )
     print_rows(rows)
     return 0
@@ -88,13 +98,10 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from wirestance.replay import ReplayServer, ReplaySite
-    from wirestance.settings import Settings
     from wirestance.sources import registry
 
-    _use_lake(args.lake)
     # Our own loopback server: no need to wait a second between requests as we would for a real host.
-    os.environ.setdefault("WIRESTANCE_PER_HOST_DELAY", "0.01")
-    settings = Settings.from_env()
+    settings = settings_from(args, per_host_delay=0.01)
     samples = Path(settings.samples_dir)
     if args.samples:
         folders = [samples / name for name in args.samples]
@@ -125,6 +132,7 @@ def _demo(args: argparse.Namespace) -> int:
             end=datetime.now(UTC) + timedelta(days=1),
             sources=names,
             feed_base_url=server.base_url,
+            settings=settings,
         )
     print_rows(rows)
     print(f"\nlake: {settings.lake_url}")
@@ -133,10 +141,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _reclassify(args: argparse.Namespace) -> int:
-    _use_lake(args.lake)
     from wirestance.flows.reclassify import reclassify
 
-    summary = reclassify()
+    summary = reclassify(settings=settings_from(args))
     print(
         f"relabelled {summary['paragraphs_relabelled']} paragraphs in {summary['partitions_rewritten']} "
         f"partitions with model {summary['model_version']}"
@@ -145,10 +152,7 @@ def _reclassify(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from wirestance.settings import Settings
-
-    _use_lake(args.lake)
-    _print_summary(Settings.from_env().lake_url)
+    _print_summary(settings_from(args).lake_url)
     return 0
 
 

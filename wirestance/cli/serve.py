@@ -20,7 +20,7 @@ from types import FrameType
 from typing import IO
 
 from wirestance.cli import CliError
-from wirestance.cli.ingest import print_rows
+from wirestance.cli.ingest import print_rows, settings_from
 
 LOCK_NAME = "wirestance-serve.lock"
 SERVER_LOG = "wirestance-server.log"
@@ -64,11 +64,10 @@ def _day(text: str) -> date:
 def _backfill(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    if args.lake:
-        os.environ["WIRESTANCE_LAKE_URL"] = args.lake
+    settings = settings_from(args)
     # Without PREFECT_API_URL, Prefect runs the flow against a temporary local server of its own.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    if os.environ.get("WIRESTANCE_TASK_RUNNER", "").strip().lower() == "dask" and not os.environ.get("PREFECT_API_URL"):
+    if settings.task_runner.strip().lower() == "dask" and not os.environ.get("PREFECT_API_URL"):
         raise CliError(
             "WIRESTANCE_TASK_RUNNER=dask needs a Prefect server the Dask workers can reach: set PREFECT_API_URL "
             "(e.g. the one `wirestance serve` prints)"
@@ -99,6 +98,7 @@ def _backfill(args: argparse.Namespace) -> int:
         reprocess=args.reprocess,
         chunk_days=args.chunk_days,
         feed_base_url=args.base_url,
+        settings=settings,
     )
     print_rows(rows)
     return 0
