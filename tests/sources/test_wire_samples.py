@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from wirestance.pipeline import Runtime, Window, discover, fetch_and_parse
+from wirestance.pipeline import Window, discover, fetch_and_parse
 from wirestance.replay import ReplayServer, ReplaySite
+from wirestance.resources import Resources
 from wirestance.samples.wires import SITES, build_site
 from wirestance.settings import Settings
 from wirestance.sources.registry import load_registry
@@ -72,7 +73,7 @@ def test_one_replay_of_three_agencies_is_discovered_and_parsed_per_source(tmp_pa
     monkeypatch.delenv("WIRESTANCE_SOURCES_FILE", raising=False)  # every shipped source
     settings = Settings(lake_url=str(tmp_path / "lake"), raw_url=str(tmp_path / "raw"), per_host_delay=0.0, timeout=5.0)
     sites = [ReplaySite(SAMPLES / name) for name in ("reuters_en", "ap_en", "anadolu_en")]
-    runtime = Runtime(settings, archive=False)
+    runtime = Resources(settings, archive=False)
     counts: dict[str, int] = {}
     try:
         with ReplayServer(*sites) as server:
