@@ -12,7 +12,7 @@ duplicates nothing. The `backfill` flow runs each chunk as one Prefect task; tes
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ from wirestance.pipeline import Window
 from wirestance.reports import SourceReport
 from wirestance.reprocess import run_reprocess
 from wirestance.resources import Resources
+from wirestance.sources import enabled_source_names
 
 #: Where a backfill finds its articles.
 BackfillMode = Literal["feeds", "discovery", "archive"]
@@ -138,7 +139,8 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 class ChunkRequest:
     """What every chunk of a backfill does (the flow's parameters, less the dates)."""
 
-    sources: tuple[str, ...] = ()
+    #: Empty: every enabled source of the registry.
+    sources: tuple[str, ...] = field(default_factory=lambda: tuple(enabled_source_names()))
     categories: tuple[str, ...] | None = None
     reprocess: bool = False
     feed_base_url: str | None = None
