@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bench.corpus import Archive
     from bench.results import Results
 
-PARTS = ("parse", "classify", "e2e", "growth", "fetch")
+PARTS = ("parse", "classify", "e2e", "growth", "fetch", "lake")
 MAX_N = 100_000
 #: Pages timed by the parse part (its rate does not depend on N) and paragraphs by the classify part.
 PARSE_PAGES = 300
@@ -88,7 +88,7 @@ def _run_parts(results: Results, args: argparse.Namespace, parts: list[str], san
     from wirestance.settings import Settings
 
     settings = Settings.from_env()
-    model = classify.load_model(settings) if set(parts) - {"parse"} else None  # trains the champion once
+    model = classify.load_model(settings) if set(parts) - {"parse", "lake"} else None  # trains the champion once
     if "parse" in parts or "classify" in parts:
         pages = corpus.sample_pages(min(args.n, PARSE_PAGES), args.seed)
         if "parse" in parts:
@@ -124,6 +124,11 @@ def _run_parts(results: Results, args: argparse.Namespace, parts: list[str], san
     if "fetch" in parts:
         assert model is not None
         fetch.run(results, sandbox, min(args.n, FETCH_PAGES), args.seed, model)
+    if "lake" in parts:
+        from bench import lake
+
+        # The default N (2,000) gives 30 days of 100 articles and 20 timed batches; the smoke run a small lake.
+        lake.run(results, sandbox.root, args.repeats, history_days=min(30, max(5, args.n // 70)))
 
 
 def _archive(results: Results, sandbox: Sandbox, n: int, seed: int) -> Archive:

@@ -51,6 +51,7 @@ TARGETS = (
     Target("end to end >= 0.8 x the floor at 10,000", "e2e_ratio_vs_floor", 10_000, minimum=0.8),
     Target("unchanged archive reprocessed >= 3 x faster", "reprocess_unchanged_speedup", None, minimum=3.0),
     Target("peak memory < 1 GiB at 100,000", "peak_rss_mb", 100_000, maximum=1024.0),
+    Target("lake writes per article >= the earlier layout's", "lake_write_ratio_vs_earlier_layout", None, minimum=1.0),
 )
 
 

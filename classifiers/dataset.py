@@ -175,9 +175,11 @@ def _read_csv(path: Path) -> Iterator[_RawRecord | str]:
 
 def _read_parquet(origin: str) -> Iterator[_RawRecord | str]:
     import pandas as pd  # only parquet inputs pay for the import
+    from deltalake import DeltaTable
 
     try:
-        frame = pd.read_parquet(origin)
+        # A lake table (Delta): read through its log; its folder also holds superseded files.
+        frame = DeltaTable(origin).to_pandas() if _is_delta_table(origin) else pd.read_parquet(origin)
     except (OSError, ValueError) as exc:
         yield f"{origin}: cannot read parquet ({exc})"
         return
@@ -187,6 +189,17 @@ def _read_parquet(origin: str) -> Iterator[_RawRecord | str]:
         return
     for index, record in enumerate(frame.to_dict(orient="records"), start=1):
         yield _RawRecord(f"{origin} row {index}", record)
+
+
+def _is_delta_table(origin: str) -> bool:
+    if "://" not in origin:
+        return (Path(origin) / "_delta_log").is_dir()
+    from deltalake import DeltaTable
+
+    try:
+        return DeltaTable.is_deltatable(origin)
+    except Exception:  # not a table, or not reachable: read as plain parquet and report what fails there
+        return False
 
 
 def _validate(records: list[_RawRecord]) -> tuple[list[LabeledRow], list[str]]:

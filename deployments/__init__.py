@@ -1,8 +1,9 @@
-"""The three Prefect deployments of wirestance, as served by `wirestance serve`.
+"""The Prefect deployments of wirestance, as served by `wirestance serve`.
 
 - `ingest-latest/ingest-latest`: `flows.ingest.ingest_latest` on a cron (every 30 minutes by default).
 - `backfill/backfill`: `flows.backfill.backfill`, no schedule: run it from the UI, the CLI or Python.
 - `retrain/retrain`: `flows.retrain.retrain`, no schedule unless WIRESTANCE_RETRAIN_CRON is set.
+- `maintain-lake/maintain-lake`: `flows.maintain.maintain_lake`, daily (WIRESTANCE_MAINTAIN_CRON).
 
 Entry points are module paths (`flows.backfill.backfill`), so a served run imports the installed package
 whatever the working directory. For a work pool and workers instead of `serve`, see deployments/prefect.yaml.
@@ -21,16 +22,19 @@ if TYPE_CHECKING:
 INGEST_LATEST = "ingest-latest/ingest-latest"
 BACKFILL = "backfill/backfill"
 RETRAIN = "retrain/retrain"
+MAINTAIN_LAKE = "maintain-lake/maintain-lake"
 TAGS = ["wirestance"]
 
 __all__ = [
     "BACKFILL",
     "INGEST_LATEST",
+    "MAINTAIN_LAKE",
     "RETRAIN",
     "DeploymentConfig",
     "backfill_deployment",
     "build_deployments",
     "ingest_latest_deployment",
+    "maintain_lake_deployment",
     "retrain_deployment",
 ]
 
@@ -113,7 +117,28 @@ def retrain_deployment(config: DeploymentConfig) -> RunnerDeployment | None:
     return _settings_from_the_environment(cast("RunnerDeployment", deployment))
 
 
+def maintain_lake_deployment(config: DeploymentConfig) -> RunnerDeployment:
+    from prefect.deployments.runner import EntrypointType
+
+    from wirestance.flows.maintain import maintain_lake
+
+    deployment = maintain_lake.to_deployment(
+        name="maintain-lake",
+        schedules=_schedules(config.maintain_cron, config.timezone),
+        description="Compact, vacuum (Settings.lake_retention_hours) and checkpoint the lake's tables; check files.",
+        tags=[*TAGS, "maintenance"],
+        concurrency_limit=1,
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+    return cast("RunnerDeployment", deployment)  # to_deployment is sync here (it dispatches on the context)
+
+
 def build_deployments(config: DeploymentConfig | None = None) -> list[RunnerDeployment]:
     config = config or DeploymentConfig.from_env()
-    built = [ingest_latest_deployment(config), backfill_deployment(config), retrain_deployment(config)]
+    built = [
+        ingest_latest_deployment(config),
+        backfill_deployment(config),
+        retrain_deployment(config),
+        maintain_lake_deployment(config),
+    ]
     return [deployment for deployment in built if deployment is not None]

@@ -10,6 +10,8 @@ from wirestance.settings import Settings
 DEFAULT_INGEST_CRON = Settings.ingest_cron
 #: What WIRESTANCE_RETRAIN_CRON=weekly means: Mondays at 04:00.
 WEEKLY_RETRAIN_CRON = "0 4 * * 1"
+#: Daily at 03:15: `maintain-lake` compacts, vacuums and checkpoints the lake's tables.
+DEFAULT_MAINTAIN_CRON = Settings.maintain_cron
 _OFF = ("", "off", "none", "no")
 
 
@@ -19,6 +21,8 @@ class DeploymentConfig:
     ingest_cron: str | None = DEFAULT_INGEST_CRON
     #: Cron of `retrain` (WIRESTANCE_RETRAIN_CRON, `weekly` for Mondays 04:00); None by default.
     retrain_cron: str | None = None
+    #: Cron of `maintain-lake` (WIRESTANCE_MAINTAIN_CRON); daily by default.
+    maintain_cron: str | None = DEFAULT_MAINTAIN_CRON
     #: Time zone the crons are read in (WIRESTANCE_SCHEDULE_TIMEZONE).
     timezone: str = "UTC"
 
@@ -30,6 +34,7 @@ class DeploymentConfig:
         return cls(
             ingest_cron=_cron(settings.ingest_cron),
             retrain_cron=_cron(retrain),
+            maintain_cron=_cron(settings.maintain_cron),
             timezone=settings.schedule_timezone.strip() or "UTC",
         )
 

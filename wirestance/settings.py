@@ -16,7 +16,7 @@ def _under_data(name: str) -> Any:
 
 @dataclass(frozen=True)
 class Settings:
-    #: Parquet lake root: a local path or any fsspec URL (s3://bucket/lake, memory://lake ...).
+    #: Lake root (Delta tables): a local path or an s3://bucket/prefix URL.
     lake_url: str = _under_data("lake")
     #: Raw response archive (WARC files).
     raw_url: str = _under_data("raw")
@@ -46,6 +46,8 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     #: Articles per Prefect task (fetch + parse + label + store).
     batch_size: int = 50
+    #: Hours a lake data file no longer referenced is kept by `maintain-lake` (time travel reaches that far back).
+    lake_retention_hours: float = 168.0
     #: Worker processes that parse and label in a reprocess (0: none, all in the calling process).
     workers: int = field(default_factory=lambda: _usable_cores())
     #: Where a backfill's chunk tasks run: `thread` (in the flow-run process) or `dask` (prefect-dask).
@@ -58,6 +60,8 @@ class Settings:
     ingest_cron: str = "*/30 * * * *"
     #: Cron of the `retrain` deployment (`weekly`: Mondays 04:00); empty (the default): no schedule.
     retrain_cron: str = ""
+    #: Cron of the `maintain-lake` deployment (compaction, vacuum, checkpoints); `off`: no schedule.
+    maintain_cron: str = "15 3 * * *"
     #: Time zone the deployments' crons are read in.
     schedule_timezone: str = "UTC"
     #: A sources file read after the shipped sources.toml (adds agencies, switches them on); empty: none.

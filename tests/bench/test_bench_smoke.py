@@ -29,6 +29,8 @@ REQUIRED = (
     "peak_rss_mb",
     "peak_rss_growth",
     "fetch_ratio_vs_requests",
+    "lake_write_ms_per_article",
+    "lake_write_ratio_vs_earlier_layout",
 )
 
 

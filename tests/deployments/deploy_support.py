@@ -59,8 +59,15 @@ class Child:
         self.started = time.monotonic()
         with log.open("wb") as out:
             self.popen = subprocess.Popen(
-                argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, user=user, group=user,
+                argv,
+                env=env,
+                cwd=cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                user=user,
+                group=user,
             )
 
     def output(self) -> str:

@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from wirestance.deployments import BACKFILL, INGEST_LATEST, RETRAIN, DeploymentConfig, build_deployments
-from wirestance.deployments.config import DEFAULT_INGEST_CRON, WEEKLY_RETRAIN_CRON
+from wirestance.deployments import (
+    BACKFILL,
+    INGEST_LATEST,
+    MAINTAIN_LAKE,
+    RETRAIN,
+    DeploymentConfig,
+    build_deployments,
+)
+from wirestance.deployments.config import DEFAULT_INGEST_CRON, DEFAULT_MAINTAIN_CRON, WEEKLY_RETRAIN_CRON
 from wirestance.flows.backfill import DateRange, backfill, split_range, task_runner_from_env
 from wirestance.sources import zones_of
 
@@ -73,9 +80,15 @@ def test_parameter_schema_gives_the_ui_titles_descriptions_and_bounds():
 
 def test_deployments_names_schedules_and_module_entrypoints():
     built = {f"{d.flow_name}/{d.name}": d for d in build_deployments(DeploymentConfig())}
-    assert set(built) == {INGEST_LATEST, BACKFILL, RETRAIN}
+    assert set(built) == {INGEST_LATEST, BACKFILL, RETRAIN, MAINTAIN_LAKE}
     crons = {name: [s.schedule.cron for s in d.schedules or []] for name, d in built.items()}  # type: ignore[union-attr]
-    assert crons == {INGEST_LATEST: [DEFAULT_INGEST_CRON], BACKFILL: [], RETRAIN: []}
+    assert crons == {
+        INGEST_LATEST: [DEFAULT_INGEST_CRON],
+        BACKFILL: [],
+        RETRAIN: [],
+        MAINTAIN_LAKE: [DEFAULT_MAINTAIN_CRON],
+    }
+    assert built[MAINTAIN_LAKE].entrypoint == "wirestance.flows.maintain.maintain_lake"
     assert built[BACKFILL].entrypoint == "wirestance.flows.backfill.backfill"
     assert built[INGEST_LATEST].entrypoint == "wirestance.flows.ingest.ingest_latest"
 
@@ -85,7 +98,12 @@ def test_schedule_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("WIRESTANCE_RETRAIN_CRON", "weekly")
     monkeypatch.setenv("WIRESTANCE_SCHEDULE_TIMEZONE", "Europe/Istanbul")
     config = DeploymentConfig.from_env()
-    assert config == DeploymentConfig(ingest_cron=None, retrain_cron=WEEKLY_RETRAIN_CRON, timezone="Europe/Istanbul")
+    assert config == DeploymentConfig(
+        ingest_cron=None,
+        retrain_cron=WEEKLY_RETRAIN_CRON,
+        maintain_cron=DEFAULT_MAINTAIN_CRON,
+        timezone="Europe/Istanbul",
+    )
     built = {d.name: d for d in build_deployments(config)}
     assert not built["ingest-latest"].schedules
     (schedule,) = built["retrain"].schedules or []

@@ -37,7 +37,7 @@ from deploy_support import (
 )
 from prefect.client.schemas.objects import FlowRun
 
-from wirestance.deployments import BACKFILL, INGEST_LATEST, RETRAIN
+from wirestance.deployments import BACKFILL, INGEST_LATEST, MAINTAIN_LAKE, RETRAIN
 from wirestance.replay import ReplayServer
 
 pytestmark = pytest.mark.slow
@@ -87,7 +87,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterat
         assert up, child.tail()
         record_timing("prefect server start (cold, fresh PREFECT_HOME)", float(up.group(1)))
         with api(api_url):
-            names = {BACKFILL, INGEST_LATEST, RETRAIN}
+            names = {BACKFILL, INGEST_LATEST, RETRAIN, MAINTAIN_LAKE}
             wait_for(lambda: _deployment_ids(api_url).keys() >= names, 60, "deployments", child)
             record_timing("wirestance serve start until deployments are served", time.monotonic() - child.started)
             yield Served(child, home, api_url, ui_url, str(lake), models_dir)
@@ -182,15 +182,15 @@ def _check_lake(lake_url: str, champion: str) -> tuple[Any, Any]:
     return articles, paragraphs
 
 
-def test_serve_prints_the_ui_and_serves_three_deployments(served: Served):
+def test_serve_prints_the_ui_and_serves_four_deployments(served: Served):
     out = served.child.output()
     assert f"Prefect UI: {served.ui_url}/" in out
-    for name in (INGEST_LATEST, BACKFILL, RETRAIN):
+    for name in (INGEST_LATEST, BACKFILL, RETRAIN, MAINTAIN_LAKE):
         assert f"  {name}" in out
     from prefect.client.orchestration import get_client
 
     ids = _deployment_ids(served.api_url)
-    assert set(ids) == {INGEST_LATEST, BACKFILL, RETRAIN}
+    assert set(ids) == {INGEST_LATEST, BACKFILL, RETRAIN, MAINTAIN_LAKE}
     with get_client(sync_client=True) as client:
         ingest = client.read_deployment(ids[INGEST_LATEST])
         backfill = client.read_deployment(ids[BACKFILL])
@@ -302,9 +302,16 @@ def test_prefect_cli_trigger_and_an_end_before_start_fails_with_a_clear_message(
     """`prefect deployment run` with --param values; the dates are valid alone, so the run is created and
     fails at once on the range check, with the reason in its state message."""
     argv = [
-        sys.executable, "-m", "prefect", "deployment", "run", BACKFILL,
-        "--param", 'dates={"start_date": "2019-07-20", "end_date": "2019-07-10"}',
-        "--param", f"feed_base_url={replay.base_url}",
+        sys.executable,
+        "-m",
+        "prefect",
+        "deployment",
+        "run",
+        BACKFILL,
+        "--param",
+        'dates={"start_date": "2019-07-20", "end_date": "2019-07-10"}',
+        "--param",
+        f"feed_base_url={replay.base_url}",
     ]
     env = base_env(tmp_path / "prefect-home", PREFECT_API_URL=served.api_url)
     result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)

@@ -87,16 +87,44 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         shutil.chown(root, user, user)
     try:
         initdb = subprocess.run(
-            [str(bindir / "initdb"), "-D", str(root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-             "--no-sync", "--no-instructions"],
-            capture_output=True, text=True, user=user, group=user, timeout=120, cwd=root,
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(root / "data"),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--no-instructions",
+            ],
+            capture_output=True,
+            text=True,
+            user=user,
+            group=user,
+            timeout=120,
+            cwd=root,
         )
         assert initdb.returncode == 0, initdb.stdout + initdb.stderr
         port = free_port()
         server = Child(
             "postgres",
-            [str(bindir / "postgres"), "-D", str(root / "data"), "-p", str(port), "-k", str(root),
-             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off"],
+            [
+                str(bindir / "postgres"),
+                "-D",
+                str(root / "data"),
+                "-p",
+                str(port),
+                "-k",
+                str(root),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "full_page_writes=off",
+            ],
             {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
             logs / "postgres.log",
             cwd=root,
@@ -124,8 +152,12 @@ def test_process_worker_runs_backfill_from_prefect_yaml_on_a_postgres_backed_ser
         PREFECT_API_DATABASE_CONNECTION_URL=f"postgresql+asyncpg://postgres@127.0.0.1:{postgres}/postgres",
     )
     prefect = [sys.executable, "-m", "prefect"]
-    server = Child("prefect server (PostgreSQL)", [*prefect, "server", "start", "--host", "127.0.0.1", "--port",
-                   str(port)], env, tmp_path / "server.log")
+    server = Child(
+        "prefect server (PostgreSQL)",
+        [*prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env,
+        tmp_path / "server.log",
+    )
     worker: Child | None = None
     try:
         seconds = wait_for(lambda: healthy(api_url), 120, "Prefect server on PostgreSQL", server)
@@ -142,8 +174,12 @@ def test_process_worker_runs_backfill_from_prefect_yaml_on_a_postgres_backed_ser
             "WIRESTANCE_LAKE_URL": str(lake),
             "WIRESTANCE_MODELS_DIR": str(models_dir),
         }
-        worker = Child("prefect worker", [*prefect, "worker", "start", "--pool", POOL, "--type", "process"],
-                       worker_env, tmp_path / "worker.log")
+        worker = Child(
+            "prefect worker",
+            [*prefect, "worker", "start", "--pool", POOL, "--type", "process"],
+            worker_env,
+            tmp_path / "worker.log",
+        )
         from prefect.deployments import run_deployment
 
         started = time.monotonic()

@@ -1,4 +1,4 @@
-"""The lake: upserts by key, atomic partition replacement, readable by pandas and DuckDB."""
+"""The lake: upserts by key as Delta Lake commits, readable by pandas, Polars and DuckDB, time travel."""
 
 from __future__ import annotations
 
@@ -7,70 +7,26 @@ import signal
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, date, datetime, timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pyarrow.parquet as pq
+import pyarrow as pa
 import pytest
+from lake_rows import DAY, article, paragraphs
 
-from wirestance.lake import Lake
-from wirestance.lake.schema import PROBABILITY_COLUMNS
-
-
-def article(article_id: str, day: date, *, content: str = "v1", updated: datetime | None = None) -> dict:
-    published = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
-    return {
-        "source": "anadolu",
-        "article_id": article_id,
-        "url": f"https://www.aa.com.tr/en/politics/x/{article_id}",
-        "canonical_url": f"https://www.aa.com.tr/en/politics/x/{article_id}",
-        "title": f"title {article_id} {content}",
-        "lede": None,
-        "authors": ["A"],
-        "published": published,
-        "updated": updated or published,
-        "dateline": "ANKARA",
-        "category": "Politics",
-        "tags": [],
-        "language": "en",
-        "n_paragraphs": 2,
-        "content_hash": f"{article_id}-{content}",
-        "fetched_at": datetime.now(UTC),
-        "capture_time": None,
-        "capture_origin": None,
-        "parser_version": "test",
-        "schema_version": 1,
-        "published_date": day,
-    }
-
-
-def paragraphs(article_id: str, content: str = "v1", n: int = 2) -> list[dict]:
-    return [
-        {
-            "source": "anadolu",
-            "article_id": article_id,
-            "para_index": i,
-            "text": f"{article_id} paragraph {i} {content}",
-            "label": "none",
-            "confidence": 0.9,
-            **dict.fromkeys(PROBABILITY_COLUMNS, 0.25),
-            "model_version": "m1",
-            "parser_version": "test",
-            "schema_version": 1,
-        }
-        for i in range(n)
-    ]
-
-
-DAY = date(2019, 11, 26)
+from wirestance.lake import Lake, ReadOnlyLakeError
+from wirestance.lake import store as lake_store
 
 
 def test_rerun_is_idempotent(tmp_path: Path):
     lake = Lake(str(tmp_path))
     first = lake.upsert([article("1", DAY), article("2", DAY)], paragraphs("1") + paragraphs("2"))
+    version = lake.version("articles")
     second = Lake(str(tmp_path)).upsert([article("1", DAY), article("2", DAY)], paragraphs("1") + paragraphs("2"))
-    assert (first.new, first.updated, first.unchanged) == (2, 0, 0)
-    assert (second.new, second.updated, second.unchanged) == (0, 0, 2)
+    assert (first.new, first.updated, first.unchanged, first.paragraphs_written) == (2, 0, 0, 4)
+    assert (second.new, second.updated, second.unchanged, second.paragraphs_written) == (0, 0, 2, 0)
+    assert lake.version("articles") == version  # unchanged rows are left alone: no commit at all
     assert lake.read("articles").num_rows == 2
     assert lake.read("paragraphs").num_rows == 4
 
@@ -87,6 +43,15 @@ def test_newer_update_replaces_and_stale_copy_does_not(tmp_path: Path):
     assert lake.read("articles").column("title").to_pylist() == ["title 1 v2"]
 
 
+def test_reprocess_replaces_unchanged_content(tmp_path: Path):
+    lake = Lake(str(tmp_path))
+    lake.upsert([article("1", DAY)], paragraphs("1"))
+    relabelled = [{**p, "model_version": "m2"} for p in paragraphs("1")]
+    counts = lake.upsert([article("1", DAY)], relabelled, replace_unchanged=True)
+    assert (counts.updated, counts.paragraphs_written) == (1, 2)
+    assert set(lake.read("paragraphs").column("model_version").to_pylist()) == {"m2"}
+
+
 def test_article_whose_date_changed_leaves_its_old_partition(tmp_path: Path):
     lake = Lake(str(tmp_path))
     lake.upsert([article("1", DAY)], paragraphs("1"))
@@ -94,71 +59,171 @@ def test_article_whose_date_changed_leaves_its_old_partition(tmp_path: Path):
     table = lake.read("articles")
     assert table.num_rows == 1
     assert table.column("published_date").to_pylist() == [DAY + timedelta(days=1)]
-    assert lake.read("paragraphs").num_rows == 2
+    stored = lake.read("paragraphs")
+    assert stored.num_rows == 2
+    assert set(stored.column("published_date").to_pylist()) == {DAY + timedelta(days=1)}
+    assert lake.partitions("articles") == [DAY + timedelta(days=1)]
 
 
-def test_hive_layout_readable_by_pandas_and_duckdb(tmp_path: Path):
+def test_published_date_reads_back_as_a_date(tmp_path: Path):
+    lake = Lake(str(tmp_path))
+    lake.upsert([article("1", DAY)], paragraphs("1"))
+    for table in ("articles", "paragraphs"):
+        assert lake.read(table).schema.field("published_date").type == pa.date32()
+        assert lake.delta_table(table).to_pandas()["published_date"].iloc[0] == DAY
+
+
+def test_readers_pandas_polars_duckdb(tmp_path: Path):
+    """The README's queries: every reader goes through the Delta log, so a superseded copy is never seen."""
     duckdb = pytest.importorskip("duckdb")
-    import pandas as pd
+    pl = pytest.importorskip("polars")
+    from deltalake import DeltaTable
 
     lake = Lake(str(tmp_path))
     lake.upsert([article("1", DAY), article("2", DAY + timedelta(days=3))], paragraphs("1") + paragraphs("2"))
-    assert (tmp_path / "articles" / "published_date=2019-11-26" / "part-0.parquet").is_file()
-    frame = pd.read_parquet(tmp_path / "paragraphs")
-    assert len(frame) == 4
-    counts = duckdb.sql(
-        f"SELECT published_date, count(*) AS n FROM read_parquet('{tmp_path}/articles/*/*.parquet', "
-        "hive_partitioning = true) GROUP BY 1 ORDER BY 1"
+    lake.upsert([article("1", DAY, content="v2", updated=datetime(2019, 11, 27, tzinfo=UTC))], paragraphs("1", "v2"))
+
+    frame = DeltaTable(str(tmp_path / "paragraphs")).to_pandas()
+    assert len(frame) == 4 and sorted(frame.text)[0] == "1 paragraph 0 v2"
+    filtered = DeltaTable(str(tmp_path / "articles")).to_pandas(filters=[("article_id", "=", "1")])
+    assert filtered.title.tolist() == ["title 1 v2"]
+
+    articles = pl.read_delta(str(tmp_path / "articles"))
+    assert sorted(articles["title"].to_list()) == ["title 1 v2", "title 2 v1"]
+    assert articles.schema["published_date"] == pl.Date
+
+    paragraphs_ds = DeltaTable(str(tmp_path / "paragraphs")).to_pyarrow_dataset()
+    articles_ds = DeltaTable(str(tmp_path / "articles")).to_pyarrow_dataset()
+    con = duckdb.connect()
+    con.register("paragraphs", paragraphs_ds)
+    con.register("articles", articles_ds)
+    rows = con.sql(
+        "SELECT a.published_date, p.label, count(*) AS n FROM paragraphs p "
+        "JOIN articles a USING (source, article_id) WHERE a.title LIKE 'title%' GROUP BY 1, 2 ORDER BY 1"
     ).fetchall()
-    assert [n for _, n in counts] == [1, 1]
+    assert rows == [(DAY, "none", 2), (DAY + timedelta(days=3), "none", 2)]
 
 
-def test_failed_write_leaves_the_old_partition_whole(tmp_path: Path, monkeypatch):
+def test_plain_parquet_readers_see_superseded_files(tmp_path: Path):
+    """What the README warns about: the data files alone hold every version not yet vacuumed."""
+    import pandas as pd
+
     lake = Lake(str(tmp_path))
     lake.upsert([article("1", DAY)], paragraphs("1"))
+    lake.upsert([article("1", DAY, content="v2", updated=datetime(2019, 11, 27, tzinfo=UTC))], paragraphs("1", "v2"))
+    assert len(pd.read_parquet(tmp_path / "articles")) == 2  # the old copy too
+    assert lake.read("articles").num_rows == 1
 
-    def broken_write(table, where, **kwargs):
-        where.write(b"PAR1 half a file")
-        raise OSError("disk full")
 
-    monkeypatch.setattr(pq, "write_table", broken_write)
-    with pytest.raises(OSError, match="disk full"):
-        Lake(str(tmp_path)).upsert([article("2", DAY)], paragraphs("2"))
+def test_history_reads_the_lake_as_it_was(tmp_path: Path):
+    lake = Lake(str(tmp_path))
+    lake.upsert([article("1", DAY)], paragraphs("1"))
+    first = lake.version("articles")
+    time.sleep(0.05)
+    between = datetime.now(UTC)
+    time.sleep(0.05)
+    relabelled = [{**p, "label": "us_objection", "model_version": "m2"} for p in paragraphs("1")]
+    lake.upsert([article("1", DAY)], relabelled, replace_unchanged=True)
+    assert set(lake.read("paragraphs").column("label").to_pylist()) == {"us_objection"}
+    for as_of in (first, between):
+        past = Lake(str(tmp_path), as_of=as_of)
+        assert set(past.read("paragraphs").column("label").to_pylist()) == {"none"}
+        assert past.read("articles").num_rows == 1
+        with pytest.raises(ReadOnlyLakeError):
+            past.upsert([article("2", DAY)], paragraphs("2"))
+    before_anything = Lake(str(tmp_path), as_of=datetime(2000, 1, 1, tzinfo=UTC))
+    assert before_anything.read("articles").num_rows == 0
+
+
+def test_killed_between_the_two_commits_the_next_run_completes(tmp_path: Path, monkeypatch):
+    """The article committed, the writer died before its paragraphs: a reader sees the article without
+    paragraphs (never the reverse); the next upsert of it finds them stale and writes them."""
+    lake = Lake(str(tmp_path))
+    lake.upsert([article("1", DAY)], paragraphs("1", n=3))
+
+    def died(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(Lake, "_write_paragraphs", died)
+    with pytest.raises(KeyboardInterrupt):
+        lake.upsert([article("1", DAY + timedelta(days=1), content="v2")], paragraphs("1", "v2", 2))
     monkeypatch.undo()
-    assert Lake(str(tmp_path)).read("articles").column("article_id").to_pylist() == ["1"]
+    assert lake.read("articles").column("title").to_pylist() == ["title 1 v2"]
+    assert lake.read("paragraphs").num_rows == 3  # the old ones, still on the old day
+    rerun = lake.upsert([article("1", DAY + timedelta(days=1), content="v2")], paragraphs("1", "v2", 2))
+    assert (rerun.unchanged, rerun.paragraphs_written) == (1, 2)
+    stored = lake.read("paragraphs")
+    assert sorted(stored.column("text").to_pylist()) == ["1 paragraph 0 v2", "1 paragraph 1 v2"]
+    assert set(stored.column("published_date").to_pylist()) == {DAY + timedelta(days=1)}
 
 
 def test_sigkill_during_writes_leaves_a_readable_lake(tmp_path: Path):
-    """A writer killed at a random moment: every file that readers see is whole, and a rerun completes."""
+    """A writer killed at a random moment: the table reads, no key twice, and a rerun completes every article."""
     script = textwrap.dedent(
         f"""
         import sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
-        from test_lake import article, paragraphs, DAY
+        from lake_rows import article, paragraphs, DAY
         from wirestance.lake import Lake
         lake = Lake({str(tmp_path)!r})
         i = 0
         while True:
             i += 1
-            lake.upsert([article(str(i % 50), DAY, content=str(i))], paragraphs(str(i % 50), str(i), 20))
+            batch = [str((i * 7 + k) % 30) for k in range(5)]
+            lake.upsert([article(a, DAY, content=str(i)) for a in batch],
+                        [p for a in batch for p in paragraphs(a, str(i), 1 + i % 5)])
             if i == 3:
                 print("writing", flush=True)
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
-    import time
+    for kill_after in (0.3, 0.9, 1.7):
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+        time.sleep(kill_after)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        lake = Lake(str(tmp_path))
+        ids = lake.read("articles").column("article_id").to_pylist()
+        assert len(ids) == len(set(ids)) > 0
+        keys = paragraphs_by_article(lake)
+        assert all(n > 0 for n in keys.values())  # paragraphs only of stored articles ...
+        assert set(keys) <= set(ids)
+    final = [str(k) for k in range(30)]
+    lake.upsert(
+        [article(a, DAY, content="final") for a in final], [p for a in final for p in paragraphs(a, "final", 3)]
+    )
+    assert lake.read("articles").num_rows == 30
+    texts = lake.read("paragraphs").column("text").to_pylist()
+    assert len(texts) == 90 and all(t.endswith("final") for t in texts)
 
-    time.sleep(1.0)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+
+def paragraphs_by_article(lake: Lake) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for article_id in lake.read("paragraphs").column("article_id").to_pylist():
+        counts[article_id] = counts.get(article_id, 0) + 1
+    return counts
+
+
+def test_conflicting_commits_are_retried_with_backoff(tmp_path: Path, monkeypatch):
+    """A commit that loses the race is retried (re-reading the table), never dropped."""
+    from deltalake.exceptions import CommitFailedError
+
     lake = Lake(str(tmp_path))
-    articles = lake.read("articles")
-    ids = articles.column("article_id").to_pylist()
-    assert len(ids) == len(set(ids)) > 0
-    rerun = lake.upsert([article("1", DAY, content="final")], paragraphs("1", "final"))
-    assert rerun.updated + rerun.new == 1
-    assert lake.read("articles").num_rows == len(ids) + rerun.new
+    real = lake_store.write_deltalake
+    failures = iter([True, True, False, False, False])
+    sleeps: list[float] = []
+
+    def flaky(*args, **kwargs):
+        if next(failures, False):
+            raise CommitFailedError("a concurrent transaction added new data")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lake_store, "write_deltalake", flaky)
+    monkeypatch.setattr(lake_store.time, "sleep", sleeps.append)
+    counts = lake.upsert([article("1", DAY)], paragraphs("1"))
+    assert (counts.new, counts.paragraphs_written) == (1, 2)
+    assert len(sleeps) == 2 and all(0 <= s <= lake_store.BACKOFF_CAP for s in sleeps)
+    assert lake.read("articles").num_rows == 1
 
 
 def test_failures_are_appended_per_run(tmp_path: Path):
@@ -172,17 +237,39 @@ def test_failures_are_appended_per_run(tmp_path: Path):
     }
     lake.append_failures([row], "run-1")
     lake.append_failures([row], "run-2")
-    assert sorted(lake.read("failures").column("run_id").to_pylist()) == ["run-1", "run-2"]
+    stored = lake.read("failures")
+    assert sorted(stored.column("run_id").to_pylist()) == ["run-1", "run-2"]
+    assert stored.schema.field("failed_date").type == pa.date32()
+    assert stored.column("failed_date").to_pylist() == [row["failed_at"].date()] * 2
 
 
-def test_lake_on_an_fsspec_url():
-    """Any fsspec filesystem works: here the in-memory one (object stores take the same code path)."""
-    lake = Lake("memory://wirestance-test-lake")
-    try:
-        lake.upsert([article("1", DAY)], paragraphs("1"))
-        lake.upsert([article("1", DAY, content="v2")], paragraphs("1", "v2"))
-        assert lake.read("articles").column("title").to_pylist() == ["title 1 v2"]
-        assert lake.read("paragraphs").num_rows == 2
-        assert lake.fs.exists("/wirestance-test-lake/articles/published_date=2019-11-26/part-0.parquet")
-    finally:
-        lake.fs.rm("/wirestance-test-lake", recursive=True)
+def test_raw_index_rows_of_a_file_are_replaced_not_duplicated(tmp_path: Path):
+    lake = Lake(str(tmp_path))
+    row = {
+        "url": "https://www.aa.com.tr/en/x/1",
+        "canonical_url": "https://www.aa.com.tr/en/x/1",
+        "host": "www.aa.com.tr",
+        "fetch_time": datetime(2019, 11, 26, 10, tzinfo=UTC),
+        "status": 200,
+        "content_type": "text/html",
+        "payload_digest": "sha1:X",
+        "record_type": "response",
+        "record_id": "<urn:uuid:1>",
+        "file": "2019-11-26/a.warc.gz",
+        "offset": 0,
+        "length": 10,
+    }
+    for _ in range(2):
+        lake.put_raw_index([row, {**row, "offset": 10}], DAY, "a")
+    lake.put_raw_index([{**row, "file": "2019-11-26/b.warc.gz"}], DAY, "b")
+    assert lake.read("raw_index").num_rows == 3
+
+
+def test_labelled_data_read_from_the_lake_skips_superseded_files(tmp_path: Path):
+    """`retrain` may train on the lake's paragraphs: it reads the Delta table, not every parquet file."""
+    from wirestance.classifiers.dataset import load_labeled_data
+
+    lake = Lake(str(tmp_path))
+    lake.upsert([article("1", DAY)], paragraphs("1"))
+    lake.upsert([article("1", DAY, content="v2", updated=datetime(2019, 11, 27, tzinfo=UTC))], paragraphs("1", "v2"))
+    assert sorted(load_labeled_data(tmp_path / "paragraphs").texts) == ["1 paragraph 0 v2", "1 paragraph 1 v2"]

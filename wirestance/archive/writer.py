@@ -7,7 +7,7 @@ Layout (any fsspec URL; object stores get whole files by one upload):
 
 Each request/response pair is appended as whole gzip members (one per record) and fsynced before the
 fetch returns. A file is sealed on roll or close: its index rows go to the lake (`raw_index`, one
-parquet file per WARC file, named after it), then the file is renamed into its day folder, so every
+commit per WARC file, replacing any earlier rows of it), then the file is renamed into its day folder, so every
 sealed file is indexed. A process killed mid-write leaves a `.open` file whose last member is cut; the
 next writer on the same raw root finds it (its lock is free), cuts the partial member off, indexes and
 seals the rest.
@@ -361,3 +361,27 @@ def sealed_files(raw_url: str) -> Iterator[str]:
         return
     for path in sorted(fs.glob(f"{root}/????-??-??/*{SEALED_SUFFIX}")):
         yield path[len(root.rstrip("/")) + 1 :]
+
+
+def rebuild_raw_index(raw_url: str, lake: Lake) -> tuple[int, int]:
+    """The lake's `raw_index` made again from the sealed WARC files alone, replacing the whole table in one
+    commit (rows of files no longer there go too). Returns (files, rows)."""
+    fs, root = fsspec.core.url_to_fs(raw_url)
+
+    def index_rows() -> list[dict]:
+        rows: list[dict] = []
+        for relative in sealed_files(raw_url):
+            with fs.open(f"{root.rstrip('/')}/{relative}", "rb") as handle:
+                for item in iter_members(handle, relative):
+                    if isinstance(item, WarcProblem):
+                        log.warning("rebuild: %s", item)
+                        break  # our writer only appends: nothing whole follows a damaged member
+                    offset, length, raw = item
+                    row = _row_from_member(raw, relative, offset, length)
+                    if row is not None:
+                        rows.append(row)
+        return rows
+
+    rows = index_rows()
+    lake.replace_raw_index(rows)
+    return len({row["file"] for row in rows}), len(rows)

@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "wirestance.cli.model",
     "wirestance.cli.serve",
     "wirestance.cli.archive",
+    "wirestance.cli.lake",
 )
 
 

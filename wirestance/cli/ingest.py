@@ -39,6 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("summary", help="print counts per category and per day, and a few rows, of the lake")
     p.add_argument("--lake", help="lake path or fsspec URL")
+    p.add_argument(
+        "--as-of",
+        type=as_of,
+        help="the lake as it was: a version of the articles table (see `wirestance lake history`) or a time",
+    )
     p.set_defaults(handler=_summary)
 
 
@@ -49,6 +54,11 @@ def moment(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date or datetime") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def as_of(text: str) -> int | datetime:
+    """An argparse type: a table version (an integer) or an ISO 8601 time (UTC when it has no offset)."""
+    return int(text) if text.isdigit() else moment(text)
 
 
 def settings_from(args: argparse.Namespace, **defaults: Any) -> Settings:
@@ -152,7 +162,10 @@ def _reclassify(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    _print_summary(settings_from(args).lake_url)
+    try:
+        _print_summary(settings_from(args).lake_url, as_of=args.as_of)
+    except ValueError as exc:  # a version the table does not have
+        raise CliError(str(exc)) from None
     return 0
 
 
@@ -167,10 +180,13 @@ def print_rows(rows: list[dict]) -> None:
         print("  ".join(f"{row[c]!s:>12}" for c in columns))
 
 
-def _print_summary(lake_url: str) -> None:
+def _print_summary(lake_url: str, as_of: int | datetime | None = None) -> None:
     from wirestance.lake import Lake
 
-    lake = Lake(lake_url)
+    lake = Lake(lake_url, as_of=as_of)
+    if as_of is not None:
+        when = as_of if isinstance(as_of, int) else as_of.isoformat()
+        print(f"as of {when} (articles version {lake.version('articles')})")
     articles = lake.read("articles").to_pandas()
     paragraphs = lake.read("paragraphs", columns=["article_id", "source", "label", "model_version"]).to_pandas()
     if articles.empty:

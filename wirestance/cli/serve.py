@@ -30,8 +30,8 @@ SERVER_START_TIMEOUT = 120.0
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve",
-        help="serve the deployments (ingest-latest, backfill, retrain), on a local Prefect server unless "
-        "PREFECT_API_URL names one",
+        help="serve the deployments (ingest-latest, backfill, retrain, maintain-lake), on a local Prefect server "
+        "unless PREFECT_API_URL names one",
     )
     p.add_argument("--host", default="127.0.0.1", help="address of the local server (default: loopback)")
     p.add_argument("--port", type=int, default=4200, help="port of the local server (default 4200)")

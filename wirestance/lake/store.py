@@ -1,39 +1,61 @@
-"""`Lake` owns the partition path convention and every write to the parquet tables.
+"""`Lake` owns the lake's Delta Lake tables (delta-rs) and every write to them.
 
-Layout (hive partitioning, readable as is by DuckDB, pandas/pyarrow and Spark):
+Layout (one Delta table per table, hive-partitioned data files plus the transaction log):
 
-    <root>/articles/published_date=YYYY-MM-DD/part-0.parquet
-    <root>/paragraphs/published_date=YYYY-MM-DD/part-0.parquet
-    <root>/failures/failed_date=YYYY-MM-DD/<run>-<uuid>.parquet
+    <root>/articles/_delta_log/...                       the log: which data files make each version
+    <root>/articles/published_date=YYYY-MM-DD/*.parquet  data files, some of them superseded
+    <root>/paragraphs/published_date=YYYY-MM-DD/*.parquet
+    <root>/failures/failed_date=YYYY-MM-DD/*.parquet
+    <root>/raw_index/fetch_date=YYYY-MM-DD/*.parquet
 
-A partition is one file, replaced whole: the new version is written beside it under a hidden name
-(readers skip names starting with "."), flushed, then renamed over the old one. A crash leaves either the
-old file or the new one, never half of one. Paragraphs are committed before their articles, so an
-interrupted upsert is detected on the rerun (the stored article still has its old content hash).
+A write adds new data files and then commits one log entry naming the files it adds and removes; the
+commit is a create-if-absent of the next log file (a rename on local disks, a conditional PUT on object
+stores), so of two writers racing for a version one wins and the other re-checks and retries. No lock is
+held anywhere: a writer killed at any point leaves the table at its last commit (its unreferenced files are
+removed by vacuum), and readers see whole versions only. Readers must go through the log (`DeltaTable`,
+`Lake.read`): the parquet files alone include superseded rows.
+
+Upsert order: an article's row is committed first, then its paragraphs. So a reader never sees paragraphs
+without their article; between the two commits it may see a new article with no paragraphs yet, or an
+updated article (possibly on its new date) with its previous paragraphs. A writer killed between the two
+commits leaves that state until the next upsert of the article, which finds the paragraphs stale and
+rewrites them.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
+import logging
+import random
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TypeVar
 
-import fsspec
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
+from deltalake import DeltaTable, Field, WriterProperties, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from wirestance.durable import fsync_dir
 from wirestance.failures import Failure
 from wirestance.lake import schema
-from wirestance.lake.locks import partition_lock
 
-PART_FILE = "part-0.parquet"
+log = logging.getLogger(__name__)
 
 ArticleKey = tuple[str, str]
+AsOf = int | datetime | None
+T = TypeVar("T")
+
+#: Commit attempts per write before giving up (each one re-reads the table): conflicts are retried, never lost.
+MAX_COMMIT_ATTEMPTS = 60
+#: Backoff between attempts: base * 2**attempt seconds, capped, times a random factor (full jitter).
+BACKOFF_BASE = 0.05
+BACKOFF_CAP = 2.0
+
+_WRITER = WriterProperties(compression="ZSTD")
 
 
 @dataclass
@@ -58,63 +80,159 @@ class _Stored:
     content_hash: str
 
 
+class ReadOnlyLakeError(RuntimeError):
+    """A write to a lake opened at a past version."""
+
+
 class Lake:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.fs, self.root = fsspec.core.url_to_fs(url)
-        self._is_local = "file" in _protocols(self.fs)
-        self._lock_dir = os.path.join(self.root, "_locks") if self._is_local else None
-        self._index: dict[ArticleKey, _Stored] | None = None
+    """The lake at `url` (a local path, file:// or s3://...). With `as_of` (a version of the articles
+    table, or a time) every read shows the tables as they were then, and writes are refused."""
 
-    # -- paths ------------------------------------------------------------------------------------
+    def __init__(self, url: str, *, storage_options: dict[str, str] | None = None, as_of: AsOf = None) -> None:
+        self.url = url.rstrip("/") if "://" in url else str(Path(url).absolute())
+        self.storage_options = dict(storage_options or {})
+        self.as_of = as_of
+        self._as_of_time: datetime | None = None
+        self._thread_tables = threading.local()
 
-    def table_dir(self, table: str) -> str:
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.url or self.url.startswith("file://")
+
+    # -- tables -----------------------------------------------------------------------------------
+
+    def table_uri(self, table: str) -> str:
         if table not in schema.TABLES:
             raise ValueError(f"unknown lake table {table!r}; tables: {sorted(schema.TABLES)}")
-        return f"{self.root}/{table}"
+        return f"{self.url}/{table}"
 
-    def partition_dir(self, table: str, day: date) -> str:
-        column = schema.partition_column(table)
-        return f"{self.table_dir(table)}/{column}={day.isoformat()}"
+    def full_schema(self, table: str) -> pa.Schema:
+        """The table's columns and, last, its partition column (a date)."""
+        return schema.TABLES[table].append(pa.field(schema.partition_column(table), pa.date32()))
+
+    def delta_table(self, table: str) -> DeltaTable | None:
+        """The table's current version (or the `as_of` one); None while nothing was ever written to it."""
+        try:
+            dt = DeltaTable(self.table_uri(table), storage_options=self.storage_options or None)
+        except TableNotFoundError:
+            return None
+        if self.as_of is not None:
+            target = self._pinned_time(table)
+            if target is None:
+                assert isinstance(self.as_of, int)
+                try:
+                    dt.load_as_version(self.as_of)
+                except DeltaError as error:
+                    raise ValueError(f"the {table} table has no version {self.as_of}: {error}") from None
+            else:
+                try:
+                    dt.load_as_version(target)
+                except DeltaError:
+                    return None  # the table did not exist yet at that time
+        return dt
+
+    def _pinned_time(self, table: str) -> datetime | None:
+        """For a version number: the articles table at that version, the others as they were just before the
+        next articles commit (so the paragraphs committed after that version's articles belong to it)."""
+        if isinstance(self.as_of, datetime):
+            return self.as_of
+        if table == "articles" or self.as_of is None:
+            return None
+        if self._as_of_time is None:
+            articles = DeltaTable(self.table_uri("articles"), storage_options=self.storage_options or None)
+            times = {entry["version"]: entry["timestamp"] for entry in articles.history()}
+            if self.as_of not in times:
+                raise ValueError(f"the articles table has no version {self.as_of} (it has {min(times)}-{max(times)})")
+            following = times.get(self.as_of + 1)
+            # The latest version: the other tables as they are now (a far-future time).
+            millis = following - 1 if following is not None else 253402300799000
+            self._as_of_time = datetime.fromtimestamp(millis / 1000, tz=UTC)
+        return self._as_of_time
+
+    def _writable(self, table: str) -> DeltaTable:
+        """The table at its latest version, for writing; created (empty, partitioned) on first use.
+
+        Each thread keeps its DeltaTable objects and brings them up to date by reading only the newer
+        commits, instead of loading the table again for every write.
+        """
+        if self.as_of is not None:
+            raise ReadOnlyLakeError(f"{self.url} is opened as of {self.as_of}: it is read-only")
+        cache: dict[str, DeltaTable] = self._thread_tables.__dict__.setdefault("tables", {})
+        cached = cache.get(table)
+        if cached is not None:
+            try:
+                cached.update_incremental()
+                return cached
+            except (DeltaError, OSError) as error:  # e.g. the table was removed and made again meanwhile
+                log.info("%s: reloading the table (%s)", table, error)
+                del cache[table]
+
+        def create() -> DeltaTable:
+            existing = self.delta_table(table)
+            if existing is not None:
+                self._add_missing_columns(existing, table)
+                return existing
+            return DeltaTable.create(
+                self.table_uri(table),
+                self.full_schema(table),
+                mode="ignore",
+                partition_by=[schema.partition_column(table)],
+                storage_options=self.storage_options or None,
+            )
+
+        cache[table] = with_commit_retries(create, f"create {table}")
+        return cache[table]
+
+    def _add_missing_columns(self, dt: DeltaTable, table: str) -> None:
+        """A table made under an older SCHEMA_VERSION gets the columns added since (null in its old rows)."""
+        present = {f.name for f in dt.schema().fields}
+        missing = [f for f in self.full_schema(table) if f.name not in present]
+        if missing:
+            log.info("%s: adding columns %s", table, [f.name for f in missing])
+            dt.alter.add_columns([Field.from_arrow(f.with_nullable(True)) for f in missing])
 
     def partitions(self, table: str) -> list[date]:
-        base = self.table_dir(table)
-        if not self.fs.exists(base):
+        dt = self.delta_table(table)
+        if dt is None:
             return []
-        days = []
-        for entry in self.fs.ls(base, detail=False):
-            name = entry.rstrip("/").rsplit("/", 1)[-1]
-            _, _, value = name.partition("=")
-            if value and not name.startswith((".", "_")):
-                days.append(date.fromisoformat(value))
-        return sorted(days)
+        column = schema.partition_column(table)
+        values = {part[column] for part in dt.partitions()}
+        return sorted(date.fromisoformat(v) for v in values if v)
+
+    def version(self, table: str) -> int | None:
+        dt = self.delta_table(table)
+        return None if dt is None else dt.version()
 
     # -- reading ----------------------------------------------------------------------------------
 
     def read(self, table: str, *, filter: ds.Expression | None = None, columns: list[str] | None = None) -> pa.Table:
         """The whole table (or a filtered part), with its partition column typed as a date."""
-        base = self.table_dir(table)
-        column = schema.partition_column(table)
-        full_schema = schema.TABLES[table].append(pa.field(column, pa.date32()))
-        if not self.fs.exists(base):
-            empty = full_schema.empty_table()
-            return empty.select(columns) if columns else empty
-        dataset = ds.dataset(
-            base,
-            filesystem=self.fs,
-            format="parquet",
-            partitioning=ds.partitioning(pa.schema([(column, pa.date32())]), flavor="hive"),
-            schema=full_schema,
-            ignore_prefixes=[".", "_"],
-        )
-        return dataset.to_table(filter=filter, columns=columns)
+        full = self.full_schema(table)
+        wanted = columns or full.names
+        dt = self.delta_table(table)
+        if dt is None:
+            return full.empty_table().select(wanted)
+        dataset = dt.to_pyarrow_dataset()
+        present = [name for name in wanted if name in dataset.schema.names]
+        data = dataset.to_table(filter=filter, columns=present)
+        if len(present) == len(wanted):
+            return data
+        # A version written under an older schema: the columns added since read as nulls.
+        columns = [data[name] if name in present else pa.nulls(data.num_rows, full.field(name).type) for name in wanted]
+        return pa.Table.from_arrays(columns, schema=pa.schema([full.field(name) for name in wanted]))
 
-    def _read_partition(self, table: str, day: date) -> pa.Table | None:
-        path = f"{self.partition_dir(table, day)}/{PART_FILE}"
-        if not self.fs.exists(path):
-            return None
-        with self.fs.open(path, "rb") as handle:
-            return pq.read_table(handle, schema=schema.TABLES[table])
+    def _stored_articles(self, dt: DeltaTable | None, keys: Iterable[ArticleKey]) -> dict[ArticleKey, _Stored]:
+        if dt is None:
+            return {}
+        wanted = set(keys)
+        columns = ["source", "article_id", "updated", "content_hash", schema.PARTITION_COLUMN]
+        rows = _scan(dt, columns, _keys_predicate(wanted)).to_pylist()
+        stored: dict[ArticleKey, _Stored] = {}
+        for row in rows:
+            key = (row["source"], row["article_id"])
+            if key in wanted:
+                stored[key] = _Stored(row[schema.PARTITION_COLUMN], row["updated"], row["content_hash"])
+        return stored
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -125,188 +243,230 @@ class Lake:
         *,
         replace_unchanged: bool = False,
     ) -> WriteCounts:
-        """Store parsed articles and their labelled paragraphs.
+        """Store parsed articles and their labelled paragraphs (two commits: articles, then paragraphs).
 
-        Each article row carries `published_date` (its partition). A stored article is replaced when its
-        content changed and the new copy is not older (by update time); with `replace_unchanged`
-        (reprocessing with new parsers or a new model) it is replaced whenever it is given.
+        Each article row carries `published_date` (its partition). A stored article is replaced, with all
+        its paragraphs, when its content changed and the new copy is not older (by update time); with
+        `replace_unchanged` (reprocessing with new parsers or a new model) whenever it is given. An article
+        whose date changed moves partition in the same commit, leaving no copy behind.
         """
-        counts = WriteCounts()
-        # Each input list becomes one Arrow table; a partition takes its rows by position, so no row is
-        # copied or converted per partition.
-        paragraph_table = pa.Table.from_pylist(paragraphs, schema=schema.PARAGRAPHS)
-        paragraphs_by_key: dict[ArticleKey, list[int]] = {}
-        for position, row in enumerate(paragraphs):
-            paragraphs_by_key.setdefault((row["source"], row["article_id"]), []).append(position)
-
-        # The last copy of an article in the batch wins, so a batch never holds a key twice.
-        by_day: dict[date, dict[ArticleKey, int]] = {}
-        for position, row in enumerate(articles):
-            by_day.setdefault(row[schema.PARTITION_COLUMN], {})[(row["source"], row["article_id"])] = position
-        article_table = pa.Table.from_pylist(articles, schema=schema.ARTICLES) if by_day else None
-
-        index = self._article_index()
-        for day in sorted(by_day):
-            with partition_lock(self._lock_dir, f"published_date={day.isoformat()}"):
-                # Decide against what is on disk now (inside the lock), not a cached view, so two
-                # processes writing the same partition one after the other count and merge correctly.
-                current = self._read_partition("articles", day)
-                stored_here = _stored_rows(current, day)
-                kept: dict[ArticleKey, int] = {}
-                for key, position in by_day[day].items():
-                    row = articles[position]
-                    stored = stored_here.get(key) or index.get(key)
-                    if stored is None:
-                        counts.new += 1
-                    elif not replace_unchanged and not replaces_stored(
-                        stored.content_hash, stored.updated, row["content_hash"], row.get("updated")
-                    ):
-                        counts.unchanged += 1  # same content, or a stale copy of a newer stored version
-                        continue
-                    else:
-                        counts.updated += 1
-                        if key not in stored_here and stored.partition != day:
-                            self._drop_from_partition(stored.partition, key)
-                    kept[key] = position
-                if not kept:
-                    continue
-                keys = set(kept)
-                wanted = [p for key in keys for p in paragraphs_by_key.get(key, [])]
-                new_paragraphs = paragraph_table.take(pa.array(wanted, pa.int64()))
-                assert article_table is not None
-                fresh_articles = article_table.take(pa.array(list(kept.values()), pa.int64()))
-                self._replace_rows("paragraphs", day, keys, new_paragraphs, self._read_partition("paragraphs", day))
-                self._replace_rows("articles", day, keys, fresh_articles, current)
-            counts.paragraphs_written += new_paragraphs.num_rows
-            for key, position in kept.items():
-                row = articles[position]
-                index[key] = _Stored(day, row.get("updated"), row["content_hash"])
+        latest: dict[ArticleKey, dict] = {}
+        for row in articles:  # the last copy of an article in the batch wins
+            latest[(row["source"], row["article_id"])] = row
+        if not latest:
+            return WriteCounts()
+        counts, written = with_commit_retries(lambda: self._write_articles(latest, replace_unchanged), "write articles")
+        by_key: dict[ArticleKey, list[dict]] = {}
+        for row in paragraphs:
+            by_key.setdefault((row["source"], row["article_id"]), []).append(row)
+        counts.paragraphs_written = with_commit_retries(
+            lambda: self._write_paragraphs(latest, by_key, written), "write paragraphs"
+        )
         return counts
 
-    def _drop_from_partition(self, day: date, key: ArticleKey) -> None:
-        """An updated article whose publication date changed leaves its old partition."""
-        with partition_lock(self._lock_dir, f"published_date={day.isoformat()}"):
-            for table in ("paragraphs", "articles"):
-                empty = schema.TABLES[table].empty_table()
-                self._replace_rows(table, day, {key}, empty, self._read_partition(table, day))
+    def _write_articles(
+        self, latest: dict[ArticleKey, dict], replace_unchanged: bool
+    ) -> tuple[WriteCounts, set[ArticleKey]]:
+        """One attempt: decide against the current version, replace the rows to write on that same version."""
+        dt = self._writable("articles")
+        stored = self._stored_articles(dt, latest)
+        counts = WriteCounts()
+        to_write: list[dict] = []
+        for key, row in latest.items():
+            known = stored.get(key)
+            if known is None:
+                counts.new += 1
+            elif not replace_unchanged and not replaces_stored(
+                known.content_hash, known.updated, row["content_hash"], row.get("updated")
+            ):
+                counts.unchanged += 1  # same content, or a stale copy of a newer stored version
+                continue
+            else:
+                counts.updated += 1
+            to_write.append(row)
+        if to_write:
+            # Replace-where on the keys: the stored copies (in whatever partition) go, the new rows come, in
+            # one commit read from this same version, so a concurrent commit touching them is a conflict.
+            keys = {(row["source"], row["article_id"]) for row in to_write}
+            data = pa.Table.from_pylist(to_write, schema=self.full_schema("articles"))
+            write_deltalake(dt, data, mode="overwrite", predicate=_keys_predicate(keys), writer_properties=_WRITER)
+        return counts, {(row["source"], row["article_id"]) for row in to_write}
+
+    def _write_paragraphs(
+        self, latest: dict[ArticleKey, dict], by_key: dict[ArticleKey, list[dict]], written: set[ArticleKey]
+    ) -> int:
+        """One attempt: make the stored paragraphs of every article whose stored row is this batch's copy
+        equal to the batch's, in one replace-where commit (all its old paragraphs go, on any date).
+
+        The paragraphs version is taken before the articles are re-read: a writer that saw an older article
+        and commits after a newer one's paragraphs conflicts, retries, and then sees the newer article.
+        """
+        dt = self._writable("paragraphs")
+        stored_articles = self._stored_articles(self._writable("articles"), latest)
+        ours = {
+            key
+            for key, row in latest.items()
+            if (known := stored_articles.get(key)) is not None
+            and known.content_hash == row["content_hash"]
+            and known.partition == row[schema.PARTITION_COLUMN]
+        }
+        if not ours:
+            return 0
+        # Only the articles this upsert did not write need their stored paragraphs compared (a writer killed
+        # between the two commits left them stale); the written ones are replaced in any case.
+        to_check = ours - written
+        stored: dict[ArticleKey, set[tuple[int, date, str]]] = {}
+        if to_check:
+            key_columns = ["source", "article_id", "para_index", schema.PARTITION_COLUMN, "text"]
+            for row in _scan(dt, key_columns, _keys_predicate(to_check)).to_pylist():
+                key = (row["source"], row["article_id"])
+                stored.setdefault(key, set()).add((row["para_index"], row[schema.PARTITION_COLUMN], row["text"]))
+        needed: set[ArticleKey] = set()
+        rows: list[dict] = []
+        for key in ours:
+            day = latest[key][schema.PARTITION_COLUMN]
+            fresh = [{**p, schema.PARTITION_COLUMN: day} for p in by_key.get(key, [])]
+            if key not in written and stored.get(key, set()) == {(p["para_index"], day, p["text"]) for p in fresh}:
+                continue  # complete already: left alone
+            needed.add(key)
+            rows.extend(fresh)
+        if not needed:
+            return 0
+        data = pa.Table.from_pylist(rows, schema=self.full_schema("paragraphs"))
+        write_deltalake(dt, data, mode="overwrite", predicate=_keys_predicate(needed), writer_properties=_WRITER)
+        return len(rows)
 
     def rewrite_paragraphs(self, transform: Callable[[pa.Table], pa.Table | None]) -> int:
-        """Apply `transform` to every paragraphs partition (None = leave it); returns partitions rewritten."""
+        """Apply `transform` to every paragraphs partition (None = leave it); returns partitions rewritten.
+
+        Each partition is replaced in one commit; a concurrent write to it makes the commit fail, and the
+        partition is read and transformed again.
+        """
         rewritten = 0
+        column = schema.PARTITION_COLUMN
         for day in self.partitions("paragraphs"):
-            with partition_lock(self._lock_dir, f"published_date={day.isoformat()}"):
-                current = self._read_partition("paragraphs", day)
-                if current is None:
-                    continue
+
+            def rewrite_one(day: date = day) -> bool:
+                dt = self._writable("paragraphs")
+                current = dt.to_pyarrow_dataset().to_table(
+                    filter=pc.field(column) == pa.scalar(day, pa.date32()), columns=schema.PARAGRAPHS.names
+                )
+                if current.num_rows == 0:
+                    return False
                 changed = transform(current)
-                if changed is not None:
-                    self._write_partition("paragraphs", day, changed)
-                    rewritten += 1
+                if changed is None:
+                    return False
+                changed = changed.append_column(column, pa.array([day] * changed.num_rows, pa.date32()))
+                write_deltalake(
+                    dt,
+                    changed.cast(self.full_schema("paragraphs")),
+                    mode="overwrite",
+                    predicate=f"{column} = '{day.isoformat()}'",
+                    writer_properties=_WRITER,
+                )
+                return True
+
+            if with_commit_retries(rewrite_one, f"rewrite paragraphs {day}"):
+                rewritten += 1
         return rewritten
 
     def append_failures(self, failures: Iterable[Failure | dict], run_id: str) -> int:
-        rows = [item.as_row() if isinstance(item, Failure) else item for item in failures]
+        rows = [
+            {
+                **row,
+                "run_id": run_id,
+                "schema_version": schema.SCHEMA_VERSION,
+                schema.FAILURE_PARTITION_COLUMN: row["failed_at"].date(),
+            }
+            for row in (item.as_row() if isinstance(item, Failure) else item for item in failures)
+        ]
         if not rows:
             return 0
-        by_day: dict[date, list[dict]] = {}
-        for row in rows:
-            row = {**row, "run_id": run_id, "schema_version": schema.SCHEMA_VERSION}
-            by_day.setdefault(row["failed_at"].date(), []).append(row)
-        for day, day_rows in by_day.items():
-            table = pa.Table.from_pylist(day_rows, schema=schema.FAILURES)
-            name = f"{_safe(run_id)}-{uuid.uuid4().hex[:12]}.parquet"
-            self._write_file(f"{self.partition_dir('failures', day)}/{name}", table)
+        table = pa.Table.from_pylist(rows, schema=self.full_schema("failures"))
+
+        def append() -> None:
+            write_deltalake(self._writable("failures"), table, mode="append", writer_properties=_WRITER)
+
+        with_commit_retries(append, "append failures")
         return len(rows)
 
     def put_raw_index(self, rows: list[dict], day: date, name: str) -> int:
-        """Index rows of one sealed WARC file, written whole as `<name>.parquet`.
+        """Index rows of one sealed WARC file (`<day>/<name>.warc.gz`), replacing any earlier rows of that
+        file in the same commit, so writing it again (crash recovery, a rebuild) never duplicates."""
+        column = schema.RAW_INDEX_PARTITION_COLUMN
+        rows = [{**row, "schema_version": schema.SCHEMA_VERSION, column: day} for row in rows]
+        table = pa.Table.from_pylist(rows, schema=self.full_schema("raw_index"))
+        files = sorted(set(table.column("file").to_pylist())) or [f"{day.isoformat()}/{name}"]
+        quoted = ", ".join(_sql_string(f) for f in files)
+        predicate = f"{column} = '{day.isoformat()}' AND file IN ({quoted})"
 
-        One file per WARC file under a name derived from it, so writing it again (crash recovery) replaces
-        rather than duplicates.
-        """
-        rows = [{**row, "schema_version": schema.SCHEMA_VERSION} for row in rows]
-        table = pa.Table.from_pylist(rows, schema=schema.RAW_INDEX)
-        self._write_file(f"{self.partition_dir('raw_index', day)}/{_safe(name)}.parquet", table)
+        def replace() -> None:
+            write_deltalake(
+                self._writable("raw_index"), table, mode="overwrite", predicate=predicate, writer_properties=_WRITER
+            )
+
+        with_commit_retries(replace, f"index {name}")
         return len(rows)
 
-    # -- internals --------------------------------------------------------------------------------
+    def replace_raw_index(self, rows: list[dict]) -> int:
+        """The whole `raw_index` table replaced by `rows` in one commit (a rebuild from the WARC files)."""
+        column = schema.RAW_INDEX_PARTITION_COLUMN
+        # A sealed file's day is its folder's: <day>/<name>.warc.gz (the UTC day of its fetches).
+        rows = [
+            {**row, "schema_version": schema.SCHEMA_VERSION, column: date.fromisoformat(row["file"].split("/", 1)[0])}
+            for row in rows
+        ]
+        table = pa.Table.from_pylist(rows, schema=self.full_schema("raw_index"))
 
-    def _article_index(self) -> dict[ArticleKey, _Stored]:
-        if self._index is None:
-            columns = ["source", "article_id", "updated", "content_hash", schema.PARTITION_COLUMN]
-            table = self.read("articles", columns=columns)
-            index: dict[ArticleKey, _Stored] = {}
-            for row in table.to_pylist():
-                index[(row["source"], row["article_id"])] = _Stored(
-                    row[schema.PARTITION_COLUMN], row["updated"], row["content_hash"]
-                )
-            self._index = index
-        return self._index
+        def replace() -> None:
+            write_deltalake(self._writable("raw_index"), table, mode="overwrite", writer_properties=_WRITER)
 
-    def _replace_rows(
-        self,
-        table: str,
-        day: date,
-        keys: set[ArticleKey],
-        fresh: pa.Table,
-        current: pa.Table | None,
-    ) -> None:
-        """Rewrite one partition (`current`, None when it has no file): its rows for `keys` replaced by `fresh`."""
-        if current is not None and current.num_rows:
-            keep = pc.invert(_key_mask(current, keys))
-            merged = pa.concat_tables([current.filter(keep), fresh])
-        else:
-            merged = fresh
-        if merged.num_rows == 0:
-            self._remove_partition(table, day)
-            return
-        key_columns = schema.PARAGRAPH_KEY if table == "paragraphs" else schema.ARTICLE_KEY
-        sort_keys = [(c, "ascending") for c in key_columns]
-        self._write_partition(table, day, merged.sort_by(sort_keys))
-
-    def _write_partition(self, table: str, day: date, data: pa.Table) -> None:
-        self._write_file(f"{self.partition_dir(table, day)}/{PART_FILE}", data)
-
-    def _write_file(self, path: str, data: pa.Table) -> None:
-        directory = path.rsplit("/", 1)[0]
-        self.fs.makedirs(directory, exist_ok=True)
-        tmp = f"{directory}/.{path.rsplit('/', 1)[1]}.tmp-{uuid.uuid4().hex}"
-        if self._is_local:
-            with open(tmp, "wb") as handle:
-                pq.write_table(data, handle, compression="zstd")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-            fsync_dir(directory)
-        else:
-            # Object stores make a single PUT visible whole, so the temp object + move is enough.
-            with self.fs.open(tmp, "wb") as handle:
-                pq.write_table(data, handle, compression="zstd")
-            self.fs.mv(tmp, path)
-
-    def _remove_partition(self, table: str, day: date) -> None:
-        path = f"{self.partition_dir(table, day)}/{PART_FILE}"
-        if self.fs.exists(path):
-            self.fs.rm(path)
+        with_commit_retries(replace, "replace raw_index")
+        return len(rows)
 
 
-def _stored_rows(current: pa.Table | None, day: date) -> dict[ArticleKey, _Stored]:
-    """What a partition's articles table holds, by key."""
-    if current is None:
-        return {}
-    columns = current.select(["source", "article_id", "updated", "content_hash"]).to_pydict()
-    return {
-        (source, article_id): _Stored(day, updated, content_hash)
-        for source, article_id, updated, content_hash in zip(
-            columns["source"], columns["article_id"], columns["updated"], columns["content_hash"], strict=True
-        )
-    }
+def with_commit_retries(attempt: Callable[[], T], what: str) -> T:
+    """Run `attempt` until its commit goes through: a conflicting commit is retried after a jittered backoff."""
+    for number in range(MAX_COMMIT_ATTEMPTS):
+        try:
+            return attempt()
+        except CommitFailedError as error:
+            delay = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**number))
+            log.info("%s: commit conflict (%s), attempt %d, retrying in %.2fs", what, error, number + 1, delay)
+            time.sleep(delay)
+        except DeltaError as error:
+            if not _is_version_race(error):
+                raise
+            time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**number)))
+    raise RuntimeError(f"{what}: no commit after {MAX_COMMIT_ATTEMPTS} conflicting attempts")
 
 
-def _key_mask(table: pa.Table, keys: set[ArticleKey]) -> pa.ChunkedArray:
-    joined = pc.binary_join_element_wise(table["source"], table["article_id"], "\x1f")
-    wanted = pa.array([f"{s}\x1f{a}" for s, a in keys], pa.string())
-    return pc.is_in(joined, value_set=wanted)
+def _is_version_race(error: Exception) -> bool:
+    """Errors that mean another writer committed first (e.g. two writers creating the same table)."""
+    text = str(error).lower()
+    return "already exists" in text or "version mismatch" in text or "conflict" in text
+
+
+def _scan(dt: DeltaTable, columns: list[str], predicate: str) -> pa.Table:
+    """Rows of this version matching an SQL predicate, read by delta-rs (files pruned by their statistics):
+    an order of magnitude faster for key look-ups than building a pyarrow dataset of every file."""
+    return pa.RecordBatchReader.from_stream(dt.scan(columns=columns, predicate=predicate)).read_all()
+
+
+def _keys_predicate(keys: Iterable[ArticleKey]) -> str:
+    """SQL selecting exactly the rows of these articles' keys."""
+    by_source: dict[str, list[str]] = {}
+    for source, article_id in sorted(keys):
+        by_source.setdefault(source, []).append(article_id)
+    parts = [
+        f"(source = {_sql_string(source)} AND article_id IN ({', '.join(_sql_string(i) for i in ids)}))"
+        for source, ids in by_source.items()
+    ]
+    return " OR ".join(parts)
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def replaces_stored(
@@ -320,15 +480,6 @@ def replaces_stored(
 
 def _older(candidate: datetime | None, stored: datetime | None) -> bool:
     return candidate is not None and stored is not None and candidate < stored
-
-
-def _protocols(fs: fsspec.AbstractFileSystem) -> tuple[str, ...]:
-    protocol = fs.protocol
-    return (protocol,) if isinstance(protocol, str) else tuple(protocol)
-
-
-def _safe(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text)[:64]
 
 
 def iter_batches(items: list, size: int) -> Iterator[list]:

@@ -1,0 +1,180 @@
+"""Lake writes per article: the Delta Lake tables (`Lake.upsert`) against the earlier layout's way of writing,
+measured in the same run on the same rows.
+
+The earlier layout kept one parquet file per day partition and, for every upsert, read that day's file,
+replaced the rows of the batch's keys and wrote the whole file again (then renamed it over the old one). The
+floor here does exactly that work (read, replace by key, write whole, fsync, rename), without its locks.
+
+Scenario: a lake already holding `history_days` days of `per_day` articles, then scheduled-ingest batches of
+`batch` articles, most of them new on the latest days and a fifth of them updates of stored ones.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import time
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from bench.results import Results
+from wirestance.lake import Lake
+from wirestance.lake.schema import ARTICLES, PARAGRAPHS, PROBABILITY_COLUMNS
+
+FIRST_DAY = date(2019, 10, 1)
+
+
+def _article(i: int, day: date, version: int) -> tuple[dict, list[dict]]:
+    published = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
+    n = 8
+    row = {
+        "source": "anadolu",
+        "article_id": str(1_000_000 + i),
+        "url": f"https://www.aa.com.tr/en/politics/x/{1_000_000 + i}",
+        "canonical_url": f"https://www.aa.com.tr/en/politics/x/{1_000_000 + i}",
+        "title": f"title {i} v{version}",
+        "lede": "A lede of moderate length that says what the story is about." * 2,
+        "authors": ["A. Writer"],
+        "published": published,
+        "updated": published + timedelta(minutes=version),
+        "dateline": "ANKARA",
+        "category": "Politics",
+        "tags": ["tag"],
+        "language": "en",
+        "n_paragraphs": n,
+        "content_hash": f"{i}-{version}",
+        "fetched_at": published,
+        "capture_time": None,
+        "capture_origin": None,
+        "parser_version": "bench",
+        "schema_version": 2,
+        "published_date": day,
+    }
+    paragraphs = [
+        {
+            "source": "anadolu",
+            "article_id": row["article_id"],
+            "para_index": k,
+            "text": f"Paragraph {k} of article {i}, version {version}. " + "Some words of a news story. " * 12,
+            "label": "none",
+            "confidence": 0.7,
+            **dict.fromkeys(PROBABILITY_COLUMNS, 0.25),
+            "model_version": "bench",
+            "parser_version": "bench",
+            "schema_version": 2,
+        }
+        for k in range(n)
+    ]
+    return row, paragraphs
+
+
+def _batches(history_days: int, per_day: int, batches: int, batch: int, seed: int) -> tuple[list, list]:
+    """(history upserts, timed upserts): each a list of (articles, paragraphs)."""
+    rng = random.Random(seed)
+    history = []
+    stored: list[tuple[int, date]] = []
+    next_id = 0
+    for d in range(history_days):
+        day = FIRST_DAY + timedelta(days=d)
+        rows = [_article(next_id + k, day, 0) for k in range(per_day)]
+        stored += [(next_id + k, day) for k in range(per_day)]
+        next_id += per_day
+        history.append(([r for r, _ in rows], [p for _, ps in rows for p in ps]))
+    timed = []
+    latest = FIRST_DAY + timedelta(days=history_days)
+    for b in range(batches):
+        rows = []
+        for _ in range(batch):
+            if rng.random() < 0.2:
+                i, day = rng.choice(stored)
+                rows.append(_article(i, day, b + 1))
+            else:
+                day = latest + timedelta(days=rng.randrange(2))
+                rows.append(_article(next_id, day, 0))
+                stored.append((next_id, day))
+                next_id += 1
+        timed.append(([r for r, _ in rows], [p for _, ps in rows for p in ps]))
+    return history, timed
+
+
+class _EarlierLayout:
+    """The earlier layout's write path: per day, read the partition file, replace the keys, write it whole."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def upsert(self, articles: list[dict], paragraphs: list[dict]) -> None:
+        by_day: dict[date, list[dict]] = defaultdict(list)
+        for row in articles:
+            by_day[row["published_date"]].append(row)
+        paragraphs_by_key: dict[str, list[dict]] = defaultdict(list)
+        for p in paragraphs:
+            paragraphs_by_key[p["article_id"]].append(p)
+        for day, rows in by_day.items():
+            keys = pa.array([r["article_id"] for r in rows], pa.string())
+            fresh_articles = pa.Table.from_pylist(
+                [{k: v for k, v in r.items() if k != "published_date"} for r in rows], schema=ARTICLES
+            )
+            fresh_paragraphs = pa.Table.from_pylist(
+                [p for r in rows for p in paragraphs_by_key[r["article_id"]]], schema=PARAGRAPHS
+            )
+            for table, fresh, schema in (
+                ("paragraphs", fresh_paragraphs, PARAGRAPHS),
+                ("articles", fresh_articles, ARTICLES),
+            ):
+                folder = self.root / table / f"published_date={day.isoformat()}"
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / "part-0.parquet"
+                if path.exists():
+                    current = pq.read_table(path, schema=schema)
+                    kept = current.filter(pc.invert(pc.is_in(current["article_id"], value_set=keys)))
+                    fresh = pa.concat_tables([kept, fresh])
+                tmp = folder / ".part-0.parquet.tmp"
+                with open(tmp, "wb") as handle:
+                    pq.write_table(fresh, handle, compression="zstd")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, path)
+
+
+def _timed_writes(make, where: Path, history: list, timed: list) -> float:
+    shutil.rmtree(where, ignore_errors=True)
+    writer = make(where)
+    for rows, paragraphs in history:
+        writer.upsert(rows, paragraphs)
+    started = time.perf_counter()
+    for rows, paragraphs in timed:
+        writer.upsert(rows, paragraphs)
+    seconds = time.perf_counter() - started
+    shutil.rmtree(where, ignore_errors=True)
+    return seconds
+
+
+def run(
+    results: Results, root: Path, repeats: int = 1, history_days: int = 30, per_day: int = 100, batches: int = 20
+) -> None:
+    """Both writers `repeats` times, alternating, the best of each kept (a shared machine's load hits the
+    multi-threaded Delta writer harder than the single-threaded floor)."""
+    batches = min(batches, max(5, history_days * per_day // 150))
+    history, timed = _batches(history_days, per_day, batches, batch=50, seed=0)
+    articles = sum(len(a) for a, _ in timed)
+    writers = {"earlier": _EarlierLayout, "delta": lambda p: Lake(str(p))}
+    seconds = dict.fromkeys(writers, float("inf"))
+    for _ in range(max(1, repeats)):
+        for name, make in writers.items():
+            seconds[name] = min(seconds[name], _timed_writes(make, root / f"lake-bench-{name}", history, timed))
+    results.note(
+        f"lake writes: {len(timed)} upserts of 50 articles (8 paragraphs each, a fifth updates) into a lake of "
+        f"{history_days * per_day:,} articles, best of {max(1, repeats)}: Delta {seconds['delta']:.2f} s, "
+        f"earlier layout {seconds['earlier']:.2f} s"
+    )
+    results.add("lake_write_ms_per_article", 1000 * seconds["delta"] / articles)
+    results.add("lake_write_ms_per_article_earlier_layout", 1000 * seconds["earlier"] / articles)
+    # Above 1: the Delta lake writes faster per article than the earlier layout did.
+    results.add("lake_write_ratio_vs_earlier_layout", seconds["earlier"] / seconds["delta"])
