@@ -17,6 +17,7 @@ from wirestance.pipeline import Discovery, Window
 from wirestance.reports import SourceReport
 from wirestance.resources import Resources
 from wirestance.settings import Settings
+from wirestance.sources import enabled_source_names
 
 
 @task(name="discover-feeds", retries=2, retry_delay_seconds=[1, 5], cache_policy=NO_CACHE)
@@ -80,7 +81,7 @@ def ingest(
     """
     request = IngestRequest(
         Window(_aware(start), _aware(end)),
-        as_tuple(sources) or ("anadolu",),
+        as_tuple(sources) or tuple(enabled_source_names()),
         as_tuple(categories),
         feed_base_url,
         as_tuple(feed_urls),
@@ -106,7 +107,11 @@ def ingest_latest(
     end = _aware(datetime.fromisoformat(str(end))) if not isinstance(end, datetime) else _aware(end)
     window = Window(end - timedelta(minutes=lookback_minutes + overlap_minutes), end)
     request = IngestRequest(
-        window, as_tuple(sources) or ("anadolu",), as_tuple(categories), feed_base_url, conditional=True
+        window,
+        as_tuple(sources) or tuple(enabled_source_names()),
+        as_tuple(categories),
+        feed_base_url,
+        conditional=True,
     )
     with open_resources(settings) as resources:
         return [report.as_row() for report in run_ingest(resources, request, "ingest-latest-summary")]

@@ -18,7 +18,7 @@ import numpy as np
 
 from wirestance.articles import Article
 from wirestance.failures import Failure
-from wirestance.feeds import FeedError, FeedItem, parse_rss
+from wirestance.feeds import FeedError, FeedItem, parse_feed, parse_news_sitemap
 from wirestance.fetch import FetchError
 from wirestance.lake.schema import PARTITION_COLUMN, PROBABILITY_COLUMNS, SCHEMA_VERSION
 from wirestance.lake.store import replaces_stored
@@ -66,17 +66,22 @@ def discover(
     feed_urls: Sequence[str] | None = None,
     conditional: bool = False,
 ) -> Discovery:
-    """Read the source's feeds (or `feed_urls` instead); keep each article once, within the window.
-
-    Feed problems are recorded as failures, never raised.
+    """Read the source's feeds and news sitemaps (or `feed_urls` instead); keep each article once, within
+    the window. Feed problems are recorded as failures, never raised.
     """
     source = get_source(source_name)
     fetcher = resources.fetcher(source, base_url)
     result = Discovery(source=source.name)
     seen: set[str] = set()
     domains = fetcher.allowed_domains
-    feeds = list(feed_urls or source.feed_urls(list(categories or source.default_categories), base_url))
-    for feed_url in feeds:
+    try:
+        lists = [(url, parse_feed) for url in feed_urls or source.feed_urls(list(categories or ()), base_url)]
+    except ValueError as exc:  # a category the source has no feed for
+        result.failures.append(Failure(source.site_origin, source.name, "discover", str(exc)))
+        lists = []
+    if not feed_urls and not categories:
+        lists += [(url, parse_news_sitemap) for url in source.news_sitemap_urls(base_url)]
+    for feed_url, reader in lists:
         try:
             response = fetcher.get(feed_url, conditional=conditional)
             if response.not_modified:
@@ -84,10 +89,12 @@ def discover(
                 continue
             if response.status != 200:
                 raise FeedError(feed_url, f"HTTP {response.status}")
-            feed = parse_rss(response.body, feed_url, domains)
+            feed = reader(response.body, feed_url, domains)
         except (FetchError, FeedError) as exc:
             result.failures.append(Failure(feed_url, source.name, "discover", str(exc)))
             continue
+        if feed.capped:
+            result.failures.append(Failure(feed_url, source.name, "discover", f"{feed_url}: {feed.capped}"))
         for link, reason in feed.rejected:
             result.failures.append(Failure(link, source.name, "discover", f"{feed_url}: {reason}"))
         for item in feed.items:

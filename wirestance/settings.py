@@ -71,6 +71,8 @@ class Settings:
     maintain_cron: str = "15 3 * * *"
     #: Time zone the deployments' crons are read in.
     schedule_timezone: str = "UTC"
+    #: A sources file read after the shipped sources.toml (adds agencies, switches them on); empty: none.
+    sources_file: str = ""
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

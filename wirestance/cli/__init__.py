@@ -12,6 +12,7 @@ from pathlib import Path
 # Modules that contribute subcommands; each exposes register(subparsers).
 _COMMAND_MODULES = (
     "wirestance.cli.ingest",
+    "wirestance.cli.parse",
     "wirestance.cli.model",
     "wirestance.cli.label",
     "wirestance.cli.serve",
@@ -49,6 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except CliError as exc:
         print(f"wirestance {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        from wirestance.sources.registry import SourcesFileError
+
+        if not isinstance(exc, SourcesFileError):
+            raise
+        print(f"wirestance {args.command}: sources file refused: {exc}", file=sys.stderr)
         return 2
 
 

@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--since", required=True, type=moment, help="window start (ISO date or datetime; UTC if no offset)")
     p.add_argument("--until", type=moment, help="window end, exclusive (default: now)")
-    p.add_argument("--source", action="append", dest="sources", help="source name (repeatable; default anadolu)")
+    p.add_argument("--source", action="append", dest="sources", help="source (repeatable; default: every enabled one)")
     p.add_argument("--host", action="append", dest="hosts", help="also read pages fetched from this host (a mirror)")
     p.add_argument("--lake", help="lake path or fsspec URL (default: $WIRESTANCE_LAKE_URL or data/lake)")
     p.add_argument("--raw", help="raw archive path or fsspec URL (default: $WIRESTANCE_RAW_URL or data/raw)")

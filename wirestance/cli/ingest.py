@@ -1,15 +1,12 @@
-"""Subcommands: ingest, parse, demo, summary."""
+"""Subcommands: ingest, demo, reclassify, summary (parse is in cli/parse.py)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from wirestance.cli import CliError
 
@@ -21,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="ingest a source's feeds over a time window into the lake")
     p.add_argument("--since", required=True, type=moment, help="window start (ISO date or datetime; UTC if no offset)")
     p.add_argument("--until", type=moment, help="window end, exclusive (default: now)")
-    p.add_argument("--source", action="append", dest="sources", help="source name (repeatable; default anadolu)")
+    p.add_argument("--source", action="append", dest="sources", help="source (repeatable; default: every enabled one)")
     p.add_argument("--category", action="append", dest="categories", help="feed category (repeatable)")
     p.add_argument("--feed-url", action="append", dest="feed_urls", help="read this feed instead (repeatable)")
     p.add_argument("--base-url", help="replace the site's origin (a mirror or the offline sample)")
@@ -29,15 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lake", help="lake path or fsspec URL (default: $WIRESTANCE_LAKE_URL or data/lake)")
     p.set_defaults(handler=_ingest)
 
-    p = sub.add_parser("parse", help="parse one page (file or URL) and print the article as JSON")
-    p.add_argument("target", metavar="PATH_OR_URL")
-    p.add_argument("--source", default="anadolu")
-    p.add_argument("--url", help="the page's URL when parsing a file")
-    p.set_defaults(handler=_parse)
-
     p = sub.add_parser("demo", help="serve the bundled offline sample on loopback, ingest it, print a summary")
     p.add_argument("--lake", help="lake path or fsspec URL (default: data/lake)")
-    p.add_argument("--sample", default="anadolu_en", help="folder under data/samples/")
+    p.add_argument(
+        "--sample", action="append", dest="samples", help="folder under data/samples/ (repeatable; default: all)"
+    )
     p.set_defaults(handler=_demo)
 
     p = sub.add_parser("reclassify", help="relabel stored paragraphs with the champion model (idempotent)")
@@ -113,60 +106,41 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse(args: argparse.Namespace) -> int:
-    from wirestance.articles import NotAnArticle
-    from wirestance.fetch import FetchError, PoliteFetcher, decode_body
-    from wirestance.settings import Settings
-    from wirestance.sources import get_source
-
-    try:
-        source = get_source(args.source)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    target: str = args.target
-    try:
-        if urlsplit(target).scheme in ("http", "https"):
-            host = (urlsplit(target).hostname or "").lower()
-            with PoliteFetcher(Settings.from_env(), [*source.allowed_domains, host]) as fetcher:
-                response = fetcher.get(target)
-            if response.status != 200:
-                raise CliError(f"{target}: HTTP {response.status}")
-            html = decode_body(response.body, response.declared_charset)
-            url = args.url or target
-        else:
-            path = Path(target)
-            if not path.is_file():
-                raise CliError(f"{target}: no such file")
-            raw = path.read_bytes()
-            if path.suffix == ".gz":
-                import gzip
-
-                raw = gzip.decompress(raw)
-            html = decode_body(raw, None)
-            url = args.url or path.resolve().as_uri()
-        article = source.parse(html, url=url)
-    except (NotAnArticle, FetchError) as exc:
-        raise CliError(str(exc)) from None
-    json.dump(article.to_json_dict(), sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
-    return 0
-
-
 def _demo(args: argparse.Namespace) -> int:
     from wirestance.replay import ReplayServer, ReplaySite
+    from wirestance.sources import registry
 
     # Our own loopback server: no need to wait a second between requests as we would for a real host.
     settings = settings_from(args, per_host_delay=0.01)
-    folder = Path(settings.samples_dir) / args.sample
-    if not (folder / "manifest.json").is_file():
-        raise CliError(f"{folder}: no manifest.json; is the sample site there?")
+    samples = Path(settings.samples_dir)
+    if args.samples:
+        folders = [samples / name for name in args.samples]
+    else:
+        folders = sorted((d for d in samples.iterdir() if (d / "manifest.json").is_file()), reverse=True)
+    missing = [str(f) for f in folders if not (f / "manifest.json").is_file()]
+    if missing or not folders:
+        raise CliError(f"{', '.join(missing) or samples}: no manifest.json; is the sample site there?")
+    # One loopback server for every site (their paths do not collide); each site is its agency's source.
+    sites, names = [], []
+    for folder in folders:
+        site = ReplaySite(folder)
+        source = registry().for_url(site.origin)
+        if source is None or source.name not in registry().sources:
+            reason = registry().skipped.get(source.name, "") if source else f"no source declared for {site.origin}"
+            print(f"sample {folder.name} left out: {reason}")
+            continue
+        sites.append(site)
+        names.append(source.name)
+    if not sites:
+        raise CliError("no sample site has an available source")
     from wirestance.flows.ingest import ingest
 
-    with ReplayServer(ReplaySite(folder)) as server:
-        print(f"serving the offline sample {folder.name} on {server.base_url}")
+    with ReplayServer(*sites) as server:
+        print(f"serving the offline samples {', '.join(s.folder.name for s in sites)} on {server.base_url}")
         rows = ingest(
             start=datetime(2000, 1, 1, tzinfo=UTC),
             end=datetime.now(UTC) + timedelta(days=1),
+            sources=names,
             feed_base_url=server.base_url,
             settings=settings,
         )
@@ -219,6 +193,11 @@ def _print_summary(lake_url: str, as_of: int | datetime | None = None) -> None:
         print("the lake is empty")
         return
     print(f"\n{len(articles)} articles, {len(paragraphs)} paragraphs")
+    print("\narticles per source:")
+    print(articles.groupby("source").size().to_string())
+    if not paragraphs.empty:
+        print("\nparagraphs per source and stance label:")
+        print(paragraphs.groupby(["source", "label"]).size().unstack(fill_value=0).to_string())
     print("\narticles per category:")
     print(articles.groupby("category", dropna=False).size().to_string())
     print("\narticles per day:")

@@ -41,10 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backfill", help="ingest a range of days chunk by chunk, in this process (no server needed)")
     p.add_argument("--since", required=True, type=_day, help="first day (YYYY-MM-DD), included")
     p.add_argument("--until", type=_day, help="last day (YYYY-MM-DD), included (default: yesterday)")
-    p.add_argument(
-        "--timezone", help="IANA time zone the days are counted in (default Europe/Istanbul, the lake's partition days)"
-    )
-    p.add_argument("--source", action="append", dest="sources", help="source name (repeatable; default anadolu)")
+    p.add_argument("--timezone", help="IANA time zone the days are counted in (default: each source's own)")
+    p.add_argument("--source", action="append", dest="sources", help="source (repeatable; default: every enabled one)")
     p.add_argument("--category", action="append", dest="categories", help="feed category (repeatable)")
     p.add_argument("--chunk-days", type=int, default=1, help="days per chunk, run one after another (default 1)")
     p.add_argument("--reprocess", action="store_true", help="replace stored articles even if unchanged")
@@ -76,7 +74,7 @@ def _backfill(args: argparse.Namespace) -> int:
         )
     from wirestance.flows.backfill import DEFAULT_TIMEZONE, MAX_CHUNK_DAYS, DateRange
 
-    zone = args.timezone or DEFAULT_TIMEZONE
+    zone = args.timezone or DEFAULT_TIMEZONE  # empty: each source's own zone
     until = args.until or (datetime.now(UTC).date() - timedelta(days=1))
     try:
         dates = DateRange(start_date=args.since, end_date=until, timezone=zone)
@@ -95,7 +93,7 @@ def _backfill(args: argparse.Namespace) -> int:
 
     rows = backfill(
         dates=dates,
-        sources=args.sources or list(DEFAULT_SOURCES),
+        sources=args.sources or DEFAULT_SOURCES,
         categories=args.categories or [],
         reprocess=args.reprocess,
         chunk_days=args.chunk_days,
