@@ -10,11 +10,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 # Modules that contribute subcommands; each exposes register(subparsers).
-_COMMAND_MODULES = ("wirestance.cli.ingest", "wirestance.cli.model", "wirestance.cli.serve", "wirestance.cli.archive")
+_COMMAND_MODULES = (
+    "wirestance.cli.ingest",
+    "wirestance.cli.model",
+    "wirestance.cli.serve",
+    "wirestance.cli.archive",
+    "wirestance.cli.report",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from wirestance import __version__
+
     parser = argparse.ArgumentParser(prog="wirestance", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"wirestance {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _COMMAND_MODULES:
         try:
