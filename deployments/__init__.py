@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from wirestance.deployments.config import DeploymentConfig
+from wirestance.deployments.forms import apply_form
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -59,7 +60,8 @@ def ingest_latest_deployment(config: DeploymentConfig) -> RunnerDeployment:
         concurrency_limit=1,  # a slow run and the next scheduled one never overlap
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
-    return cast("RunnerDeployment", deployment)  # to_deployment is sync here (it dispatches on the context)
+    # to_deployment is sync here (it dispatches on the context)
+    return apply_form(cast("RunnerDeployment", deployment), "ingest-latest")
 
 
 def backfill_deployment(config: DeploymentConfig) -> RunnerDeployment:
@@ -70,13 +72,14 @@ def backfill_deployment(config: DeploymentConfig) -> RunnerDeployment:
     deployment = backfill.to_deployment(
         name="backfill",
         description=(
-            "Ingest a date range (both days included), chunk after chunk. Idempotent: run it again over "
-            "the same range after a failure or a cancel."
+            "Ingest a date range (both days included, in each source's own time zone), chunk after chunk. "
+            "Idempotent: run it again over the same range after a failure or a cancel."
         ),
         tags=[*TAGS, "backfill"],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
-    return cast("RunnerDeployment", deployment)  # to_deployment is sync here (it dispatches on the context)
+    # to_deployment is sync here (it dispatches on the context)
+    return apply_form(cast("RunnerDeployment", deployment), "backfill")
 
 
 def retrain_deployment(config: DeploymentConfig) -> RunnerDeployment | None:
@@ -97,7 +100,8 @@ def retrain_deployment(config: DeploymentConfig) -> RunnerDeployment | None:
         concurrency_limit=1,  # two retrains at once would race for the champion pointer
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
-    return cast("RunnerDeployment", deployment)  # to_deployment is sync here (it dispatches on the context)
+    # to_deployment is sync here (it dispatches on the context)
+    return apply_form(cast("RunnerDeployment", deployment), "retrain")
 
 
 def build_deployments(config: DeploymentConfig | None = None) -> list[RunnerDeployment]:

@@ -32,13 +32,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wirestance.discovery.backfill import backfill_window
 from wirestance.discovery.config import DiscoveryConfig
-from wirestance.flows.ingest import champion_model, run_ingest, runtime_for
+from wirestance.flows.ingest import champion_model, run_ingest, runtime_for, stance_summary_artifact
 from wirestance.flows.reprocess import run_reprocess
 from wirestance.pipeline import Window
 from wirestance.settings import Settings
 
 #: Where a backfill finds its articles.
 BackfillMode = Literal["feeds", "discovery", "archive"]
+#: The form's choice: `auto` picks one of the modes from the range (see `choose_mode`).
+BackfillModeChoice = Literal["auto", "feeds", "discovery", "archive"]
+#: When a backfill runs far enough in the past that the feeds no longer list it: the archive if it has those days.
+PAST_MODES: tuple[BackfillMode, BackfillMode] = ("archive", "discovery")
 
 #: Environment setting that picks where the chunk tasks (fetch, parse, classify, store) run.
 TASK_RUNNER_ENV = "WIRESTANCE_TASK_RUNNER"
@@ -108,6 +112,16 @@ class Chunk:
     def label(self) -> str:
         first, last = self.first_day.isoformat(), self.last_day.isoformat()
         return first if first == last else f"{first}..{last}"
+
+    @property
+    def days_text(self) -> str:
+        first, last = self.first_day.isoformat(), self.last_day.isoformat()
+        return first if first == last else f"{first} to {last}"
+
+    @property
+    def artifact_key(self) -> str:
+        """Prefect artifact keys take lowercase letters, digits and dashes: `backfill-2019-11-25-to-2019-11-27`."""
+        return "backfill-" + self.days_text.replace(" ", "-")
 
 
 def split_range(dates: DateRange, chunk_days: int) -> list[Chunk]:
@@ -199,7 +213,19 @@ def chunk_task(
         if runtime.recorder is not None:
             runtime.recorder.flush()
         return rows
-    return run_ingest(settings, window, sources, categories, feed_base_url, None, reprocess, False)
+    return run_ingest(settings, window, sources, categories, feed_base_url, None, reprocess, False, artifact_key=None)
+
+
+@task(name="choose-backfill-mode", cache_policy=NO_CACHE)
+def choose_mode_task(
+    settings: Settings, dates: DateRange, sources: list[str], categories: list[str] | None, feed_base_url: str | None
+) -> tuple[BackfillMode, str]:
+    """The mode of a backfill given none, and why (a sentence for the log)."""
+    horizon = feeds_horizon(runtime_for(settings), sources, categories, feed_base_url)
+    zone = ZoneInfo(dates.timezone)
+    range_end = _midnight(dates.end_date + timedelta(days=1), zone)
+    archived = archive_has_days(settings, sources, _midnight(dates.start_date, zone), range_end)
+    return choose_mode(range_end, horizon, archived)
 
 
 @flow(name="backfill", log_prints=True, task_runner=task_runner_from_env())
@@ -210,9 +236,9 @@ def backfill(
     reprocess: bool = False,
     chunk_days: ChunkDays = 1,
     feed_base_url: str | None = None,
-    mode: BackfillMode = "feeds",
+    mode: BackfillModeChoice = "auto",
 ) -> list[dict[str, Any]]:
-    """Ingest every article the sources' feeds list with a publication day in the date range.
+    """Ingest every article published in the date range (both days included, in the range's time zone).
 
     Args:
         dates: First and last day (both included) and the time zone they are counted in.
@@ -223,7 +249,9 @@ def backfill(
         feed_base_url: Replace the sites' origin with this one (a mirror or the offline sample site).
         mode: Where articles come from: `feeds` (the sources' RSS feeds), `discovery` (past dates: sitemaps,
             Wayback CDX and Common Crawl index, set by WIRESTANCE_DISCOVERY_*), or `archive` (parse the raw
-            WARC archive again with today's parsers and model, no network).
+            WARC archive again with today's parsers and model, no network). `auto`: `feeds`, unless the
+            range ends before the oldest article the feeds list today; then `archive` when the raw archive
+            holds pages fetched on those days, `discovery` otherwise.
     """
     from wirestance.sources import get_source
 
@@ -233,13 +261,23 @@ def backfill(
     settings = Settings.from_env()
     chunks = split_range(dates, chunk_days)
     span = dates.label
+    if mode == "auto":
+        mode, why = choose_mode_task(settings, dates, sources, categories or None, feed_base_url)
+        logger.info("Mode %s was chosen: %s.", mode, why)
     progress = cast(
         UUID,  # sync in a sync flow (the function dispatches on the context)
-        create_progress_artifact(0.0, key="backfill-progress", description=f"Backfill {span}: 0 of {len(chunks)} done"),
+        create_progress_artifact(0, key="backfill-progress", description=f"Backfill {span}: 0 of {len(chunks)} done"),
     )
     logger.info(
-        "backfill %s (%d days, %s) in %d chunks of up to %d days; sources %s; reprocess=%s",
-        span, dates.days, dates.timezone, len(chunks), chunk_days, ", ".join(sources), reprocess,
+        "Backfilling %s (%s, both days included, days in %s) in %s of up to %s, from %s, for %s%s.",
+        span,
+        _plural(dates.days, "day"),
+        dates.timezone,
+        _plural(len(chunks), "chunk"),
+        _plural(chunk_days, "day"),
+        _MODE_WORDS[mode],
+        ", ".join(sources),
+        ", replacing stored articles" if reprocess else "",
     )
     summary: list[dict[str, Any]] = []
     for chunk in chunks:
@@ -250,35 +288,136 @@ def backfill(
             rows = future.result()
         except Exception:
             logger.error(
-                "chunk %d/%d (%s) failed; chunks before it are stored. Run the backfill again over %s to "
-                "finish: stored articles count as unchanged.",
-                chunk.index, chunk.count, chunk.label, span,
+                "Chunk %d of %d (%s) failed; the chunks before it are stored. Run the backfill again over %s "
+                "to finish: articles already stored count as unchanged.",
+                chunk.index,
+                chunk.count,
+                chunk.days_text,
+                span,
             )
             update_progress_artifact(
-                progress, 100.0 * (chunk.index - 1) / chunk.count,
-                description=f"Backfill {span}: failed at chunk {chunk.index} of {chunk.count} ({chunk.label})",
+                progress,
+                whole_percent(chunk.index - 1, chunk.count),
+                description=f"Backfill {span}: failed at chunk {chunk.index} of {chunk.count} ({chunk.days_text})",
             )
             raise
-        for row in rows:
-            summary.append({"chunk": chunk.label, **_chunk_row(row)})
-        update_progress_artifact(
-            progress, 100.0 * chunk.index / chunk.count,
-            description=f"Backfill {span}: {chunk.index} of {chunk.count} chunks done",
+        chunk_rows = [{"chunk": chunk.label, **_chunk_row(row)} for row in rows]
+        summary.extend(chunk_rows)
+        create_table_artifact(
+            key=chunk.artifact_key,
+            table=chunk_rows,
+            description=f"Backfill chunk {chunk.index} of {chunk.count}: {chunk.days_text} "
+            f"(days in {dates.timezone}), per source",
         )
-        logger.info("chunk %d/%d %s done: %s", chunk.index, chunk.count, chunk.label, _totals(rows))
+        percent = whole_percent(chunk.index, chunk.count)
+        update_progress_artifact(
+            progress, percent, description=f"Backfill {span}: {chunk.index} of {chunk.count} chunks done ({percent}%)"
+        )
+        logger.info(
+            "Chunk %d of %d (%s) is stored, %d%% done: %s.",
+            chunk.index,
+            chunk.count,
+            chunk.days_text,
+            percent,
+            _totals(rows),
+        )
     create_table_artifact(
         key="backfill-summary",
-        table=summary,
-        description=f"Backfill {span}: articles, paragraphs and failures per chunk and source",
+        table=with_totals_row(summary),
+        description=f"Backfill {span} ({dates.timezone}, both days included): articles, paragraphs and "
+        "failures per chunk and source; the last row is the total",
     )
-    logger.info("backfill %s done: %s", span, _totals(summary))
+    logger.info("Backfill %s is done: %s.", span, _totals(summary))
+    stance_summary_artifact(
+        settings, dates.start_date, dates.end_date, sources, title=f"Stance of the coverage, backfill {span}"
+    )
     return summary
+
+
+_MODE_WORDS: dict[str, str] = {
+    "feeds": "the sources' feeds",
+    "discovery": "past-date discovery (sitemaps and web archives)",
+    "archive": "the raw archive (no network)",
+}
+
+
+def choose_mode(range_end: datetime, feeds_horizon: datetime | None, archived: bool) -> tuple[BackfillMode, str]:
+    """`feeds` unless the range ends before the oldest article the feeds list (`feeds_horizon`, None when
+    the feeds listed nothing); then `archive` when the raw archive has those days, else `discovery`."""
+    if feeds_horizon is not None and range_end > feeds_horizon:
+        return "feeds", f"the feeds list articles back to {feeds_horizon.isoformat(timespec='minutes')}"
+    reach = (
+        f"the range ends before the oldest article the feeds list ({feeds_horizon.isoformat(timespec='minutes')})"
+        if feeds_horizon is not None
+        else "the feeds list no article"
+    )
+    if archived:
+        return "archive", f"{reach} and the raw archive holds pages fetched on those days"
+    return "discovery", f"{reach} and the raw archive holds no page fetched on those days"
+
+
+def feeds_horizon(
+    runtime: Any, sources: list[str], categories: list[str] | None, feed_base_url: str | None
+) -> datetime | None:
+    """The oldest publication time any of the sources' feeds lists now (None if they list nothing)."""
+    from wirestance.pipeline import discover
+
+    everything = Window(datetime(1970, 1, 1, tzinfo=UTC), datetime.now(UTC) + timedelta(days=2))
+    oldest: datetime | None = None
+    for name in sources:
+        found = discover(runtime, name, categories, everything, feed_base_url)
+        for item in found.items:
+            if item.published is not None and (oldest is None or item.published < oldest):
+                oldest = item.published
+    return oldest
+
+
+def archive_has_days(settings: Settings, sources: list[str], start: datetime, end: datetime) -> bool:
+    """Whether the raw archive holds a page of the sources fetched in [start, end + one day): a page is
+    fetched on its publication day or soon after, so then the archive has those days' articles."""
+    from wirestance.archive.reader import ArchiveReader
+    from wirestance.lake import Lake
+    from wirestance.sources import get_source
+
+    domains = [domain for name in sources for domain in get_source(name).allowed_domains]
+    try:
+        with ArchiveReader(settings.raw_url, Lake(settings.lake_url)) as reader:
+            return reader.index(start, end + timedelta(days=1), domains, columns=["url"]).num_rows > 0
+    except Exception:  # an archive that cannot be read has nothing to offer: discovery it is
+        return False
+
+
+def whole_percent(done: int, total: int) -> int:
+    return int(100 * done // total) if total else 100
+
+
+def with_totals_row(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows and a last row adding up every count, labelled `total`."""
+    if not rows:
+        return rows
+    total: dict[str, Any] = {"chunk": "total", "source": ", ".join(sorted({str(r.get("source", "")) for r in rows}))}
+    for key in rows[0]:
+        if key not in total:
+            total[key] = sum(int(row.get(key) or 0) for row in rows)
+    return [*rows, total]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _chunk_row(row: dict[str, Any]) -> dict[str, Any]:
     keys = (
-        "source", "discovered", "skipped_stored", "fetched", "from_archive", "new", "updated", "unchanged",
-        "paragraphs", "failed",
+        "source",
+        "discovered",
+        "skipped_stored",
+        "fetched",
+        "from_archive",
+        "new",
+        "updated",
+        "unchanged",
+        "paragraphs",
+        "failed",
     )
     return {key: row.get(key, 0) for key in keys}
 
@@ -288,6 +427,7 @@ def _totals(rows: list[dict[str, Any]]) -> str:
         return sum(int(row.get(key, 0)) for row in rows)
 
     return (
-        f"{total('discovered')} in window, {total('new')} new, {total('updated')} updated, "
-        f"{total('unchanged')} unchanged, {total('paragraphs')} paragraphs written, {total('failed')} failures"
+        f"{total('discovered')} articles in the window, {total('new')} new, {total('updated')} updated, "
+        f"{total('unchanged')} unchanged, {total('paragraphs')} paragraphs written and "
+        f"{_plural(total('failed'), 'failure')}"
     )

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from wirestance.lake.store import iter_batches
 from wirestance.pipeline import BatchOutcome, Discovery, Runtime, Window, discover, process_batch
+from wirestance.report.data import window_days
 from wirestance.settings import Settings
 
 _runtimes: dict[Settings, Runtime] = {}
@@ -53,14 +54,14 @@ def discover_task(
     )
     logger = get_run_logger()
     logger.info(
-        "%s: %d articles in window, %d outside, %d feed problems",
+        "The feeds of %s list %d articles in the window and %d outside it; %d feeds could not be read.",
         source,
         len(found.items),
         found.out_of_window,
         len(found.failures),
     )
     for item in found.failures:
-        logger.warning("discover failed: %s", item["reason"])
+        logger.warning("A feed could not be read: %s.", item["reason"])
     return found
 
 
@@ -73,7 +74,7 @@ def batch_task(
     )
     logger = get_run_logger()
     for item in outcome.failures:
-        logger.warning("%s failed at %s: %s", item["url"], item["stage"], item["reason"])
+        logger.warning("%s failed at the %s stage: %s.", item["url"], item["stage"], item["reason"])
     return outcome
 
 
@@ -86,9 +87,10 @@ def run_ingest(
     feed_urls: list[str] | None,
     reprocess: bool,
     conditional: bool,
-    artifact_key: str = "ingest-summary",
+    artifact_key: str | None = "ingest-summary",
 ) -> list[dict[str, Any]]:
-    """The body of both ingest flows; returns one summary row per source."""
+    """The body of both ingest flows; returns one summary row per source (and leaves them as a table
+    artifact under `artifact_key` unless it is None)."""
     if feed_urls and not feed_base_url:
         # Explicit feeds (a mirror, the offline sample): their origin is where the articles are fetched from.
         parts = urlsplit(feed_urls[0])
@@ -110,13 +112,42 @@ def run_ingest(
     recorder = runtime_for(settings).recorder
     if recorder is not None:
         recorder.flush()  # seal the WARC file: its records get indexed and a reprocess sees them
-    create_table_artifact(
-        key=artifact_key,
-        table=rows,
-        description=f"Ingest {window.start.isoformat()} -> {window.end.isoformat()}: per source counts",
-    )
-    get_run_logger().info("ingest summary: %s", rows)
+    if artifact_key is not None:
+        create_table_artifact(
+            key=artifact_key,
+            table=rows,
+            description=f"Ingest {window.start.isoformat()} -> {window.end.isoformat()}: per source counts",
+        )
+    logger = get_run_logger()
+    for row in rows:
+        logger.info(
+            "%s: %d articles in the window, %d new, %d updated, %d unchanged, %d paragraphs written, %d failures.",
+            row["source"],
+            row.get("discovered", 0),
+            row.get("new", 0),
+            row.get("updated", 0),
+            row.get("unchanged", 0),
+            row.get("paragraphs", 0),
+            row.get("failed", 0),
+        )
     return rows
+
+
+def stance_summary_artifact(
+    settings: Settings, first_day: date, last_day: date, sources: list[str], title: str
+) -> None:
+    """The `stance-summary` markdown artifact: per-side shares per agency over the days, and the report's path.
+    A summary that cannot be made is a warning: the ingested data is stored either way."""
+    from wirestance.report import stance_summary_for_days
+
+    try:
+        markdown = stance_summary_for_days(
+            settings.lake_url, settings.reports_dir, first_day, last_day, sources, title=title
+        )
+    except Exception as exc:
+        get_run_logger().warning("The stance summary of %s to %s could not be made: %s.", first_day, last_day, exc)
+        return
+    create_markdown_artifact(key="stance-summary", markdown=markdown, description=title)
 
 
 @flow(name="ingest", log_prints=True)
@@ -137,7 +168,10 @@ def ingest(
     settings = Settings.from_env()
     window = Window(_aware(start), _aware(end))
     sources = sources or ["anadolu"]
-    return run_ingest(settings, window, sources, categories, feed_base_url, feed_urls, reprocess, False)
+    rows = run_ingest(settings, window, sources, categories, feed_base_url, feed_urls, reprocess, False)
+    first, last = window_days(window, sources)
+    stance_summary_artifact(settings, first, last, sources, title=f"Stance of the coverage, ingest {first} to {last}")
+    return rows
 
 
 @flow(name="ingest-latest", log_prints=True)
@@ -156,7 +190,10 @@ def ingest_latest(
     window = Window(end - timedelta(minutes=lookback_minutes + overlap_minutes), end)
     settings = Settings.from_env()
     sources = sources or ["anadolu"]
-    return run_ingest(settings, window, sources, categories, feed_base_url, None, False, True, "ingest-latest-summary")
+    rows = run_ingest(settings, window, sources, categories, feed_base_url, None, False, True, "ingest-latest-summary")
+    first, last = window_days(window, sources)
+    stance_summary_artifact(settings, first, last, sources, title=f"Stance of the coverage, {first} to {last}")
+    return rows
 
 
 def _aware(moment: datetime) -> datetime:

@@ -21,7 +21,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_reprocess)
 
 
-
 def _reprocess(args: argparse.Namespace) -> int:
     # Flows read their settings from the environment, so the CLI passes overrides that way too.
     if args.lake:

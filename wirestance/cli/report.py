@@ -13,6 +13,8 @@ from wirestance.cli import CliError
 
 #: Said in the help of every --since/--until pair of days.
 DAYS_RULE = "both days included, in each source's own time zone"
+#: Port of `wirestance sample serve` unless told otherwise: the trigger hint of `wirestance serve` names it.
+SAMPLE_PORT = 8765
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,7 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--base-url (Ctrl-C stops it)",
     )
     serve.add_argument("--sample", default="anadolu_en", help="folder under data/samples/ (default anadolu_en)")
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
+    serve.add_argument(
+        "--port", type=int, default=SAMPLE_PORT, help=f"port on 127.0.0.1 (default {SAMPLE_PORT}; 0: any free one)"
+    )
     serve.set_defaults(handler=_sample_serve)
 
 

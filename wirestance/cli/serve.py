@@ -23,6 +23,7 @@ from wirestance.cli import CliError
 from wirestance.cli.ingest import print_rows
 
 LOCK_NAME = "wirestance-serve.lock"
+BACKFILL_NAME = "backfill/backfill"
 SERVER_LOG = "wirestance-server.log"
 SERVER_START_TIMEOUT = 120.0
 
@@ -38,9 +39,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=4, help="flow runs at once in this process (default 4)")
     p.set_defaults(handler=_serve)
 
-    p = sub.add_parser("backfill", help="ingest a range of days chunk by chunk, in this process (no server needed)")
-    p.add_argument("--since", required=True, type=_day, help="first day (YYYY-MM-DD), included")
-    p.add_argument("--until", type=_day, help="last day (YYYY-MM-DD), included (default: yesterday)")
+    p = sub.add_parser(
+        "backfill",
+        help="ingest a range of days chunk by chunk, in this process (no server needed); both days included, "
+        "in each source's own time zone",
+    )
+    p.add_argument(
+        "--since",
+        required=True,
+        type=_day,
+        help="first day (YYYY-MM-DD); both days included, in the source's time zone",
+    )
+    p.add_argument(
+        "--until",
+        type=_day,
+        help="last day (YYYY-MM-DD); both days included, in the source's time zone (default: yesterday)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("feeds", "discovery", "archive"),
+        help="where articles come from (default: feeds, unless the range ends before the oldest article the "
+        "feeds list; then archive if the raw archive has those days, else discovery)",
+    )
     p.add_argument(
         "--timezone", help="IANA time zone the days are counted in (default Europe/Istanbul, the lake's partition days)"
     )
@@ -101,6 +121,7 @@ def _backfill(args: argparse.Namespace) -> int:
         reprocess=args.reprocess,
         chunk_days=args.chunk_days,
         feed_base_url=args.base_url,
+        mode=args.mode or "auto",
     )
     print_rows(rows)
     return 0
@@ -168,13 +189,22 @@ def _serve_deployments(api_url: str, ui_url: str, limit: int | None) -> None:
             crons = [getattr(getattr(s, "schedule", s), "cron", None) for s in deployment.schedules or []]
             schedule = ", ".join(cron or "scheduled" for cron in crons)
             print(f"  {deployment.flow_name}/{deployment.name}" + (f"  (cron {schedule})" if schedule else ""))
-        print(
-            "trigger one in the UI (Deployments > backfill > Run > Custom run), or\n"
-            "  prefect deployment run backfill/backfill "
-            "--param dates='{\"start_date\": \"2019-11-25\", \"end_date\": \"2019-11-26\"}'\n",
-            flush=True,
-        )
+        print(trigger_hint(api_url), flush=True)
         serve(*built, limit=limit, print_starting_message=False)
+
+
+def trigger_hint(api_url: str) -> str:
+    """How to start a backfill, runnable as copied into another terminal (the offline sample served by
+    `wirestance sample serve` on its default port)."""
+    from wirestance.cli.report import SAMPLE_PORT
+
+    dates = '{"start_date": "2019-11-25", "end_date": "2019-11-26"}'
+    return (
+        "trigger one in the UI (Deployments > backfill > Run > Custom run), or from another terminal, on the\n"
+        f"offline sample (start `wirestance sample serve` first; days are both included, in the source's time zone):\n"
+        f"  PREFECT_API_URL={api_url} prefect deployment run {BACKFILL_NAME} --param dates='{dates}' "
+        f"--param mode=feeds --param feed_base_url=http://127.0.0.1:{SAMPLE_PORT}\n"
+    )
 
 
 def _configured_api_url() -> str:
@@ -199,8 +229,7 @@ def _single_instance(path: Path) -> Iterator[IO[str]]:
                 other = {}
             where = f" (pid {other.get('pid', '?')}, UI {other.get('ui_url', '?')})" if other else ""
             raise CliError(
-                f"already running with PREFECT_HOME={path.parent}{where}; "
-                "use that one, or stop it first"
+                f"already running with PREFECT_HOME={path.parent}{where}; use that one, or stop it first"
             ) from None
         handle.seek(0)
         handle.truncate()

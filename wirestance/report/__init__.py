@@ -6,7 +6,7 @@ Plain code: flows and the CLI call it; it reads the lake only through `Lake.read
 
 from wirestance.report.data import EXPORT_COLUMNS, WINDOW_RULE, load_paragraphs
 from wirestance.report.export import EXPORT_FORMATS, write_export
-from wirestance.report.markdown import shares_markdown
+from wirestance.report.markdown import shares_markdown, stance_summary_for_days
 from wirestance.report.page import ReportFiles, write_report
 from wirestance.report.shares import PERIODS, StanceSummary, summarize
 
@@ -19,6 +19,7 @@ __all__ = [
     "StanceSummary",
     "load_paragraphs",
     "shares_markdown",
+    "stance_summary_for_days",
     "summarize",
     "write_export",
     "write_report",

@@ -4,12 +4,20 @@ article's title, link and publication day, read from the lake through `Lake.read
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from wirestance.lake import Lake
 from wirestance.lake.schema import PROBABILITY_COLUMNS
+
+if TYPE_CHECKING:
+    from wirestance.pipeline import Window
+
+#: The agencies' own time zone, for a source that does not name its own.
+DEFAULT_SOURCE_TIMEZONE = "Europe/Istanbul"
 
 #: The one window rule of every command and flow, as the help texts say it.
 WINDOW_RULE = (
@@ -95,3 +103,23 @@ def as_dates(values: pd.Series) -> pd.Series:
     if all(isinstance(v, date) and not isinstance(v, datetime) for v in values.dropna()):
         return values
     return pd.to_datetime(values).dt.date
+
+
+def source_timezone(name: str) -> ZoneInfo:
+    """The time zone a source's days are counted in (its `timezone` attribute, else the agencies' own)."""
+    from wirestance.sources import get_source
+
+    try:
+        zone = getattr(get_source(name), "timezone", None)
+    except ValueError:
+        zone = None
+    return ZoneInfo(str(zone or DEFAULT_SOURCE_TIMEZONE))
+
+
+def window_days(window: Window, sources: Sequence[str]) -> tuple[date, date]:
+    """The first and last day (both included) a [start, end) window touches, in the sources' own time zones."""
+    zones = [source_timezone(name) for name in sources] or [ZoneInfo(DEFAULT_SOURCE_TIMEZONE)]
+    last_moment = window.end - timedelta(microseconds=1)
+    first = min(window.start.astimezone(zone).date() for zone in zones)
+    last = max(last_moment.astimezone(zone).date() for zone in zones)
+    return first, max(first, last)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from wirestance.lake.schema import STANCE_LABELS
@@ -32,3 +34,24 @@ def shares_markdown(summary: StanceSummary, title: str, report: Path | str | Non
         link = path.resolve().as_uri() if path.is_absolute() or path.exists() else str(path)
         lines += ["", f"Report with charts per {summary.by}: [{path.name}]({link}) (`{path}`)"]
     return "\n".join(lines) + "\n"
+
+
+def stance_summary_for_days(
+    lake_url: str,
+    reports_dir: str | Path,
+    first_day: date,
+    last_day: date,
+    sources: Sequence[str],
+    *,
+    title: str,
+    by: str = "week",
+) -> str:
+    """Write the HTML report of the days (both included) into `reports_dir` and return the markdown
+    summary that points to it: what a flow run leaves as its artifact."""
+    from wirestance.report.data import load_paragraphs
+    from wirestance.report.page import write_report
+    from wirestance.report.shares import summarize
+
+    summary = summarize(load_paragraphs(lake_url, first_day, last_day, sources), by, first_day, last_day)  # type: ignore[arg-type]
+    files = write_report(summary, reports_dir, png=False)
+    return shares_markdown(summary, title, files.html)
