@@ -224,7 +224,7 @@ def choose_mode_task(
     horizon = feeds_horizon(runtime_for(settings), sources, categories, feed_base_url)
     zone = ZoneInfo(dates.timezone)
     range_end = _midnight(dates.end_date + timedelta(days=1), zone)
-    archived = archive_has_days(settings, sources, _midnight(dates.start_date, zone), range_end)
+    archived = archive_has_days(settings, sources, _midnight(dates.start_date, zone), range_end, feed_base_url)
     return choose_mode(range_end, horizon, archived)
 
 
@@ -372,19 +372,27 @@ def feeds_horizon(
     return oldest
 
 
-def archive_has_days(settings: Settings, sources: list[str], start: datetime, end: datetime) -> bool:
-    """Whether the raw archive holds a page of the sources fetched in [start, end + one day): a page is
-    fetched on its publication day or soon after, so then the archive has those days' articles."""
+def archive_has_days(
+    settings: Settings, sources: list[str], start: datetime, end: datetime, feed_base_url: str | None = None
+) -> bool:
+    """Whether the raw archive holds a page of the sources (or of the mirror at `feed_base_url`) fetched in
+    [start, end + one day): a page is fetched on its publication day or soon after, so then the archive has
+    those days' articles."""
     from wirestance.archive.reader import ArchiveReader
     from wirestance.lake import Lake
     from wirestance.sources import get_source
 
-    domains = [domain for name in sources for domain in get_source(name).allowed_domains]
+    known = [get_source(name) for name in sources]
+    domains = [domain for source in known for domain in source.allowed_domains]
+    if feed_base_url:
+        domains.append(urlsplit(feed_base_url).hostname or "")
     try:
         with ArchiveReader(settings.raw_url, Lake(settings.lake_url)) as reader:
-            return reader.index(start, end + timedelta(days=1), domains, columns=["url"]).num_rows > 0
+            urls = reader.index(start, end + timedelta(days=1), domains, columns=["canonical_url"]).column(0)
     except Exception:  # an archive that cannot be read has nothing to offer: discovery it is
         return False
+    # Article pages only: the feeds and robots.txt are fetched every day and say nothing about past days.
+    return any(source.article_id(url) for url in urls.to_pylist() if url for source in known)
 
 
 def whole_percent(done: int, total: int) -> int:
