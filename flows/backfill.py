@@ -27,6 +27,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Failed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -75,11 +76,6 @@ class DateRange(BaseModel):
 
     @model_validator(mode="after")
     def _valid(self) -> Self:
-        if self.end_date < self.start_date:
-            raise ValueError(
-                f"the end date {self.end_date.isoformat()} is before the start date {self.start_date.isoformat()}; "
-                "both days are included, so pick an end on or after the start"
-            )
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -87,6 +83,20 @@ class DateRange(BaseModel):
                 f"unknown time zone {self.timezone!r}; use an IANA name such as UTC or Europe/Istanbul"
             ) from None
         return self
+
+    @property
+    def problem(self) -> str | None:
+        """Why the range cannot be ingested (its end is before its start), or None.
+
+        Not a validation error: a run started from the UI with such a range then ends at once with this
+        sentence in its log and state message, instead of a failed parameter validation the run page hides.
+        """
+        if self.end_date < self.start_date:
+            return (
+                f"the end date {self.end_date.isoformat()} is before the start date {self.start_date.isoformat()}; "
+                "both days are included, so pick an end on or after the start"
+            )
+        return None
 
     @property
     def days(self) -> int:
@@ -128,6 +138,8 @@ def split_range(dates: DateRange, chunk_days: int) -> list[Chunk]:
     """Consecutive windows of `chunk_days` days (the last one may be shorter) covering `dates`, in order."""
     if chunk_days < 1:
         raise ValueError(f"chunk_days must be at least 1, not {chunk_days}")
+    if dates.problem:
+        raise ValueError(dates.problem)
 
     def starts() -> Iterator[date]:
         day = dates.start_date
@@ -256,6 +268,9 @@ def backfill(
     from wirestance.sources import get_source
 
     logger = get_run_logger()
+    if dates.problem:
+        logger.error("This backfill is refused: %s.", dates.problem)
+        return cast("list[dict[str, Any]]", Failed(message=f"Refused: {dates.problem}"))
     for name in sources:
         get_source(name)  # an unknown source fails the run here, before any chunk, with the known names
     settings = Settings.from_env()

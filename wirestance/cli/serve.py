@@ -103,6 +103,8 @@ def _backfill(args: argparse.Namespace) -> int:
         dates = DateRange(start_date=args.since, end_date=until, timezone=zone)
     except ValidationError as exc:
         raise CliError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    if dates.problem:
+        raise CliError(dates.problem)
     if not 1 <= args.chunk_days <= MAX_CHUNK_DAYS:
         raise CliError(f"--chunk-days must be between 1 and {MAX_CHUNK_DAYS}, not {args.chunk_days}")
     from wirestance.sources import get_source
