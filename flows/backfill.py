@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, Self, cast
@@ -53,6 +53,9 @@ DASK_ADDRESS_ENV = "WIRESTANCE_DASK_ADDRESS"
 DASK_WORKERS_ENV = "WIRESTANCE_DASK_WORKERS"
 
 MAX_CHUNK_DAYS = 366
+#: Called with each stored chunk in the process that runs the flow: `wirestance backfill` draws its progress
+#: bar with it. Empty unless a caller adds one.
+CHUNK_LISTENERS: list[Callable[[Chunk], None]] = []
 #: Days are counted in the agencies' time zone by default: the date a Turkish agency prints on a story is
 #: its lake partition (published_date), so a backfill of 2019-11-26 fills partition 2019-11-26.
 DEFAULT_TIMEZONE = "Europe/Istanbul"
@@ -328,6 +331,8 @@ def backfill(
         update_progress_artifact(
             progress, percent, description=f"Backfill {span}: {chunk.index} of {chunk.count} chunks done ({percent}%)"
         )
+        for listener in CHUNK_LISTENERS:
+            listener(chunk)
         logger.info(
             "Chunk %d of %d (%s) is stored, %d%% done: %s.",
             chunk.index,

@@ -114,18 +114,41 @@ def _backfill(args: argparse.Namespace) -> int:
             get_source(name)
         except ValueError as exc:
             raise CliError(str(exc)) from None
-    from wirestance.flows.backfill import DEFAULT_SOURCES, backfill
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    rows = backfill(
-        dates=dates,
-        sources=args.sources or list(DEFAULT_SOURCES),
-        categories=args.categories or [],
-        reprocess=args.reprocess,
-        chunk_days=args.chunk_days,
-        feed_base_url=args.base_url,
-        mode=args.mode or "auto",
+    from wirestance.flows.backfill import CHUNK_LISTENERS, DEFAULT_SOURCES, Chunk, backfill, split_range
+    from wirestance.settings import Settings
+
+    chunks = len(split_range(dates, args.chunk_days))
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("chunks, {task.percentage:>3.0f}%, time left"),
+        TimeRemainingColumn(),
     )
+    with Progress(*columns, transient=False) as progress:
+        bar = progress.add_task(f"backfill {dates.label}", total=chunks)
+
+        def advance(chunk: Chunk) -> None:
+            progress.update(bar, completed=chunk.index)
+
+        CHUNK_LISTENERS.append(advance)
+        try:
+            rows = backfill(
+                dates=dates,
+                sources=args.sources or list(DEFAULT_SOURCES),
+                categories=args.categories or [],
+                reprocess=args.reprocess,
+                chunk_days=args.chunk_days,
+                feed_base_url=args.base_url,
+                mode=args.mode or "auto",
+            )
+        finally:
+            CHUNK_LISTENERS.remove(advance)
     print_rows(rows)
+    settings = Settings.from_env()
+    print(f"\nstored in the lake at {settings.lake_url}; stance report of these days under {settings.reports_dir}")
     return 0
 
 
