@@ -129,9 +129,7 @@ class PoliteFetcher:
 
     # -- public -----------------------------------------------------------------------------------
 
-    def get(
-        self, url: str, *, conditional: bool = False, headers: Mapping[str, str] | None = None
-    ) -> FetchResult:
+    def get(self, url: str, *, conditional: bool = False, headers: Mapping[str, str] | None = None) -> FetchResult:
         """GET `url` politely. With `conditional`, send the ETag / Last-Modified seen last time; `headers` adds
         request headers (a Range for one record of a Common Crawl WARC file)."""
         self._check_url(url)

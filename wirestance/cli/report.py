@@ -99,7 +99,8 @@ def _report(args: argparse.Namespace) -> int:
     if summary.empty:
         print("no labelled paragraphs of on-topic articles in this window; the page says so")
     else:
-        print(f"{summary.n_articles} articles, {summary.n_paragraphs} paragraphs, {len(summary.sources)} agencies")
+        agencies = f"{len(summary.sources)} agencies" if len(summary.sources) > 1 else "1 agency"
+        print(f"{summary.n_articles} articles, {summary.n_paragraphs} paragraphs, {agencies}")
         print(summary.overall_shares().to_string(index=False, float_format=lambda x: f"{x:.0%}"))
     print(f"\nreport: {files.html}")
     for png in files.pngs:

@@ -82,7 +82,9 @@ def agency_chart(summary: StanceSummary, source: str) -> alt.VConcatChart:
 
 
 def report_charts(summary: StanceSummary) -> dict[str, alt.TopLevelMixin]:
-    """Chart name -> chart: all agencies together first, then one per agency."""
+    """Chart name -> chart: all agencies together first, then one per agency (only that one if there is one)."""
+    if len(summary.sources) == 1:  # all agencies together would draw the same chart again
+        return {summary.sources[0]: agency_chart(summary, summary.sources[0])}
     charts: dict[str, alt.TopLevelMixin] = {"all-agencies": agency_chart(summary, ALL_AGENCIES)}
     for source in summary.sources:
         charts[source] = agency_chart(summary, source)
