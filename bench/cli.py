@@ -136,18 +136,24 @@ def _run_parts(results: Results, args: argparse.Namespace, parts: list[str], san
                 texts += [t for p in more for t in parse.ours_paragraphs(p)]
             classify.run(results, texts[:CLASSIFY_PARAGRAPHS], settings, args.repeats)
     flow_at_n = None
+    workers = settings.workers
     if "e2e" in parts or "growth" in parts:
         archive = _archive(results, sandbox, args.n, args.seed)
-        flow_at_n = e2e.run_once(sandbox, archive, "flow")
+        flow_at_n = e2e.run_once(sandbox, archive, "flow", workers)
         results.note(e2e.describe(flow_at_n))
         if "e2e" in parts:
-            plain = e2e.run_once(sandbox, archive, "plain")
-            results.note(e2e.describe(plain))
-            e2e.record_e2e(results, flow_at_n, plain)
+            runs = {
+                "plain": e2e.run_once(sandbox, archive, "plain", workers),
+                "one_worker": e2e.run_once(sandbox, archive, "plain", 1),
+                "floor": e2e.run_once(sandbox, archive, "floor", 0),
+            }
+            for run in runs.values():
+                results.note(e2e.describe(run))
+            e2e.record_e2e(results, flow_at_n, runs["plain"], runs["one_worker"], runs["floor"])
         shutil.rmtree(archive.raw.parent, ignore_errors=True)
     if "growth" in parts and flow_at_n is not None:
         large_archive = _archive(results, sandbox, 10 * args.n, args.seed)
-        large = e2e.run_once(sandbox, large_archive, "flow")
+        large = e2e.run_once(sandbox, large_archive, "flow", workers)
         results.note(e2e.describe(large))
         e2e.record_growth(results, flow_at_n, large)
         shutil.rmtree(large_archive.raw.parent, ignore_errors=True)

@@ -26,6 +26,12 @@ class Run:
     startup_seconds: float
     peak_rss_mb: float
     load: str
+    workers: int
+    #: The plain run's second pass over the same archive and lake (nothing changed).
+    unchanged_seconds: float = float("nan")
+    unchanged_labelled: int = -1
+    #: The floor's parts: bare parse, bare predict_proba, lake writes.
+    parts: tuple[float, float, float] = (float("nan"),) * 3
 
     @property
     def articles_per_s(self) -> float:
@@ -36,10 +42,13 @@ class Run:
         return self.seconds / self.articles if self.articles else float("nan")
 
 
-def run_once(sandbox: Sandbox, archive: Archive, mode: str) -> Run:
-    label = f"{mode}-{archive.pages}"
+def run_once(sandbox: Sandbox, archive: Archive, mode: str, workers: int) -> Run:
+    """One run in a fresh process on a fresh lake; `workers` worker processes parse and label."""
+    label = f"{mode}-{archive.pages}-w{workers}"
     lake = archive.fresh_lake(sandbox.root / f"lake-{label}")
-    env = sandbox.environ(WIRESTANCE_LAKE_URL=str(lake), WIRESTANCE_RAW_URL=str(archive.raw))
+    env = sandbox.environ(
+        WIRESTANCE_LAKE_URL=str(lake), WIRESTANCE_RAW_URL=str(archive.raw), WIRESTANCE_WORKERS=str(workers)
+    )
     log = sandbox.root / f"{label}.log"
     load = load_average()
     with open(log, "wb") as output:
@@ -66,18 +75,56 @@ def run_once(sandbox: Sandbox, archive: Archive, mode: str) -> Run:
         startup_seconds=float(data["startup_seconds"]),
         peak_rss_mb=float(data["peak_rss_mb"]),
         load=load,
+        workers=workers,
+        unchanged_seconds=float(data.get("unchanged_seconds", float("nan"))),
+        unchanged_labelled=int(data.get("unchanged_labelled", -1)),
+        parts=(
+            float(data.get("parse_seconds", float("nan"))),
+            float(data.get("label_seconds", float("nan"))),
+            float(data.get("write_seconds", float("nan"))),
+        ),
     )
     if run.articles != archive.pages:
         raise RuntimeError(f"e2e run {label} stored {run.articles} articles of {archive.pages}: {data['rows']}")
     return run
 
 
-def record_e2e(results: Results, flow: Run, plain: Run, suffix: str = "") -> None:
-    """Throughput, Prefect's share of the end-to-end time, and peak memory, at one size."""
+def record_e2e(results: Results, flow: Run, plain: Run, one_worker: Run, floor: Run, suffix: str = "") -> None:
+    """Throughput against the floor, parallel efficiency, Prefect's share, labels reused, peak memory."""
     overhead = (flow.seconds - plain.seconds) / flow.seconds * 100 if flow.seconds else float("nan")
-    results.add(f"e2e_articles_per_s{suffix}", flow.articles_per_s, f"reprocess flow, {flow.articles} articles")
-    results.add(f"e2e_plain_articles_per_s{suffix}", plain.articles_per_s, "same functions, plain Python loop")
-    results.add(f"prefect_overhead_pct{suffix}", overhead, "(flow - plain) / flow; server start-up excluded")
+    results.add(
+        f"e2e_articles_per_s{suffix}",
+        flow.articles_per_s,
+        f"reprocess flow, {flow.articles} articles, {flow.workers} workers; target >= 300",
+    )
+    results.add(
+        f"e2e_plain_articles_per_s{suffix}", plain.articles_per_s, f"same function, no Prefect, {plain.workers} workers"
+    )
+    results.add(
+        f"e2e_one_worker_articles_per_s{suffix}", one_worker.articles_per_s, "same function, no Prefect, 1 worker"
+    )
+    results.add(
+        f"parallel_efficiency{suffix}",
+        ratio(plain.articles_per_s, plain.workers * one_worker.articles_per_s),
+        f"({plain.workers}-worker articles/s) / ({plain.workers} x one-worker); target >= 0.8",
+    )
+    parse_s, label_s, write_s = floor.parts
+    results.add(
+        f"e2e_floor_articles_per_s{suffix}",
+        floor.articles_per_s,
+        f"bare lxml parse {parse_s:.1f} s + bare predict_proba {label_s:.1f} s + lake writes {write_s:.1f} s, "
+        "back to back in one process",
+    )
+    results.add(
+        f"e2e_ratio_vs_floor{suffix}", ratio(flow.articles_per_s, floor.articles_per_s), "flow / floor; target >= 0.8"
+    )
+    results.add(f"prefect_overhead_pct{suffix}", overhead, "(flow - plain) / flow, same workers; target <= 5")
+    results.add(
+        f"reprocess_unchanged_speedup{suffix}",
+        ratio(plain.seconds, plain.unchanged_seconds),
+        f"first pass / second pass over the unchanged archive ({plain.unchanged_labelled} articles labelled "
+        "in the second); target >= 3",
+    )
     results.add(f"peak_rss_mb{suffix}", flow.peak_rss_mb, "peak resident memory of the flow run's process")
     results.add(f"peak_rss_plain_mb{suffix}", plain.peak_rss_mb, "peak resident memory of the plain run")
     results.add(f"prefect_startup_s{suffix}", flow.startup_seconds, "ephemeral API server start, not in the above")
@@ -100,6 +147,7 @@ def record_growth(results: Results, small: Run, large: Run) -> None:
 
 def describe(run: Run) -> str:
     return (
-        f"{run.mode} run, {run.articles} articles: {run.seconds:.1f} s ({run.articles_per_s:.1f} articles/s), "
-        f"peak RSS {run.peak_rss_mb:.0f} MB, load average at start {run.load}"
+        f"{run.mode} run, {run.workers} workers, {run.articles} articles: {run.seconds:.1f} s "
+        f"({run.articles_per_s:.1f} articles/s), peak RSS {run.peak_rss_mb:.0f} MB (workers included), "
+        f"load average at start {run.load}"
     )

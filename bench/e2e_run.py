@@ -1,10 +1,15 @@
-"""One end-to-end reprocess in this process, timed: `python -m bench.e2e_run flow|plain`.
+"""One end-to-end reprocess in this process, timed: `python -m bench.e2e_run flow|plain|floor`.
 
-The parent (bench.e2e) starts each run in a fresh process with WIRESTANCE_LAKE_URL / RAW_URL /
-MODELS_DIR set, so peak memory is per run. Prints one line `BENCH_RESULT <json>`.
+The parent (bench.e2e) starts each run in a fresh process with WIRESTANCE_LAKE_URL / RAW_URL / MODELS_DIR /
+WORKERS set, so peak memory is per run. Prints one line `BENCH_RESULT <json>`.
 
 - flow: the `reprocess` Prefect flow (ephemeral API server; its start-up is timed apart, by a warm-up flow).
-- plain: the same work without Prefect: the functions the flow calls, in a plain Python call.
+- plain: the same work without Prefect: the function the flow calls, in a plain Python call; then a second
+  pass over the same archive and lake (nothing changed: it must label nothing), timed apart.
+- floor: what the same pages cost at least, back to back in this one process: a bare lxml parse selecting
+  the body paragraphs, the model's bare predict_proba on every paragraph, and the lake writes of the rows.
+
+Peak memory counts this process and its worker processes (sampled, see PeakMemory).
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 WINDOW = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 RESULT_PREFIX = "BENCH_RESULT "
+#: Articles per lake upsert in the floor (what reprocess stores at once).
+FLOOR_WRITE_BATCH = 1000
 
 
 def run_flow() -> tuple[list[dict[str, Any]], float]:
@@ -37,8 +45,8 @@ def run_flow() -> tuple[list[dict[str, Any]], float]:
 
 def run_plain() -> list[dict[str, Any]]:
     from wirestance.flows import ingest as ingest_flows
-    from wirestance.flows.reprocess import run_reprocess
     from wirestance.pipeline import Window
+    from wirestance.reprocess import run_reprocess
     from wirestance.settings import Settings
 
     settings = Settings.from_env()
@@ -46,16 +54,116 @@ def run_plain() -> list[dict[str, Any]]:
     return run_reprocess(settings, Window(*WINDOW), ["anadolu"], model)
 
 
+def run_floor() -> dict[str, Any]:
+    from bench.parse import floor_paragraphs
+    from wirestance.archive.reader import ArchiveReader
+    from wirestance.fetch import decode_body
+    from wirestance.flows import ingest as ingest_flows
+    from wirestance.lake import Lake
+    from wirestance.lake.store import iter_batches
+    from wirestance.pipeline import article_rows
+    from wirestance.settings import Settings
+    from wirestance.sources import get_source
+
+    settings = Settings.from_env()
+    model = ingest_flows.champion_model(settings)
+    lake = Lake(settings.lake_url)
+    source = get_source("anadolu")
+    with ArchiveReader(settings.raw_url, lake) as reader:  # out of the timing: reading is not parsing
+        pages = [(r.url, decode_body(r.body, r.declared_charset), r.fetched_at) for r in reader.responses()]
+    parsed = [(source.parse(html, url), fetched_at) for url, html, fetched_at in pages]
+    rows = [article_rows(chunk, model) for chunk in iter_batches(parsed, FLOOR_WRITE_BATCH)]
+    texts = [p for article, _ in parsed for p in article.paragraphs]
+    model.pipeline.predict_proba(texts[:50])  # first-call costs out of the timing
+
+    started = time.perf_counter()
+    for _, html, _ in pages:
+        floor_paragraphs(html)
+    parse_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    model.pipeline.predict_proba(texts)
+    label_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for articles, paragraphs in rows:
+        lake.upsert(articles, paragraphs)
+    write_seconds = time.perf_counter() - started
+    return {
+        "articles": len(pages),
+        "parse_seconds": parse_seconds,
+        "label_seconds": label_seconds,
+        "write_seconds": write_seconds,
+        "seconds": parse_seconds + label_seconds + write_seconds,
+    }
+
+
+class PeakMemory:
+    """The largest sum, sampled every 0.1 s, of this process's resident memory and its worker processes'
+    (children started by multiprocessing; Prefect's API server is not counted)."""
+
+    def __init__(self) -> None:
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.wait(0.1):
+            total = me.memory_info().rss
+            for child in me.children(recursive=True):
+                try:
+                    if "multiprocessing" in " ".join(child.cmdline()):
+                        total += child.memory_info().rss
+                except psutil.Error:
+                    continue  # a worker that just ended
+            self.peak_bytes = max(self.peak_bytes, total)
+
+    @property
+    def mb(self) -> float:
+        own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+        return max(self.peak_bytes, own_peak) / 1024**2
+
+
 def main(argv: list[str]) -> int:
     mode = argv[0] if argv else "plain"
-    if mode not in ("flow", "plain"):
-        print("usage: python -m bench.e2e_run flow|plain", file=sys.stderr)
+    if mode not in ("flow", "plain", "floor"):
+        print("usage: python -m bench.e2e_run flow|plain|floor", file=sys.stderr)
         return 2
-    # Imports out of the timing: both modes import the same modules.
+    # Imports out of the timing: every mode imports the same modules.
     import wirestance.flows.reprocess  # noqa: F401
 
+    with PeakMemory() as memory:
+        rows, seconds, startup, extra = _timed(mode)
+    result = {
+        "mode": mode,
+        "seconds": seconds,
+        "startup_seconds": startup,
+        "articles": sum(int(r["articles"]) for r in rows),
+        "rows": rows,
+        "peak_rss_mb": memory.mb,
+        **extra,
+    }
+    print(RESULT_PREFIX + json.dumps(result, default=str), flush=True)
+    return 0
+
+
+def _timed(mode: str) -> tuple[list[dict[str, Any]], float, float, dict[str, Any]]:
     startup = 0.0
-    if mode == "flow":
+    extra: dict[str, Any] = {}
+    if mode == "floor":
+        extra = run_floor()
+        rows: list[dict[str, Any]] = [{"articles": extra["articles"]}]
+        seconds = extra["seconds"]
+    elif mode == "flow":
         # run_flow times the server start itself and returns it apart from the flow's own time.
         started = time.perf_counter()
         rows, startup = run_flow()
@@ -64,17 +172,13 @@ def main(argv: list[str]) -> int:
         started = time.perf_counter()
         rows = run_plain()
         seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    result = {
-        "mode": mode,
-        "seconds": seconds,
-        "startup_seconds": startup,
-        "articles": sum(int(r["articles"]) for r in rows),
-        "rows": rows,
-        "peak_rss_mb": peak_kib / 1024,
-    }
-    print(RESULT_PREFIX + json.dumps(result, default=str), flush=True)
-    return 0
+        started = time.perf_counter()
+        again = run_plain()  # the same archive, model and lake: nothing to label or write
+        extra = {
+            "unchanged_seconds": time.perf_counter() - started,
+            "unchanged_labelled": sum(int(r.get("labelled", 0)) for r in again),
+        }
+    return rows, seconds, startup, extra
 
 
 if __name__ == "__main__":

@@ -49,6 +49,8 @@ class Sandbox:
             PREFECT_SERVER_ANALYTICS_ENABLED="false",
             # Ephemeral mode: the flow starts a throwaway local API server with SQLite under PREFECT_HOME.
             PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="true",
+            # Its start is timed apart; on a loaded machine it takes longer than Prefect's default 20 s wait.
+            PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
             WIRESTANCE_MODELS_DIR=str(self.models_dir),
             WIRESTANCE_LAKE_URL=str(self.root / "lake-unused"),
             WIRESTANCE_RAW_URL=str(self.root / "raw-unused"),

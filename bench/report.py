@@ -40,8 +40,11 @@ TARGETS = (
     Target("parse >= 0.5 x the bare lxml floor", "parse_ratio_vs_lxml", None, minimum=0.5),
     Target("parse >= 5 x trafilatura", "parse_ratio_vs_trafilatura", None, minimum=5.0),
     Target("classify >= 0.8 x bare predict_proba", "classify_ratio_vs_floor", None, minimum=0.8),
-    Target("Prefect overhead <= 10 % at 10,000 articles", "prefect_overhead_pct", 10_000, maximum=10.0),
+    Target("Prefect overhead <= 5 % at 10,000 articles, same workers", "prefect_overhead_pct", 10_000, maximum=5.0),
     Target("end to end >= 300 articles/s at 10,000", "e2e_articles_per_s", 10_000, minimum=300.0),
+    Target("parallel efficiency >= 0.8 at 10,000", "parallel_efficiency", 10_000, minimum=0.8),
+    Target("end to end >= 0.8 x the floor at 10,000", "e2e_ratio_vs_floor", 10_000, minimum=0.8),
+    Target("unchanged archive reprocessed >= 3 x faster", "reprocess_unchanged_speedup", None, minimum=3.0),
     Target("peak memory < 1 GiB at 100,000", "peak_rss_mb", 100_000, maximum=1024.0),
 )
 

@@ -226,6 +226,8 @@ def article_rows(
                 "language": article.language,
                 "n_paragraphs": len(article.paragraphs),
                 "content_hash": content_hash(article),
+                "paragraphs_hash": paragraphs_hash(article),
+                "model_version": model.version,
                 "fetched_at": fetched_at,
                 "capture_time": article.capture_time,
                 "capture_origin": article.capture_origin,
@@ -252,6 +254,17 @@ def article_rows(
             )
         offset += len(article.paragraphs)
     return articles, paragraphs
+
+
+def paragraphs_hash(article: Article) -> str:
+    """A digest of the paragraph texts in order: the labeller reads each paragraph in its article's context,
+    so stored labels stay valid exactly while this digest and the model version do."""
+    digest = hashlib.sha256()
+    for text in article.paragraphs:
+        encoded = text.encode("utf-8")
+        digest.update(len(encoded).to_bytes(8, "big"))
+        digest.update(encoded)
+    return digest.hexdigest()
 
 
 def content_hash(article: Article) -> str:

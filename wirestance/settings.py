@@ -48,6 +48,8 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     #: Articles per Prefect task (fetch + parse + label + store).
     batch_size: int = 50
+    #: Worker processes that parse and label in a reprocess (0: none, all in the calling process).
+    workers: int = field(default_factory=lambda: _usable_cores())
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -58,6 +60,13 @@ class Settings:
         from wirestance import __version__
 
         return f"wirestance/{__version__} (+news stance research; contact: {self.contact})"
+
+
+def _usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def values_from_env(config_class: type, prefix: str) -> dict[str, Any]:

@@ -14,10 +14,10 @@ from stand_ins import FakeModel
 
 from wirestance.archive.recorder import ArchiveRecorder
 from wirestance.fetch import PoliteFetcher
-from wirestance.flows.reprocess import run_reprocess
 from wirestance.lake import Lake
 from wirestance.pipeline import Runtime, Window, discover, process_batch
 from wirestance.replay import ReplayServer, ReplaySite
+from wirestance.reprocess import run_reprocess
 from wirestance.settings import Settings
 from wirestance.sources import get_source
 

@@ -101,15 +101,26 @@ class ArchiveReader:
         domains: Sequence[str] | None = None,
     ) -> Iterator[ArchivedResponse]:
         """Pages answered 200 (directly or inside a web-archive capture), oldest fetch first."""
+        for rows in self.response_rows(since, until, domains):
+            for row in rows:
+                response = self.response(row)
+                if response is not None and response.status == 200:
+                    yield response
+
+    def response_rows(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        domains: Sequence[str] | None = None,
+    ) -> Iterator[list[dict]]:
+        """The index rows behind `responses`, in fetch order, a slice at a time: each row can be read with
+        `response(row)`, here or by another reader of the same archive (a worker process)."""
         table = self._scan(since, until, domains, (200, 206), _RESPONSE_COLUMNS)
         order = _fetch_order(table)
         # Rows are taken in fetch order and made Python objects a slice at a time: memory holds one
         # copy of the (filtered) index columns, never a sorted copy or the whole index as objects.
         for start in range(0, len(order), _ROWS_PER_SLICE):
-            for row in table.take(order[start : start + _ROWS_PER_SLICE]).to_pylist():
-                response = self._response(row)
-                if response is not None and response.status == 200:
-                    yield response
+            yield table.take(order[start : start + _ROWS_PER_SLICE]).to_pylist()
 
     def _scan(
         self,
@@ -153,7 +164,8 @@ class ArchiveReader:
 
     # -- internals ------------------------------------------------------------------------------------
 
-    def _response(self, row: dict) -> ArchivedResponse | None:
+    def response(self, row: dict) -> ArchivedResponse | None:
+        """The response an index row (of `response_rows`) points to; None, with a problem noted, if damaged."""
         record = self._checked(row["file"], row["offset"], row["length"], row["record_id"])
         if record is None:
             return None

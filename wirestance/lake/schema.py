@@ -2,13 +2,15 @@
 
 1: articles, paragraphs (with stance labels), failures.
 2: raw_index, one row per response or revisit record of the raw WARC archive (wirestance.archive).
+3: articles.paragraphs_hash (digest of the paragraph texts in order) and articles.model_version (the model that
+   labelled its paragraphs): a reprocess reuses stored labels while both are unchanged.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Stance labels in the order of the probability columns.
 STANCE_LABELS = ("russian_supplier", "turkish_government", "us_objection", "none")
@@ -37,6 +39,8 @@ ARTICLES = pa.schema(
         ("language", pa.string()),
         ("n_paragraphs", pa.int32()),
         ("content_hash", pa.string()),
+        ("paragraphs_hash", pa.string()),
+        ("model_version", pa.string()),
         ("fetched_at", _TS),
         ("capture_time", _TS),
         ("capture_origin", pa.string()),

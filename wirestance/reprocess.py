@@ -1,0 +1,402 @@
+"""Reprocess: parse and label again what the raw archive holds, with today's parsers and model.
+
+It reads only the lake (`raw_index`, and what is stored) and the WARC files: no request leaves the machine.
+For every article of a source published in the window it picks the copy an ingest would have kept (fetch
+order; a changed content replaces the kept one unless its update time is older) and stores it again, so new
+parser or model versions land even where the content is the same.
+
+Work is split by cost. Reading and parsing pages, and labelling articles, run in worker processes
+(`Settings.workers`, default one per core; see wirestance.workers); this process chooses the copy to keep,
+parks parsed articles and writes the lake, so lake writes stay in one place.
+
+1. Scan: index rows of the archived responses, in fetch order, go to the workers in small jobs; parsed
+   articles come back in the same order and wait in a temporary spill file (only their sort keys and file
+   positions stay in memory) until every copy has been seen.
+2. Store: in publication order, in batches of whole days (one upsert each, so a partition is written once),
+   each article is
+   - left alone when the stored copy has the same content, parser version and model version;
+   - stored again with its stored labels when its paragraphs (all of them, in order) and the model version
+     are the same as stored: the labeller reads context, so only a whole unchanged article reuses labels;
+   - labelled by a worker otherwise. The next batch is labelled while this one is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import tempfile
+import uuid
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from wirestance.archive.reader import ArchiveReader
+from wirestance.articles import Article
+from wirestance.discovery.types import failure
+from wirestance.lake import Lake, WriteCounts
+from wirestance.lake.schema import PROBABILITY_COLUMNS
+from wirestance.lake.store import iter_batches
+from wirestance.pipeline import StanceLabeller, Window, article_rows, content_hash, paragraphs_hash
+from wirestance.settings import Settings
+from wirestance.sources import get_source
+from wirestance.sources.base import Source
+from wirestance.workers import ParseJob, WorkerPool, label_job, parse_job
+
+log = logging.getLogger(__name__)
+
+Parsed = tuple[Article, datetime]
+Rows = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+#: Articles per stored batch (one Prefect task, one lake upsert), rounded up to a whole day.
+BATCH_ARTICLES = 1000
+#: Archived responses per parse job sent to a worker: big enough that a job's overhead is small against
+#: its parsing (~2 ms a page), small enough that the workers share the tail of the archive evenly.
+PARSE_ROWS_PER_JOB = 64
+#: Columns of the stored articles that decide what a reprocess must redo.
+_STORED_COLUMNS = ["source", "article_id", "content_hash", "paragraphs_hash", "parser_version", "model_version"]
+
+
+class _Spill:
+    """Parsed articles parked in a temporary file (compressed pickles) until they are labelled and stored."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self._file = tempfile.TemporaryFile(dir=directory, prefix="wirestance-reprocess-")  # noqa: SIM115
+
+    def put(self, parsed: Parsed) -> tuple[int, int]:
+        """Store one parsed article; its (offset, length) in the file."""
+        data = zlib.compress(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        offset = self._file.seek(0, 2)
+        self._file.write(data)
+        return offset, len(data)
+
+    def get(self, spot: tuple[int, int]) -> Parsed:
+        self._file.seek(spot[0])
+        parsed: Parsed = pickle.loads(zlib.decompress(self._file.read(spot[1])))
+        return parsed
+
+    def __enter__(self) -> _Spill:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._file.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """The copy of an article a run keeps: what ordering needs, and where the parsed article waits."""
+
+    published: datetime
+    article_id: str
+    spot: tuple[int, int]
+
+    @property
+    def day(self) -> date:
+        return self.published.date()  # the lake partition (see article_rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredArticle:
+    content_hash: str | None
+    paragraphs_hash: str | None
+    parser_version: str | None
+    model_version: str | None
+
+
+@dataclass
+class StoreCounts:
+    """What storing batches did, beside the lake's own counts."""
+
+    written: WriteCounts = field(default_factory=WriteCounts)
+    #: Articles whose stored copy already had this content, parser and model: nothing written.
+    unchanged: int = 0
+    #: Articles stored again with the labels they had (same paragraphs, same model).
+    labels_reused: int = 0
+    #: Articles sent to the model.
+    labelled: int = 0
+
+    def __iadd__(self, other: StoreCounts) -> StoreCounts:
+        self.written += other.written
+        self.unchanged += other.unchanged
+        self.labels_reused += other.labels_reused
+        self.labelled += other.labelled
+        return self
+
+
+@dataclass(frozen=True)
+class ReprocessBatch:
+    """Articles of whole days, labelled (or being labelled) and ready to store in one lake upsert."""
+
+    lake: Lake
+    #: Callables that wait for a labelling job's rows (the jobs already run in the workers).
+    labelled: list[Callable[[], Rows]]
+    #: Rows built from what was stored (same paragraphs, same model).
+    reused: Rows
+    counts: StoreCounts
+
+    def store(self) -> StoreCounts:
+        articles, paragraphs = list(self.reused[0]), list(self.reused[1])
+        for wait in self.labelled:
+            article_part, paragraph_part = wait()
+            articles += article_part
+            paragraphs += paragraph_part
+        counts = StoreCounts(
+            unchanged=self.counts.unchanged, labels_reused=self.counts.labels_reused, labelled=self.counts.labelled
+        )
+        if articles:
+            counts.written = self.lake.upsert(articles, paragraphs, replace_unchanged=True)
+        return counts
+
+
+def store_directly(batch: ReprocessBatch) -> StoreCounts:
+    return batch.store()
+
+
+@dataclass
+class _SourceRun:
+    source: str
+    spill: _Spill
+    responses: int = 0
+    not_article: int = 0
+    out_of_window: int = 0
+    corrupt: int = 0
+    best: dict[tuple[str, str], _Kept] = field(default_factory=dict)
+    articles: int = 0  # len(best) once the scan is done and `best` is let go
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    counts: StoreCounts = field(default_factory=StoreCounts)
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "responses": self.responses,
+            "articles": self.articles,
+            "not_article": self.not_article,
+            "out_of_window": self.out_of_window,
+            "new": self.counts.written.new,
+            "updated": self.counts.written.updated,
+            "unchanged": self.counts.unchanged,
+            "labels_reused": self.counts.labels_reused,
+            "labelled": self.counts.labelled,
+            "failed": len(self.failures),
+            "corrupt_records": self.corrupt,
+            "paragraphs": self.counts.written.paragraphs_written,
+        }
+
+
+def run_reprocess(
+    settings: Settings,
+    window: Window,
+    sources: Sequence[str],
+    model: StanceLabeller,
+    *,
+    hosts: Sequence[str] = (),
+    fetched_since: datetime | None = None,
+    fetched_until: datetime | None = None,
+    run_id: str | None = None,
+    run_batch: Callable[[ReprocessBatch], StoreCounts] = store_directly,
+    batch_articles: int = BATCH_ARTICLES,
+    spill_dir: str | None = None,
+    workers: int | None = None,
+) -> list[dict[str, Any]]:
+    """Reprocess the archived pages of `sources` published in `window`; one summary row per source.
+
+    `hosts` adds hosts the pages were fetched from besides the sources' domains (a mirror, the offline
+    sample); `fetched_since`/`fetched_until` narrow the archive scan to a fetch-time range. `run_batch`
+    stores one batch (the flow passes its Prefect task); `spill_dir` is where parsed articles wait
+    (default: the system's temporary directory); `workers` overrides `settings.workers` (0: no worker
+    processes, everything in this one).
+    """
+    lake = Lake(settings.lake_url)
+    run_id = run_id or f"reprocess-{uuid.uuid4()}"
+    scan = _ScanRange(window, tuple(hosts), fetched_since, fetched_until)
+    workers = settings.workers if workers is None else workers
+    rows = []
+    with WorkerPool(workers, model=model, raw_url=settings.raw_url, lake_url=settings.lake_url) as pool:
+        for name in sources:
+            source = get_source(name)
+            with _Spill(spill_dir) as spill:
+                run = _SourceRun(source=source.name, spill=spill)
+                _scan(run, source, pool, settings, lake, scan)
+                _store(run, lake, pool, model.version, run_batch, batch_articles, settings.batch_size)
+            lake.append_failures(run.failures, run_id)
+            rows.append(run.as_row())
+    return rows
+
+
+@dataclass(frozen=True)
+class _ScanRange:
+    window: Window  # publication times
+    hosts: tuple[str, ...]  # fetched from besides the source's domains
+    fetched_since: datetime | None
+    fetched_until: datetime | None
+
+
+def _store(
+    run: _SourceRun,
+    lake: Lake,
+    pool: WorkerPool,
+    model_version: str,
+    run_batch: Callable[[ReprocessBatch], StoreCounts],
+    batch_articles: int,
+    label_batch: int,
+) -> None:
+    """Label (or reuse labels of) the kept articles and store them, a batch of whole days at a time."""
+    newest_first = sorted(run.best.values(), key=lambda kept: (kept.published, kept.article_id), reverse=True)
+    run.articles = len(run.best)
+    run.best.clear()
+    stored = _stored_articles(lake, run.source)
+    batches = (
+        _prepare(lake, run.spill, batch, stored, model_version, pool, label_batch)
+        for batch in _whole_days(newest_first, batch_articles)
+    )
+    for batch in _one_ahead(batches):
+        run.counts += run_batch(batch)
+
+
+def _scan(run: _SourceRun, source: Source, pool: WorkerPool, settings: Settings, lake: Lake, scan: _ScanRange) -> None:
+    """Parse every archived response of the source in the workers; keep the copy an ingest would keep."""
+    domains = [*source.allowed_domains, *scan.hosts]
+    with ArchiveReader(settings.raw_url, lake) as reader:
+        jobs = (
+            ParseJob(source.name, chunk)
+            for rows in reader.response_rows(scan.fetched_since, scan.fetched_until, domains)
+            for chunk in iter_batches(rows, PARSE_ROWS_PER_JOB)
+        )
+        for answer in pool.map(parse_job, jobs):
+            for problem in answer.problems:
+                log.warning("archive record skipped: %s", problem)
+                run.corrupt += 1
+                run.failures.append(failure(f"{problem.file}#{problem.offset}", source.name, "archive", str(problem)))
+            for page in answer.pages:
+                if page.not_article:
+                    run.not_article += 1
+                    continue
+                run.responses += 1
+                if page.failure is not None:
+                    run.failures.append(page.failure)
+                elif page.article is not None and page.fetched_at is not None:
+                    _consider(run, page.article, page.fetched_at, scan.window)
+
+
+def _consider(run: _SourceRun, article: Article, fetched_at: datetime, window: Window) -> None:
+    if not window.contains(article.published):
+        run.out_of_window += 1
+        return
+    key = (article.source, article.article_id)
+    current = run.best.get(key)
+    if current is None or _replaces(run.spill.get(current.spot)[0], article):
+        spot = run.spill.put((article, fetched_at))
+        run.best[key] = _Kept(article.published, article.article_id, spot)
+
+
+def _replaces(stored: Article, later: Article) -> bool:
+    """The ingest's rule for a later fetch of a stored article (see Lake.upsert)."""
+    if content_hash(later) == content_hash(stored):
+        return False
+    return not (later.updated is not None and stored.updated is not None and later.updated < stored.updated)
+
+
+def _whole_days(newest_first: list[_Kept], size: int) -> Iterator[list[_Kept]]:
+    """Batches of about `size` articles, oldest first, that end at a day's end, so a partition is written by
+    one upsert (a day of more than four batches' worth is cut, to bound memory). The list is consumed from
+    its end, so what stored batches kept is freed as the lake's index of stored articles grows."""
+    batch: list[_Kept] = []
+    while newest_first:
+        kept = newest_first.pop()
+        if len(batch) >= size and (kept.day != batch[-1].day or len(batch) >= 4 * size):
+            yield batch
+            batch = []
+        batch.append(kept)
+    if batch:
+        yield batch
+
+
+def _one_ahead(batches: Iterator[ReprocessBatch]) -> Iterator[ReprocessBatch]:
+    """Prepare (and so start labelling) the next batch before the current one is handed out to be stored."""
+    current = next(batches, None)
+    while current is not None:
+        following = next(batches, None)
+        yield current
+        current = following
+
+
+def _stored_articles(lake: Lake, source: str) -> dict[tuple[str, str], _StoredArticle]:
+    """What the lake holds of the source's articles: enough to tell what a reprocess must redo."""
+    table = lake.read("articles", filter=pc.field("source") == source, columns=_STORED_COLUMNS)
+    columns = table.to_pydict()
+    return {
+        (s, a): _StoredArticle(c, p, v, m)
+        for s, a, c, p, v, m in zip(*(columns[name] for name in _STORED_COLUMNS), strict=True)
+    }
+
+
+def _prepare(
+    lake: Lake,
+    spill: _Spill,
+    batch: list[_Kept],
+    stored: dict[tuple[str, str], _StoredArticle],
+    model_version: str,
+    pool: WorkerPool,
+    label_batch: int,
+) -> ReprocessBatch:
+    """Sort a batch's articles into unchanged, labels reused and to label; start the labelling jobs."""
+    counts = StoreCounts()
+    to_label: list[Parsed] = []
+    reuse: list[Parsed] = []
+    for kept in batch:
+        article, fetched_at = spill.get(kept.spot)
+        before = stored.get((article.source, article.article_id))
+        if before is None or before.model_version != model_version:
+            to_label.append((article, fetched_at))
+        elif before.content_hash == content_hash(article) and before.parser_version == article.parser_version:
+            counts.unchanged += 1
+        elif before.paragraphs_hash == paragraphs_hash(article):
+            reuse.append((article, fetched_at))
+        else:
+            to_label.append((article, fetched_at))
+    counts.labelled = len(to_label)
+    counts.labels_reused = len(reuse)
+    labelled = [pool.submit(label_job, chunk) for chunk in iter_batches(to_label, label_batch)]
+    return ReprocessBatch(lake, labelled, _reused_rows(lake, reuse, model_version), counts)
+
+
+class _StoredLabels:
+    """A labeller that answers with the labels an article's paragraphs already have in the lake."""
+
+    def __init__(self, version: str, paragraphs: pa.Table) -> None:
+        self.version = version
+        self.labels = paragraphs["label"].to_pylist()
+        self.confidence = paragraphs["confidence"].to_numpy(zero_copy_only=False)
+        self.probabilities = pa.table({c: paragraphs[c] for c in PROBABILITY_COLUMNS}).to_pandas().to_numpy()
+
+    def predict(self, texts: Sequence[str]) -> _StoredLabels:
+        if len(texts) != len(self.labels):
+            raise ValueError(f"{len(texts)} paragraphs to label, {len(self.labels)} stored")
+        return self
+
+
+def _reused_rows(lake: Lake, reuse: list[Parsed], model_version: str) -> Rows:
+    """Rows for articles whose paragraphs and model are unchanged: fresh article fields, stored labels."""
+    if not reuse:
+        return [], []
+    keys = pa.table({"source": [a.source for a, _ in reuse], "article_id": [a.article_id for a, _ in reuse]})
+    days = sorted({article.published.date() for article, _ in reuse})
+    stored = lake.read("paragraphs", filter=pc.field("published_date").isin(pa.array(days, pa.date32())))
+    stored = stored.join(keys, ["source", "article_id"], join_type="inner").sort_by(
+        [("source", "ascending"), ("article_id", "ascending"), ("para_index", "ascending")]
+    )
+    positions: dict[tuple[str, str], list[int]] = {}
+    for position, key in enumerate(zip(stored["source"].to_pylist(), stored["article_id"].to_pylist(), strict=True)):
+        positions.setdefault(key, []).append(position)
+    articles: list[dict[str, Any]] = []
+    paragraphs: list[dict[str, Any]] = []
+    for article, fetched_at in reuse:
+        mine = stored.take(pa.array(positions.get((article.source, article.article_id), []), pa.int64()))
+        article_part, paragraph_part = article_rows([(article, fetched_at)], _StoredLabels(model_version, mine))
+        articles += article_part
+        paragraphs += paragraph_part
+    return articles, paragraphs

@@ -1,0 +1,204 @@
+"""Worker processes for the CPU-bound steps of a reprocess: reading + parsing archived pages, and labelling.
+
+The lake is written only by the process that owns the pool (one writer, atomic upserts); workers get
+work as small descriptions (index rows, parsed articles) and send back parsed articles or lake rows.
+
+Workers are started with `spawn`, never `fork`: the parent may hold threads (Prefect's, the lake's Rust
+runtime) that a forked child would inherit half-locked. Each worker loads the model and opens the raw
+archive once, in its initializer, not per job.
+
+`workers=0` runs the same job functions in this process, in the same order: the reference a parallel run
+is compared with, and what small jobs (tests, a handful of pages) use to avoid the start-up cost.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from wirestance.archive.reader import ArchiveReader
+from wirestance.articles import Article, NotAnArticle
+from wirestance.discovery.types import failure
+from wirestance.fetch import decode_body
+from wirestance.lake import Lake
+from wirestance.pipeline import article_rows
+from wirestance.sources import get_source
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    """What one archived response gave: a parsed article, a failure row, or neither (not an article page)."""
+
+    article: Article | None = None
+    fetched_at: datetime | None = None
+    failure: dict[str, Any] | None = None
+    not_article: bool = False
+
+
+@dataclass(frozen=True)
+class ParseJob:
+    """Index rows of archived responses (fetch order) to read and parse with one source's parsers."""
+
+    source: str
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ParseAnswer:
+    pages: list[ParsedPage]
+    problems: list[Any]  # WarcProblem: damaged or missing records, reported by the reader
+
+
+# -- the jobs: plain functions of (worker state, job) --------------------------------------------------
+
+
+@dataclass
+class WorkerState:
+    """What a worker opens once: the model, and a reader of the raw archive."""
+
+    model: Any = None
+    reader: ArchiveReader | None = None
+
+    @classmethod
+    def open(cls, raw_url: str | None, lake_url: str | None, model: Any) -> WorkerState:
+        reader = ArchiveReader(raw_url, Lake(lake_url)) if raw_url is not None and lake_url is not None else None
+        return cls(model=model, reader=reader)
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+
+
+def parse_job(state: WorkerState, job: ParseJob) -> ParseAnswer:
+    """Read the job's records from the raw archive and parse them; never raises for one bad page."""
+    reader = state.reader
+    if reader is None:
+        raise RuntimeError("this worker pool was opened without a raw archive")
+    source = get_source(job.source)
+    pages: list[ParsedPage] = []
+    before = len(reader.problems)
+    for row in job.rows:
+        response = reader.response(row)
+        if response is None or response.status != 200:
+            continue
+        if source.article_id(response.url) is None:
+            pages.append(ParsedPage(not_article=True))  # feeds, robots.txt, index pages
+            continue
+        try:
+            html = decode_body(response.body, response.declared_charset)
+            article = source.parse(html, url=response.url)
+        except NotAnArticle as exc:
+            pages.append(ParsedPage(failure=failure(response.url, source.name, "parse", str(exc))))
+            continue
+        except Exception as exc:  # a parser bug must not sink the run; it is recorded with its type
+            reason = f"{response.url}: {type(exc).__name__}: {exc}"
+            pages.append(ParsedPage(failure=failure(response.url, source.name, "parse", reason)))
+            continue
+        if response.capture_time is not None:
+            article = replace(article, capture_time=response.capture_time, capture_origin=response.capture_origin)
+        pages.append(ParsedPage(article=article, fetched_at=response.fetched_at))
+    problems = reader.problems[before:]
+    del reader.problems[before:]
+    return ParseAnswer(pages, problems)
+
+
+def label_job(
+    state: WorkerState, parsed: list[tuple[Article, datetime]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Lake rows (articles, labelled paragraphs) for whole articles, with the worker's model."""
+    return article_rows(parsed, state.model)
+
+
+_worker_state: WorkerState | None = None
+
+
+def _init_worker(raw_url: str | None, lake_url: str | None, model: Any) -> None:
+    global _worker_state
+    _worker_state = WorkerState.open(raw_url, lake_url, model)
+
+
+def _in_worker(function: Callable[[WorkerState, Job], Result], job: Job) -> Result:
+    assert _worker_state is not None, "worker used before its initializer ran"
+    return function(_worker_state, job)
+
+
+# -- the pool ----------------------------------------------------------------------------------------
+
+
+class WorkerPool:
+    """`workers` processes (0: this process) that parse archived pages and label articles.
+
+    `map` keeps results in job order and holds at most `ahead` jobs in flight, so memory stays bounded
+    however long the input is, and workers stay busy while the caller consumes a result.
+    """
+
+    def __init__(
+        self,
+        workers: int,
+        *,
+        model: Any = None,
+        raw_url: str | None = None,
+        lake_url: str | None = None,
+    ) -> None:
+        self.workers = max(0, workers)
+        self._init_args = (raw_url, lake_url, model)
+        self._local: WorkerState | None = None
+        self._executor: ProcessPoolExecutor | None = None
+        if self.workers > 0:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=self._init_args,
+            )
+
+    def map(
+        self, function: Callable[[WorkerState, Job], Result], jobs: Iterable[Job], ahead: int | None = None
+    ) -> Iterator[Result]:
+        if self._executor is None:
+            state = self._here()
+            for job in jobs:
+                yield function(state, job)
+            return
+        limit = ahead or 2 * self.workers
+        pending: deque[Future[Result]] = deque()
+        for job in jobs:
+            pending.append(self._executor.submit(_in_worker, function, job))
+            if len(pending) >= limit:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+    def submit(self, function: Callable[[WorkerState, Job], Result], job: Job) -> Callable[[], Result]:
+        """Start one job now (in this process: when asked for); the returned callable waits for its result."""
+        if self._executor is None:
+            state = self._here()
+            return lambda: function(state, job)
+        return self._executor.submit(_in_worker, function, job).result
+
+    def _here(self) -> WorkerState:
+        if self._local is None:
+            self._local = WorkerState.open(*self._init_args)
+        return self._local
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        if self._local is not None:
+            self._local.close()
+            self._local = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
