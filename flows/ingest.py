@@ -139,10 +139,11 @@ def stance_summary_artifact(
     """The `stance-summary` markdown artifact: per-side shares per agency over the days, and the report's path.
     A summary that cannot be made is a warning: the ingested data is stored either way."""
     from wirestance.report import stance_summary_for_days
+    from wirestance.report.data import reports_dir
 
     try:
         markdown = stance_summary_for_days(
-            settings.lake_url, settings.reports_dir, first_day, last_day, sources, title=title
+            settings.lake_url, reports_dir(settings), first_day, last_day, sources, title=title
         )
     except Exception as exc:
         get_run_logger().warning("The stance summary of %s to %s could not be made: %s.", first_day, last_day, exc)

@@ -26,8 +26,9 @@ class Settings:
     labeled_dir: str = _under_data("labeled")
     #: Labelled paragraphs of real agency articles, never trained on: every registered model is scored on them.
     eval_dir: str = _under_data("eval")
-    #: Stance reports (HTML and PNG) written by `wirestance report` and after each ingest and backfill.
-    reports_dir: str = _under_data("reports")
+    #: Stance reports (HTML and PNG) written by `wirestance report` and after each ingest and backfill; empty:
+    #: a `reports` folder beside a local lake (data/reports for data/lake), data/reports for a remote one.
+    reports_dir: str = ""
     #: Offline replay of agency sites served on loopback by `wirestance demo`.
     samples_dir: str = _under_data("samples")
     #: Who we are, sent in the User-Agent so site operators can reach us.

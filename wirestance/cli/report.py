@@ -26,7 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _window_arguments(p)
     p.add_argument("--by", choices=("week", "month"), default="week", help="period of the charts (default week)")
-    p.add_argument("--out", default=None, help="folder to write into (default: data/reports)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="folder to write into (default: $WIRESTANCE_REPORTS_DIR, or reports/ beside the lake)",
+    )
     p.add_argument("--no-png", action="store_true", help="write only the HTML page")
     p.set_defaults(handler=_report)
 
@@ -94,7 +98,10 @@ def _report(args: argparse.Namespace) -> int:
     lake_url = _checked(args)
     paragraphs = load_paragraphs(lake_url, args.since, args.until, args.sources)
     summary = summarize(paragraphs, args.by, args.since, args.until)
-    out = Path(args.out) if args.out else Path.cwd() / "data" / "reports"
+    from wirestance.report.data import reports_dir
+    from wirestance.settings import Settings
+
+    out = Path(args.out) if args.out else reports_dir(Settings.from_env(lake_url=lake_url))
     files = write_report(summary, out, png=not args.no_png)
     if summary.empty:
         print("no labelled paragraphs of on-topic articles in this window; the page says so")

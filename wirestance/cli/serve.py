@@ -147,8 +147,10 @@ def _backfill(args: argparse.Namespace) -> int:
         finally:
             CHUNK_LISTENERS.remove(advance)
     print_rows(rows)
+    from wirestance.report.data import reports_dir
+
     settings = Settings.from_env()
-    print(f"\nstored in the lake at {settings.lake_url}; stance report of these days under {settings.reports_dir}")
+    print(f"\nstored in the lake at {settings.lake_url}; stance report of these days under {reports_dir(settings)}")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from wirestance.lake.schema import PROBABILITY_COLUMNS
 
 if TYPE_CHECKING:
     from wirestance.pipeline import Window
+    from wirestance.settings import Settings
 
 #: The agencies' own time zone, for a source that does not name its own.
 DEFAULT_SOURCE_TIMEZONE = "Europe/Istanbul"
@@ -123,3 +125,12 @@ def window_days(window: Window, sources: Sequence[str]) -> tuple[date, date]:
     first = min(window.start.astimezone(zone).date() for zone in zones)
     last = max(last_moment.astimezone(zone).date() for zone in zones)
     return first, max(first, last)
+
+
+def reports_dir(settings: Settings) -> Path:
+    """Where reports go: WIRESTANCE_REPORTS_DIR, else a `reports` folder beside a local lake, else data/reports."""
+    if settings.reports_dir:
+        return Path(settings.reports_dir)
+    if "://" not in settings.lake_url:
+        return Path(settings.lake_url).resolve().parent / "reports"
+    return Path.cwd() / "data" / "reports"
