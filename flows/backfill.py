@@ -231,11 +231,11 @@ def chunk_task(
     return run_ingest(settings, window, sources, categories, feed_base_url, None, reprocess, False, artifact_key=None)
 
 
-@task(name="choose-backfill-mode", cache_policy=NO_CACHE)
-def choose_mode_task(
+def mode_for(
     settings: Settings, dates: DateRange, sources: list[str], categories: list[str] | None, feed_base_url: str | None
 ) -> tuple[BackfillMode, str]:
-    """The mode of a backfill given none, and why (a sentence for the log)."""
+    """The mode of a backfill given none, and why (a sentence for the log). Called in the flow's own process,
+    not as a task: its fetchers must never travel to a Dask worker."""
     horizon = feeds_horizon(runtime_for(settings), sources, categories, feed_base_url)
     zone = ZoneInfo(dates.timezone)
     range_end = _midnight(dates.end_date + timedelta(days=1), zone)
@@ -280,7 +280,7 @@ def backfill(
     chunks = split_range(dates, chunk_days)
     span = dates.label
     if mode == "auto":
-        mode, why = choose_mode_task(settings, dates, sources, categories or None, feed_base_url)
+        mode, why = mode_for(settings, dates, sources, categories or None, feed_base_url)
         logger.info("Mode %s was chosen: %s.", mode, why)
     progress = cast(
         UUID,  # sync in a sync flow (the function dispatches on the context)

@@ -127,13 +127,19 @@ def _backfill(args: argparse.Namespace) -> int:
         TextColumn("chunks, {task.percentage:>3.0f}%, time left"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, transient=False) as progress:
+    # No stdout/stderr redirection: Prefect pickles what a task sees to send it to a Dask worker, and rich's
+    # stand-in for sys.stdout holds a lock that cannot be pickled.
+    with Progress(*columns, transient=False, redirect_stdout=False, redirect_stderr=False) as progress:
         bar = progress.add_task(f"backfill {dates.label}", total=chunks)
 
         def advance(chunk: Chunk) -> None:
             progress.update(bar, completed=chunk.index)
 
-        CHUNK_LISTENERS.append(advance)
+        # With the Dask runner Prefect ships the flow's context to the workers; a listener holding the
+        # progress display (and its locks) must not be part of it.
+        dask = os.environ.get("WIRESTANCE_TASK_RUNNER", "").strip().lower() == "dask"
+        if not dask:
+            CHUNK_LISTENERS.append(advance)
         try:
             rows = backfill(
                 dates=dates,
@@ -145,7 +151,8 @@ def _backfill(args: argparse.Namespace) -> int:
                 mode=args.mode or "auto",
             )
         finally:
-            CHUNK_LISTENERS.remove(advance)
+            if advance in CHUNK_LISTENERS:
+                CHUNK_LISTENERS.remove(advance)
     print_rows(rows)
     from wirestance.report.data import reports_dir
 
