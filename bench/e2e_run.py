@@ -44,13 +44,13 @@ def run_flow() -> tuple[list[dict[str, Any]], float]:
 
 
 def run_plain() -> list[dict[str, Any]]:
-    from wirestance.flows import ingest as ingest_flows
+    from wirestance.flows.resources import champion_model
     from wirestance.pipeline import Window
     from wirestance.reprocess import run_reprocess
     from wirestance.settings import Settings
 
     settings = Settings.from_env()
-    model = ingest_flows.champion_model(settings)
+    model = champion_model(settings)
     return run_reprocess(settings, Window(*WINDOW), ["anadolu"], model)
 
 
@@ -58,7 +58,7 @@ def run_floor() -> dict[str, Any]:
     from bench.parse import floor_paragraphs
     from wirestance.archive.reader import ArchiveReader
     from wirestance.fetch import decode_body
-    from wirestance.flows import ingest as ingest_flows
+    from wirestance.flows.resources import champion_model
     from wirestance.lake import Lake
     from wirestance.lake.store import iter_batches
     from wirestance.pipeline import article_rows
@@ -66,7 +66,7 @@ def run_floor() -> dict[str, Any]:
     from wirestance.sources import get_source
 
     settings = Settings.from_env()
-    model = ingest_flows.champion_model(settings)
+    model = champion_model(settings)
     lake = Lake(settings.lake_url)
     source = get_source("anadolu")
     with ArchiveReader(settings.raw_url, lake) as reader:  # out of the timing: reading is not parsing

@@ -20,7 +20,8 @@ from bench.corpus import build_replay_site
 from bench.env import Sandbox
 from bench.results import Results, ratio
 from wirestance.lake.store import iter_batches
-from wirestance.pipeline import Runtime, StanceLabeller, Window, discover, process_batch
+from wirestance.pipeline import StanceLabeller, Window, discover, process_batch
+from wirestance.resources import Resources
 from wirestance.settings import Settings
 
 _ALL_TIME = Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
@@ -54,15 +55,14 @@ def replay_server(site: Path, sandbox: Sandbox) -> Iterator[str]:
 
 def ingest(settings: Settings, base_url: str, model: StanceLabeller) -> tuple[int, list[str], float]:
     """Ingest everything the site's feeds list; (articles stored, their URLs, seconds)."""
-    runtime = Runtime(settings)
     started = time.perf_counter()
-    found = discover(runtime, "anadolu", None, _ALL_TIME, base_url)
-    urls = [item.url for item in found.items]
-    stored = 0
-    for batch in iter_batches(urls, settings.batch_size):
-        outcome = process_batch(runtime, "anadolu", batch, model, base_url)
-        stored += outcome.counts.new + outcome.counts.updated + outcome.counts.unchanged
-    runtime.close()
+    with Resources(settings) as resources:
+        found = discover(resources, "anadolu", None, _ALL_TIME, base_url)
+        urls = [item.url for item in found.items]
+        stored = 0
+        for batch in iter_batches(urls, settings.batch_size):
+            outcome = process_batch(resources, "anadolu", batch, model, base_url)
+            stored += outcome.counts.new + outcome.counts.updated + outcome.counts.unchanged
     return stored, urls, time.perf_counter() - started
 
 

@@ -39,6 +39,11 @@ class Target:
 TARGETS = (
     Target("parse >= 0.5 x the bare lxml floor", "parse_ratio_vs_lxml", None, minimum=0.5),
     Target("parse >= 5 x trafilatura", "parse_ratio_vs_trafilatura", None, minimum=5.0),
+    *(
+        Target(f"{agency} parse >= 0.5 x its lxml floor", f"parse_{agency}_ratio_vs_lxml", None, minimum=0.5)
+        for agency in ("anadolu", "ap", "reuters", "aljazeera", "sputnik", "rt")
+    ),
+    Target("generic parse >= trafilatura's speed", "parse_generic_ratio_vs_trafilatura", None, minimum=1.0),
     Target("classify >= 0.8 x bare predict_proba", "classify_ratio_vs_floor", None, minimum=0.8),
     Target("Prefect overhead <= 5 % at 10,000 articles, same workers", "prefect_overhead_pct", 10_000, maximum=5.0),
     Target("end to end >= 300 articles/s at 10,000", "e2e_articles_per_s", 10_000, minimum=300.0),

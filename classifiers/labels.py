@@ -1,10 +1,8 @@
-"""The stance label set, in the order every probability column uses."""
+"""The stance label set: defined once in the core (wirestance.labels), which the lake's schema also uses."""
 
 from __future__ import annotations
 
-from typing import Final
+from wirestance.labels import LABEL_INDEX
+from wirestance.labels import STANCE_LABELS as LABELS
 
-LABELS: Final = ("russian_supplier", "turkish_government", "us_objection", "none")
-
-#: Position of each label in LABELS (and so in every probability row).
-LABEL_INDEX: Final = {label: index for index, label in enumerate(LABELS)}
+__all__ = ["LABELS", "LABEL_INDEX"]

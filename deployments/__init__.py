@@ -36,6 +36,16 @@ __all__ = [
 ]
 
 
+def _settings_from_the_environment(deployment: RunnerDeployment) -> RunnerDeployment:
+    """A served run takes its settings from the environment of the process that runs it (WIRESTANCE_*), so
+    the flows' `settings` parameter (for in-process callers such as the CLI) is no field of the UI's form."""
+    schema = deployment._parameter_openapi_schema
+    schema.properties.pop("settings", None)
+    if schema.definitions:
+        schema.definitions.pop("Settings", None)
+    return deployment
+
+
 def _schedules(cron: str | None, timezone: str) -> list[Schedule] | None:
     if cron is None:
         return None
@@ -61,7 +71,7 @@ def ingest_latest_deployment(config: DeploymentConfig) -> RunnerDeployment:
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
     # to_deployment is sync here (it dispatches on the context)
-    return apply_form(cast("RunnerDeployment", deployment), "ingest-latest")
+    return apply_form(_settings_from_the_environment(cast("RunnerDeployment", deployment)), "ingest-latest")
 
 
 def backfill_deployment(config: DeploymentConfig) -> RunnerDeployment:
@@ -79,7 +89,7 @@ def backfill_deployment(config: DeploymentConfig) -> RunnerDeployment:
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
     # to_deployment is sync here (it dispatches on the context)
-    return apply_form(cast("RunnerDeployment", deployment), "backfill")
+    return apply_form(_settings_from_the_environment(cast("RunnerDeployment", deployment)), "backfill")
 
 
 def retrain_deployment(config: DeploymentConfig) -> RunnerDeployment | None:
@@ -101,7 +111,7 @@ def retrain_deployment(config: DeploymentConfig) -> RunnerDeployment | None:
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
     # to_deployment is sync here (it dispatches on the context)
-    return apply_form(cast("RunnerDeployment", deployment), "retrain")
+    return apply_form(_settings_from_the_environment(cast("RunnerDeployment", deployment)), "retrain")
 
 
 def build_deployments(config: DeploymentConfig | None = None) -> list[RunnerDeployment]:

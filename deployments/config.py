@@ -1,12 +1,13 @@
-"""Settings of the deployments, each from an environment variable (read when the deployments are built)."""
+"""Settings of the deployments: their schedules, from the one Settings object (read when they are built)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from wirestance.settings import Settings
+
 #: Every 30 minutes: `ingest-latest` reaches back one interval plus an overlap, so nothing falls between runs.
-DEFAULT_INGEST_CRON = "*/30 * * * *"
+DEFAULT_INGEST_CRON = Settings.ingest_cron
 #: What WIRESTANCE_RETRAIN_CRON=weekly means: Mondays at 04:00.
 WEEKLY_RETRAIN_CRON = "0 4 * * 1"
 _OFF = ("", "off", "none", "no")
@@ -22,16 +23,19 @@ class DeploymentConfig:
     timezone: str = "UTC"
 
     @classmethod
-    def from_env(cls) -> DeploymentConfig:
-        ingest = os.environ.get("WIRESTANCE_INGEST_CRON", DEFAULT_INGEST_CRON)
-        retrain = os.environ.get("WIRESTANCE_RETRAIN_CRON", "")
+    def from_settings(cls, settings: Settings) -> DeploymentConfig:
+        retrain = settings.retrain_cron
         if retrain.strip().lower() == "weekly":
             retrain = WEEKLY_RETRAIN_CRON
         return cls(
-            ingest_cron=_cron(ingest),
+            ingest_cron=_cron(settings.ingest_cron),
             retrain_cron=_cron(retrain),
-            timezone=os.environ.get("WIRESTANCE_SCHEDULE_TIMEZONE", "UTC").strip() or "UTC",
+            timezone=settings.schedule_timezone.strip() or "UTC",
         )
+
+    @classmethod
+    def from_env(cls) -> DeploymentConfig:
+        return cls.from_settings(Settings.from_env())
 
 
 def _cron(text: str) -> str | None:

@@ -13,6 +13,10 @@ if TYPE_CHECKING:
 #: Each deployment's parameters: name -> (title, description).
 FORMS: dict[str, dict[str, tuple[str, str]]] = {
     "ingest-latest": {
+        "settings": (
+            "Settings",
+            "Overrides of the WIRESTANCE_* settings of the process that runs the flow; empty: those.",
+        ),
         "lookback_minutes": (
             "Look back (minutes)",
             "The window ends at the run's scheduled time and starts this many minutes (plus the overlap) before.",
@@ -30,6 +34,10 @@ FORMS: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "backfill": {
+        "settings": (
+            "Settings",
+            "Overrides of the WIRESTANCE_* settings of the process that runs the flow; empty: those.",
+        ),
         "dates": ("Days to ingest", f"First and last day: {WINDOW_RULE}."),
         "sources": ("Sources", "The agencies to backfill, chosen from the known sources."),
         "categories": ("Feed categories", "Feed categories of each source; empty: each source's default categories."),
@@ -49,13 +57,16 @@ FORMS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "mode": (
             "Where articles come from",
-            "auto: the feeds, unless the range ends before the oldest article they list; then the raw archive "
-            "if it holds those days, else past-date discovery. feeds: the sources' RSS feeds. discovery: "
+            "feeds: the sources' RSS feeds. discovery: "
             "sitemaps, the Wayback Machine and the Common Crawl index. archive: parse the raw WARC archive "
             "again with today's parsers and model, no network.",
         ),
     },
     "retrain": {
+        "settings": (
+            "Settings",
+            "Overrides of the WIRESTANCE_* settings of the process that runs the flow; empty: those.",
+        ),
         "data_path": (
             "Labelled data",
             "A .jsonl/.csv file, a folder of them, or a parquet path; empty: the labelled data of the checkout "

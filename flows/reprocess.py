@@ -15,7 +15,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from wirestance.flows import ingest as ingest_flows
+from wirestance.flows import resources as flow_resources
 from wirestance.pipeline import Window
 from wirestance.reprocess import ReprocessBatch, StoreCounts, run_reprocess
 from wirestance.settings import Settings
@@ -37,15 +37,17 @@ def reprocess(
     hosts: list[str] | None = None,
     fetched_since: datetime | None = None,
     fetched_until: datetime | None = None,
+    settings: Settings | None = None,
 ) -> list[dict[str, Any]]:
-    """Parse and label again, from the raw archive, the articles published in [start, end)."""
-    settings = Settings.from_env()
+    """Parse and label again, from the raw archive, the articles published in [start, end). `settings`
+    default to the environment (WIRESTANCE_*)."""
+    settings = settings or Settings.from_env()
     window = Window(_aware(start), _aware(end))
     rows = run_reprocess(
         settings,
         window,
         sources or ["anadolu"],
-        ingest_flows.champion_model(settings),
+        flow_resources.champion_model(settings),
         hosts=hosts or (),
         fetched_since=_aware(fetched_since) if fetched_since else None,
         fetched_until=_aware(fetched_until) if fetched_until else None,

@@ -89,10 +89,12 @@ def retrain(
     max_label_f1_drop: float = DEFAULT_MAX_LABEL_F1_DROP,
     eval_fraction: float = DEFAULT_EVAL_FRACTION,
     seed: int = DEFAULT_SEED,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Retrain on `data_path` (default: labeled_dir; a file, a directory or a parquet lake path) and promote
-    the challenger only if it beats the champion by the gate's margins."""
-    settings = Settings.from_env()
+    the challenger only if it beats the champion by the gate's margins. `settings` default to the
+    environment (WIRESTANCE_*)."""
+    settings = settings or Settings.from_env()
     path = data_path or settings.labeled_dir
     split = load_task(path, eval_fraction, seed)
     trained = train_task(split)

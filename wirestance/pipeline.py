@@ -8,35 +8,28 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 
-from wirestance.archive.recorder import ArchiveRecorder
-from wirestance.articles import Article, NotAnArticle
+from wirestance.articles import Article
+from wirestance.failures import Failure
 from wirestance.feeds import FeedError, FeedItem, parse_rss
-from wirestance.fetch import FetchError, PoliteFetcher, decode_body
-from wirestance.lake import Lake, WriteCounts
+from wirestance.fetch import FetchError
 from wirestance.lake.schema import PARTITION_COLUMN, PROBABILITY_COLUMNS, SCHEMA_VERSION
-from wirestance.settings import Settings
+from wirestance.lake.store import replaces_stored
+from wirestance.pages import Page, parse_page
+from wirestance.reports import SourceReport
+from wirestance.resources import Resources
+from wirestance.resources import StanceLabeller as StanceLabeller  # what the pipeline needs of a model
 from wirestance.sources import get_source
 from wirestance.sources.base import Source
 
 log = logging.getLogger(__name__)
-
-
-class StanceLabeller(Protocol):
-    """What the pipeline needs of a model (classifiers.predict.StanceModel provides it)."""
-
-    version: str
-
-    def predict(self, texts: Sequence[str]) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -54,70 +47,17 @@ class Window:
         return moment is None or self.start <= moment < self.end
 
 
-def failure(url: str, source: str, stage: str, reason: str) -> dict[str, Any]:
-    return {"url": url, "source": source, "stage": stage, "reason": reason, "failed_at": datetime.now(UTC)}
-
-
 @dataclass
 class Discovery:
     source: str
     items: list[FeedItem] = field(default_factory=list)
     out_of_window: int = 0
     feeds_not_modified: int = 0
-    failures: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class BatchOutcome:
-    source: str
-    fetched: int = 0
-    counts: WriteCounts = field(default_factory=WriteCounts)
-    failures: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_row(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "fetched": self.fetched,
-            "new": self.counts.new,
-            "updated": self.counts.updated,
-            "unchanged": self.counts.unchanged,
-            "failed": len(self.failures),
-            "paragraphs": self.counts.paragraphs_written,
-        }
-
-
-class Runtime:
-    """Per-process shared state: one fetcher per source (so pacing and robots.txt are shared), the lake."""
-
-    _lock = threading.Lock()
-
-    def __init__(self, settings: Settings, *, archive: bool = True) -> None:
-        self.settings = settings
-        self.lake = Lake(settings.lake_url)
-        #: Every response of this process's fetchers goes to the raw WARC archive (reprocess reads it).
-        self.recorder: ArchiveRecorder | None = ArchiveRecorder(settings, lake=self.lake) if archive else None
-        self._fetchers: dict[tuple[str, str | None], PoliteFetcher] = {}
-
-    def fetcher(self, source: Source, base_url: str | None) -> PoliteFetcher:
-        key = (source.name, base_url)
-        with self._lock:
-            if key not in self._fetchers:
-                domains = list(source.allowed_domains)
-                if base_url:
-                    domains.append((urlsplit(base_url).hostname or "").lower())
-                self._fetchers[key] = PoliteFetcher(self.settings, domains, recorder=self.recorder)
-            return self._fetchers[key]
-
-    def close(self) -> None:
-        for fetcher in self._fetchers.values():
-            fetcher.close()
-        self._fetchers.clear()
-        if self.recorder is not None:
-            self.recorder.flush()
+    failures: list[Failure] = field(default_factory=list)
 
 
 def discover(
-    runtime: Runtime,
+    resources: Resources,
     source_name: str,
     categories: Sequence[str] | None,
     window: Window,
@@ -131,7 +71,7 @@ def discover(
     Feed problems are recorded as failures, never raised.
     """
     source = get_source(source_name)
-    fetcher = runtime.fetcher(source, base_url)
+    fetcher = resources.fetcher(source, base_url)
     result = Discovery(source=source.name)
     seen: set[str] = set()
     domains = fetcher.allowed_domains
@@ -146,10 +86,10 @@ def discover(
                 raise FeedError(feed_url, f"HTTP {response.status}")
             feed = parse_rss(response.body, feed_url, domains)
         except (FetchError, FeedError) as exc:
-            result.failures.append(failure(feed_url, source.name, "discover", str(exc)))
+            result.failures.append(Failure(feed_url, source.name, "discover", str(exc)))
             continue
         for link, reason in feed.rejected:
-            result.failures.append(failure(link, source.name, "discover", f"{feed_url}: {reason}"))
+            result.failures.append(Failure(link, source.name, "discover", f"{feed_url}: {reason}"))
         for item in feed.items:
             identity = source.article_id(item.url) or item.url
             if identity in seen:
@@ -163,32 +103,22 @@ def discover(
 
 
 def fetch_and_parse(
-    runtime: Runtime, source: Source, urls: Sequence[str], base_url: str | None
-) -> tuple[list[tuple[Article, datetime]], list[dict[str, Any]]]:
+    resources: Resources, source: Source, urls: Sequence[str], base_url: str | None
+) -> tuple[list[tuple[Article, datetime]], list[Failure]]:
     """Fetch pages (up to the per-host concurrency at once) and parse them; failures are per URL."""
-    fetcher = runtime.fetcher(source, base_url)
+    fetcher = resources.fetcher(source, base_url)
 
-    def one(url: str) -> tuple[Article, datetime] | dict[str, Any]:
-        try:
-            response = fetcher.get(url)
-        except FetchError as exc:
-            return failure(url, source.name, "fetch", str(exc))
+    def fetch(url: str) -> Page:
+        response = fetcher.get(url)
         if response.status != 200:
-            return failure(url, source.name, "fetch", f"{url}: HTTP {response.status}")
-        try:
-            html = decode_body(response.body, response.declared_charset)
-            return source.parse(html, url=url), response.fetched_at
-        except NotAnArticle as exc:
-            return failure(url, source.name, "parse", str(exc))
-        except Exception as exc:  # a parser bug must not sink the batch; it is recorded with its type
-            log.exception("parser crashed on %s", url)
-            return failure(url, source.name, "parse", f"{url}: {type(exc).__name__}: {exc}")
+            raise FetchError(url, f"HTTP {response.status}")
+        return Page(url, response.body, response.declared_charset, response.fetched_at)
 
-    workers = max(1, runtime.settings.per_host_concurrency)
+    workers = max(1, resources.settings.per_host_concurrency)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-        results = list(pool.map(one, urls))
-    parsed = [r for r in results if isinstance(r, tuple)]
-    failures = [r for r in results if isinstance(r, dict)]
+        results = list(pool.map(lambda url: parse_page(source, url, lambda: fetch(url)), urls))
+    parsed = [(article, page.fetched_at) for article, page in (r for r in results if isinstance(r, tuple))]
+    failures = [r for r in results if isinstance(r, Failure)]
     return parsed, failures
 
 
@@ -267,6 +197,11 @@ def paragraphs_hash(article: Article) -> str:
     return digest.hexdigest()
 
 
+def replaces(stored: Article, later: Article) -> bool:
+    """Whether a later copy of a stored article replaces it (the rule Lake.upsert applies to rows)."""
+    return replaces_stored(content_hash(stored), stored.updated, content_hash(later), later.updated)
+
+
 def content_hash(article: Article) -> str:
     """What decides whether a stored article changed (not when or how it was fetched)."""
     fields = asdict(article)
@@ -277,24 +212,25 @@ def content_hash(article: Article) -> str:
 
 
 def process_batch(
-    runtime: Runtime,
+    resources: Resources,
     source_name: str,
     urls: Sequence[str],
     model: StanceLabeller,
     base_url: str | None = None,
     *,
     reprocess: bool = False,
-) -> BatchOutcome:
+) -> SourceReport:
+    """Fetch, parse, label and store a batch of article URLs; what it did, as a report of the source."""
     source = get_source(source_name)
-    outcome = BatchOutcome(source=source.name)
-    parsed, outcome.failures = fetch_and_parse(runtime, source, urls, base_url)
-    outcome.fetched = len(parsed) + sum(1 for f in outcome.failures if f["stage"] == "parse")
+    outcome = SourceReport(source=source.name)
+    parsed, outcome.failures = fetch_and_parse(resources, source, urls, base_url)
+    outcome.fetched = len(parsed) + sum(1 for f in outcome.failures if f.stage == "parse")
     if parsed:
         articles, paragraphs = article_rows(parsed, model)
         try:
-            outcome.counts = runtime.lake.upsert(articles, paragraphs, replace_unchanged=reprocess)
+            outcome.counts = resources.lake.upsert(articles, paragraphs, replace_unchanged=reprocess)
         except Exception as exc:
             # The lake write is all or nothing per partition; record the batch as failed and go on.
             log.exception("storing a batch of %d articles failed", len(articles))
-            outcome.failures.extend(failure(a["url"], source.name, "store", str(exc)) for a in articles)
+            outcome.failures.extend(Failure(a["url"], source.name, "store", str(exc)) for a in articles)
     return outcome

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from wirestance.lake import Lake
 from wirestance.lake.schema import PARAGRAPHS, PROBABILITY_COLUMNS
 from wirestance.pipeline import StanceLabeller
+from wirestance.resources import Resources
 
 
 @dataclass
@@ -45,6 +46,14 @@ def relabel_paragraphs(lake: Lake, model: StanceLabeller) -> RelabelCounts:
 
     counts.partitions_rewritten = lake.rewrite_paragraphs(relabel)
     return counts
+
+
+def reclassify(resources: Resources) -> dict[str, int | str]:
+    """Relabel the lake's stale paragraphs with the run's model; a one-row summary (the model's version and
+    the counts)."""
+    model = resources.model
+    counts = relabel_paragraphs(resources.lake, model)
+    return {"model_version": model.version, **asdict(counts)}
 
 
 _LABEL_COLUMNS = ("label", "confidence", *PROBABILITY_COLUMNS, "model_version")

@@ -38,11 +38,11 @@ import pyarrow.compute as pc
 
 from wirestance.archive.reader import ArchiveReader
 from wirestance.articles import Article
-from wirestance.discovery.types import failure
+from wirestance.failures import Failure
 from wirestance.lake import Lake, WriteCounts
 from wirestance.lake.schema import PROBABILITY_COLUMNS
 from wirestance.lake.store import iter_batches
-from wirestance.pipeline import StanceLabeller, Window, article_rows, content_hash, paragraphs_hash
+from wirestance.pipeline import StanceLabeller, Window, article_rows, content_hash, paragraphs_hash, replaces
 from wirestance.settings import Settings
 from wirestance.sources import get_source
 from wirestance.sources.base import Source
@@ -166,7 +166,7 @@ class _SourceRun:
     corrupt: int = 0
     best: dict[tuple[str, str], _Kept] = field(default_factory=dict)
     articles: int = 0  # len(best) once the scan is done and `best` is let go
-    failures: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     counts: StoreCounts = field(default_factory=StoreCounts)
 
     def as_row(self) -> dict[str, Any]:
@@ -270,7 +270,7 @@ def _scan(run: _SourceRun, source: Source, pool: WorkerPool, settings: Settings,
             for problem in answer.problems:
                 log.warning("archive record skipped: %s", problem)
                 run.corrupt += 1
-                run.failures.append(failure(f"{problem.file}#{problem.offset}", source.name, "archive", str(problem)))
+                run.failures.append(Failure(f"{problem.file}#{problem.offset}", source.name, "archive", str(problem)))
             for page in answer.pages:
                 if page.not_article:
                     run.not_article += 1
@@ -288,16 +288,9 @@ def _consider(run: _SourceRun, article: Article, fetched_at: datetime, window: W
         return
     key = (article.source, article.article_id)
     current = run.best.get(key)
-    if current is None or _replaces(run.spill.get(current.spot)[0], article):
+    if current is None or replaces(run.spill.get(current.spot)[0], article):
         spot = run.spill.put((article, fetched_at))
         run.best[key] = _Kept(article.published, article.article_id, spot)
-
-
-def _replaces(stored: Article, later: Article) -> bool:
-    """The ingest's rule for a later fetch of a stored article (see Lake.upsert)."""
-    if content_hash(later) == content_hash(stored):
-        return False
-    return not (later.updated is not None and stored.updated is not None and later.updated < stored.updated)
 
 
 def _whole_days(newest_first: list[_Kept], size: int) -> Iterator[list[_Kept]]:

@@ -51,6 +51,18 @@ class Settings:
     batch_size: int = 50
     #: Worker processes that parse and label in a reprocess (0: none, all in the calling process).
     workers: int = field(default_factory=lambda: _usable_cores())
+    #: Where a backfill's chunk tasks run: `thread` (in the flow-run process) or `dask` (prefect-dask).
+    task_runner: str = "thread"
+    #: With the Dask runner: the address of an existing Dask scheduler (tcp://host:8786); empty: a local cluster.
+    dask_address: str = ""
+    #: With the Dask runner and no address: worker processes of the local cluster.
+    dask_workers: int = 1
+    #: Cron of the `ingest-latest` deployment; `off` (or empty): no schedule, it runs only when triggered.
+    ingest_cron: str = "*/30 * * * *"
+    #: Cron of the `retrain` deployment (`weekly`: Mondays 04:00); empty (the default): no schedule.
+    retrain_cron: str = ""
+    #: Time zone the deployments' crons are read in.
+    schedule_timezone: str = "UTC"
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

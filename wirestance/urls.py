@@ -2,8 +2,9 @@
 
 Agency articles are reached by many spellings of one address: http and https, `www.`, mobile hosts
 (`m.`, `mobile.`), AMP variants (`/amp/` segments, `?amp=1`), tracking query strings, trailing slashes,
-and, from web archives, the Wayback raw form `/web/<timestamp>id_/<url>`. `canonical_url` maps them all
-to one string. It is a dedup key, not necessarily the address the site itself prefers.
+and, from web archives, the Wayback raw form `/web/<timestamp>id_/<url>`. `url_key` maps them all to one
+string. It is a dedup key, not necessarily the address the site itself prefers (that is the page's declared
+`canonical_url`, which the parsers read).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def parse_wayback(url: str) -> WaybackAddress | None:
     return WaybackAddress(match.group("ts"), match.group("flag") == "id_", original)
 
 
-def canonical_url(url: str, keep_params: Iterable[str] = ()) -> str:
+def url_key(url: str, keep_params: Iterable[str] = ()) -> str:
     """The dedup key of `url`: https, host without www/mobile/amp label, no AMP segments, no fragment,
     no query parameters except `keep_params`, no trailing slash, normalised percent-escapes."""
     wayback = parse_wayback(url)

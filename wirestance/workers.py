@@ -17,15 +17,15 @@ import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from wirestance.archive.reader import ArchiveReader
-from wirestance.articles import Article, NotAnArticle
-from wirestance.discovery.types import failure
-from wirestance.fetch import decode_body
+from wirestance.articles import Article
+from wirestance.failures import Failure
 from wirestance.lake import Lake
+from wirestance.pages import Page, parse_page
 from wirestance.pipeline import article_rows
 from wirestance.sources import get_source
 
@@ -39,7 +39,7 @@ class ParsedPage:
 
     article: Article | None = None
     fetched_at: datetime | None = None
-    failure: dict[str, Any] | None = None
+    failure: Failure | None = None
     not_article: bool = False
 
 
@@ -92,19 +92,19 @@ def parse_job(state: WorkerState, job: ParseJob) -> ParseAnswer:
         if source.article_id(response.url) is None:
             pages.append(ParsedPage(not_article=True))  # feeds, robots.txt, index pages
             continue
-        try:
-            html = decode_body(response.body, response.declared_charset)
-            article = source.parse(html, url=response.url)
-        except NotAnArticle as exc:
-            pages.append(ParsedPage(failure=failure(response.url, source.name, "parse", str(exc))))
-            continue
-        except Exception as exc:  # a parser bug must not sink the run; it is recorded with its type
-            reason = f"{response.url}: {type(exc).__name__}: {exc}"
-            pages.append(ParsedPage(failure=failure(response.url, source.name, "parse", reason)))
-            continue
-        if response.capture_time is not None:
-            article = replace(article, capture_time=response.capture_time, capture_origin=response.capture_origin)
-        pages.append(ParsedPage(article=article, fetched_at=response.fetched_at))
+        page = Page(
+            response.url,
+            response.body,
+            response.declared_charset,
+            response.fetched_at,
+            response.capture_time,
+            response.capture_origin,
+        )
+        result = parse_page(source, response.url, lambda page=page: page)  # type: ignore[misc]
+        if isinstance(result, Failure):
+            pages.append(ParsedPage(failure=result))
+        else:
+            pages.append(ParsedPage(article=result[0], fetched_at=response.fetched_at))
     problems = reader.problems[before:]
     del reader.problems[before:]
     return ParseAnswer(pages, problems)

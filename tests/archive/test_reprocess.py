@@ -12,12 +12,11 @@ import pytest
 from archive_server import SAMPLE
 from stand_ins import FakeModel
 
-from wirestance.archive.recorder import ArchiveRecorder
-from wirestance.fetch import PoliteFetcher
 from wirestance.lake import Lake
-from wirestance.pipeline import Runtime, Window, discover, process_batch
+from wirestance.pipeline import Window, discover, process_batch
 from wirestance.replay import ReplayServer, ReplaySite
 from wirestance.reprocess import run_reprocess
+from wirestance.resources import Resources
 from wirestance.settings import Settings
 from wirestance.sources import get_source
 
@@ -26,18 +25,10 @@ ALL_TIME = Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=
 
 def ingest_with_archive(settings: Settings, model: FakeModel) -> int:
     """A fresh ingest of the sample site through the pipeline, its fetcher recording to the raw archive."""
-    recorder = ArchiveRecorder(settings)
-    runtime = Runtime(settings)
     source = get_source("anadolu")
-    with ReplayServer(ReplaySite(SAMPLE)) as server:
-        # Until Runtime wires the recorder itself (proposed), put a recording fetcher where it looks.
-        runtime._fetchers[(source.name, server.base_url)] = PoliteFetcher(
-            settings, [*source.allowed_domains, "127.0.0.1"], recorder=recorder
-        )
-        found = discover(runtime, source.name, None, ALL_TIME, server.base_url)
-        outcome = process_batch(runtime, source.name, [i.url for i in found.items], model, server.base_url)
-    runtime.close()
-    recorder.close()
+    with Resources(settings) as resources, ReplayServer(ReplaySite(SAMPLE)) as server:
+        found = discover(resources, source.name, None, ALL_TIME, server.base_url)
+        outcome = process_batch(resources, source.name, [i.url for i in found.items], model, server.base_url)
     assert not outcome.failures
     return outcome.counts.new
 
@@ -87,9 +78,9 @@ def test_cli_reprocess_runs_the_flow(settings: Settings, model: FakeModel, monke
     monkeypatch.setenv("WIRESTANCE_LAKE_URL", settings.lake_url)
     monkeypatch.setenv("WIRESTANCE_RAW_URL", settings.raw_url)
 
-    import wirestance.flows.ingest
+    import wirestance.flows.resources
 
-    monkeypatch.setattr(wirestance.flows.ingest, "champion_model", lambda settings: FakeModel("champion-2"))
+    monkeypatch.setattr(wirestance.flows.resources, "champion_model", lambda settings: FakeModel("champion-2"))
     from wirestance.cli import main
 
     code = main(["reprocess", "--since", "2019-11-01", "--until", "2019-12-01", "--host", "127.0.0.1"])

@@ -167,7 +167,7 @@ def test_archive_fetches_are_recorded_with_capture_provenance(
     assert found["wayback"].capture_time == datetime(2019, 11, 27, 12, tzinfo=UTC)
     assert found["commoncrawl"].url == "https://m.aa.com.tr" + OTHER
     assert b"detay-icerik" in found["commoncrawl"].body
-    assert found["commoncrawl"].canonical_url == "https://aa.com.tr" + OTHER
+    assert found["commoncrawl"].url_key == "https://aa.com.tr" + OTHER
 
 
 def test_a_gzip_file_is_not_mistaken_for_a_capture(settings: Settings):

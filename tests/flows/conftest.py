@@ -6,8 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from archive_fixtures import archive_server, config, loopback_only, model, settings
 
 from wirestance.replay import ReplayServer, ReplaySite
+
+# The archive fixtures, for the flows that read the raw archive or past-date discovery (backfill, reprocess).
+__all__ = ["archive_server", "config", "loopback_only", "model", "settings"]
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples" / "anadolu_en"
 

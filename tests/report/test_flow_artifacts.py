@@ -11,10 +11,10 @@ from uuid import UUID
 
 import pytest
 
-from wirestance.flows.backfill import DateRange, archive_has_days, backfill, choose_mode, feeds_horizon
-from wirestance.flows.ingest import ingest, runtime_for
+from wirestance.backfill import DateRange
+from wirestance.flows.backfill import backfill
+from wirestance.flows.ingest import ingest
 from wirestance.replay import ReplayServer, ReplaySite
-from wirestance.settings import Settings
 
 pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.slow]
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples" / "anadolu_en"
@@ -72,45 +72,14 @@ def test_ingest_leaves_a_stance_summary_with_the_report_path(run_env: Path, samp
     assert report.is_file() and str(report) in markdown
 
 
-def test_backfill_artifacts_are_named_by_days_with_a_totals_row(run_env: Path, sample: ReplayServer):
+def test_backfill_leaves_its_summary_and_the_stance_summary(run_env: Path, sample: ReplayServer):
     dates = DateRange(start_date=date(2019, 11, 26), end_date=date(2019, 12, 15))
     state = backfill(dates=dates, chunk_days=10, feed_base_url=sample.base_url, return_state=True)
     assert state.is_completed()
     rows = state.result()
     artifacts = _artifacts(state.state_details.flow_run_id)
-    assert "ingest-summary" not in artifacts  # one table per chunk, named by its days instead
-    (first,) = artifacts["backfill-2019-11-26-to-2019-12-05"]
-    (second,) = artifacts["backfill-2019-12-06-to-2019-12-15"]
-    assert first[0] == "Backfill chunk 1 of 2: 2019-11-26 to 2019-12-05 (days in Europe/Istanbul), per source"
-    assert [row["new"] for row in first[1]] == [2] and [row["new"] for row in second[1]] == [1]
-    (summary,) = artifacts["backfill-summary"]
-    table = summary[1]
-    assert table[:-1] == rows and table[-1]["chunk"] == "total"
-    assert table[-1]["new"] == 3 and table[-1]["discovered"] == sum(row["discovered"] for row in rows)
-    progress = [data for _, data in artifacts["backfill-progress"]]
-    assert progress[-1] == 100
+    ((_, table),) = artifacts["backfill-summary"]
+    assert table == rows and sum(row["new"] for row in rows) == 3
     ((_, markdown),) = artifacts["stance-summary"]
     assert "backfill 2019-11-26..2019-12-15" in markdown and "| anadolu |" in markdown
-
-
-def test_auto_mode_reads_the_feeds_horizon_and_the_archive(run_env: Path, sample: ReplayServer):
-    settings = Settings.from_env()
-    horizon = feeds_horizon(runtime_for(settings), ["anadolu"], None, sample.base_url)
-    assert horizon == datetime(2017, 9, 11, 21, tzinfo=UTC)  # the sample's oldest feed item, Istanbul midnight
-    before = datetime(2017, 9, 1, tzinfo=UTC)
-    assert choose_mode(datetime(2019, 1, 1, tzinfo=UTC), horizon, False)[0] == "feeds"
-    mode, why = choose_mode(before, horizon, False)
-    assert mode == "discovery" and "before the oldest article the feeds list (2017-09-12T00:00+03:00)" in why
-    assert choose_mode(before, horizon, True)[0] == "archive"
-    assert choose_mode(before, None, False) == (
-        "discovery",
-        "the feeds list no article and the raw archive holds no page fetched on those days",
-    )
-    # The horizon's feeds are no article pages; an ingest now archives articles fetched today, none in 2017.
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    assert not archive_has_days(settings, ["anadolu"], today, datetime.now(UTC), sample.base_url)
-    ingest(
-        start=datetime(2019, 11, 25, tzinfo=UTC), end=datetime(2019, 11, 27, tzinfo=UTC), feed_base_url=sample.base_url
-    )
-    assert archive_has_days(settings, ["anadolu"], today, datetime.now(UTC), sample.base_url)
-    assert not archive_has_days(settings, ["anadolu"], before.replace(day=1), before, sample.base_url)
+    assert (run_env / "reports" / "stance-report_2019-11-26_2019-12-15_week.html").is_file()

@@ -19,7 +19,7 @@ from wirestance.archive import records
 from wirestance.archive.scan import WarcProblem
 from wirestance.archive.writer import OPEN_DIR, OPEN_SUFFIX
 from wirestance.lake import Lake
-from wirestance.urls import canonical_url, parse_wayback
+from wirestance.urls import parse_wayback, url_key
 
 _MAX_OPEN_FILES = 32
 _ROWS_PER_SLICE = 1024
@@ -27,7 +27,7 @@ _ROWS_PER_SLICE = 1024
 _RESPONSE_COLUMNS = ["status", "payload_digest", "record_id", "file", "offset", "length"]
 _INDEX_COLUMNS = [
     "url",
-    "canonical_url",
+    "url_key",
     "host",
     "fetch_time",
     "status",
@@ -43,7 +43,7 @@ _INDEX_COLUMNS = [
 @dataclass(frozen=True)
 class ArchivedResponse:
     url: str  # the page's own URL: the URL asked for, or the original URL of a web-archive capture
-    canonical_url: str
+    url_key: str  # the page's dedup key (wirestance.urls.url_key)
     status: int
     headers: dict[str, str]  # lower-cased names
     body: bytes
@@ -198,7 +198,7 @@ class ArchiveReader:
             status, headers, body = inner.status or 0, inner.http_headers, inner.payload
         return ArchivedResponse(
             url=page_url,
-            canonical_url=canonical_url(page_url),
+            url_key=url_key(page_url),
             status=status,
             headers=headers,
             body=body,

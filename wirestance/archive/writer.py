@@ -35,7 +35,7 @@ from wirestance.archive import records
 from wirestance.archive.scan import WarcProblem, iter_members
 from wirestance.durable import fsync_dir
 from wirestance.lake import Lake
-from wirestance.urls import canonical_url, host_of
+from wirestance.urls import host_of, url_key
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +159,11 @@ class WarcWriter:
             current.handle.flush()
             os.fsync(current.handle.fileno())
             current.size += len(response) + len(request)
-            canonical = describe(exchange.url, exchange.status, exchange.body)
+            key = describe(exchange.url, exchange.status, exchange.body)
             row = {
                 "url": exchange.url,
-                "canonical_url": canonical,
-                "host": host_of(canonical),
+                "url_key": key,
+                "host": host_of(key),
                 "fetch_time": exchange.fetched_at,
                 "status": exchange.status,
                 "content_type": exchange.headers.get("content-type"),
@@ -322,12 +322,12 @@ class WarcWriter:
 
 
 def describe(url: str, status: int, body: bytes) -> str:
-    """The canonical URL of what a response holds: for a Common Crawl range answer, the page inside it."""
+    """The URL key of what a response holds: for a Common Crawl range answer, the page inside it."""
     if status == 206:
         inner = records.unwrap_warc_capture(body)
         if inner is not None:
-            return canonical_url(inner.target_uri)
-    return canonical_url(url)
+            return url_key(inner.target_uri)
+    return url_key(url)
 
 
 def _row_from_member(raw: bytes, file: str, offset: int, length: int) -> dict | None:
@@ -337,11 +337,11 @@ def _row_from_member(raw: bytes, file: str, offset: int, length: int) -> dict | 
         return None
     if record.rec_type not in ("response", "revisit") or record.status is None:
         return None
-    canonical = describe(record.target_uri, record.status, record.payload)
+    key = describe(record.target_uri, record.status, record.payload)
     return {
         "url": record.target_uri,
-        "canonical_url": canonical,
-        "host": host_of(canonical),
+        "url_key": key,
+        "host": host_of(key),
         "fetch_time": record.date,
         "status": record.status,
         "content_type": record.http_headers.get("content-type"),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
+from typing import TYPE_CHECKING
 
-from wirestance.cli.ingest import SINCE_HELP, UNTIL_HELP, checked_window_end, moment
+from wirestance.cli.ingest import SINCE_HELP, UNTIL_HELP, checked_window_end, moment, settings_from
+
+if TYPE_CHECKING:
+    from wirestance.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,30 +25,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _reprocess(args: argparse.Namespace) -> int:
-    # Flows read their settings from the environment, so the CLI passes overrides that way too.
-    if args.lake:
-        os.environ["WIRESTANCE_LAKE_URL"] = args.lake
-    if args.raw:
-        os.environ["WIRESTANCE_RAW_URL"] = args.raw
+    settings = settings_from(args)
     until = checked_window_end(args)
     from wirestance.flows.reprocess import reprocess
 
-    rows = reprocess(start=args.since, end=until, sources=args.sources, hosts=args.hosts)
+    rows = reprocess(start=args.since, end=until, sources=args.sources, hosts=args.hosts, settings=settings)
     for row in rows:
         print("  ".join(f"{key}={value}" for key, value in row.items()))
         if not row.get("responses"):
-            print(_no_records_hint(str(row.get("source", "")), args.hosts or []))
+            print(_no_records_hint(settings, str(row.get("source", "")), args.hosts or []))
     return 0
 
 
-def _no_records_hint(source_name: str, hosts: list[str]) -> str:
+def _no_records_hint(settings: Settings, source_name: str, hosts: list[str]) -> str:
     """What to do when the archive has no article page of a source: the hosts it has pages of, and --host."""
     from wirestance.archive.reader import ArchiveReader
     from wirestance.lake import Lake
-    from wirestance.settings import Settings
     from wirestance.sources import get_source
 
-    settings = Settings.from_env()
     domains = ", ".join([*get_source(source_name).allowed_domains, *hosts])
     try:
         with ArchiveReader(settings.raw_url, Lake(settings.lake_url)) as reader:

@@ -8,9 +8,13 @@ import os
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from wirestance.cli import CliError
+
+if TYPE_CHECKING:
+    from wirestance.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -79,10 +83,15 @@ def _day_start(value: datetime | date, sources: list[str] | None, *, after: bool
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
-def _use_lake(lake: str | None) -> None:
-    # Flows read their settings from the environment, so the CLI passes overrides that way too.
-    if lake:
-        os.environ["WIRESTANCE_LAKE_URL"] = lake
+def settings_from(args: argparse.Namespace, **defaults: Any) -> Settings:
+    """The environment's settings (WIRESTANCE_*), with the command line's --lake and --raw over them.
+
+    `defaults` apply where the environment does not set the value either."""
+    from wirestance.settings import Settings
+
+    unset = {name: value for name, value in defaults.items() if f"WIRESTANCE_{name.upper()}" not in os.environ}
+    given = {name: getattr(args, arg, None) for name, arg in (("lake_url", "lake"), ("raw_url", "raw"))}
+    return Settings.from_env(**unset, **{name: value for name, value in given.items() if value})
 
 
 def checked_window_end(args: argparse.Namespace) -> datetime:
@@ -103,7 +112,7 @@ def checked_window_end(args: argparse.Namespace) -> datetime:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    _use_lake(args.lake)
+    settings = settings_from(args)
     until = checked_window_end(args)
     from wirestance.flows.ingest import ingest
 
@@ -115,6 +124,7 @@ def _ingest(args: argparse.Namespace) -> int:
         feed_base_url=args.base_url,
         feed_urls=args.feed_urls,
         reprocess=args.reprocess,
+        settings=settings,
     )
     print_rows(rows)
     return 0
@@ -161,12 +171,9 @@ def _parse(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from wirestance.replay import ReplayServer, ReplaySite
-    from wirestance.settings import Settings
 
-    _use_lake(args.lake)
     # Our own loopback server: no need to wait a second between requests as we would for a real host.
-    os.environ.setdefault("WIRESTANCE_PER_HOST_DELAY", "0.01")
-    settings = Settings.from_env()
+    settings = settings_from(args, per_host_delay=0.01)
     folder = Path(settings.samples_dir) / args.sample
     if not (folder / "manifest.json").is_file():
         raise CliError(f"{folder}: no manifest.json; is the sample site there?")
@@ -178,6 +185,7 @@ def _demo(args: argparse.Namespace) -> int:
             start=datetime(2000, 1, 1, tzinfo=UTC),
             end=datetime.now(UTC) + timedelta(days=1),
             feed_base_url=server.base_url,
+            settings=settings,
         )
     print_rows(rows)
     print(f"\nlake: {settings.lake_url}")
@@ -186,10 +194,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _reclassify(args: argparse.Namespace) -> int:
-    _use_lake(args.lake)
     from wirestance.flows.reclassify import reclassify
 
-    summary = reclassify()
+    summary = reclassify(settings=settings_from(args))
     print(
         f"relabelled {summary['paragraphs_relabelled']} paragraphs in {summary['partitions_rewritten']} "
         f"partitions with model {summary['model_version']}"
@@ -198,10 +205,7 @@ def _reclassify(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from wirestance.settings import Settings
-
-    _use_lake(args.lake)
-    lake_url = Settings.from_env().lake_url
+    lake_url = settings_from(args).lake_url
     if "://" not in lake_url and not Path(lake_url).exists():
         raise CliError(f"no lake at {lake_url}; give --lake or set WIRESTANCE_LAKE_URL")
     _print_summary(lake_url)

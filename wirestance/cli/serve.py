@@ -20,7 +20,7 @@ from types import FrameType
 from typing import IO
 
 from wirestance.cli import CliError
-from wirestance.cli.ingest import print_rows
+from wirestance.cli.ingest import print_rows, settings_from
 
 LOCK_NAME = "wirestance-serve.lock"
 BACKFILL_NAME = "backfill/backfill"
@@ -58,8 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--mode",
         choices=("feeds", "discovery", "archive"),
-        help="where articles come from (default: feeds, unless the range ends before the oldest article the "
-        "feeds list; then archive if the raw archive has those days, else discovery)",
+        help="where articles come from: the sources' feeds (default), past-date discovery, or the raw archive",
     )
     p.add_argument(
         "--timezone", help="IANA time zone the days are counted in (default Europe/Istanbul, the lake's partition days)"
@@ -86,11 +85,10 @@ def _day(text: str) -> date:
 def _backfill(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    if args.lake:
-        os.environ["WIRESTANCE_LAKE_URL"] = args.lake
+    settings = settings_from(args)
     # Without PREFECT_API_URL, Prefect runs the flow against a temporary local server of its own.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    if os.environ.get("WIRESTANCE_TASK_RUNNER", "").strip().lower() == "dask" and not os.environ.get("PREFECT_API_URL"):
+    if settings.task_runner.strip().lower() == "dask" and not os.environ.get("PREFECT_API_URL"):
         raise CliError(
             "WIRESTANCE_TASK_RUNNER=dask needs a Prefect server the Dask workers can reach: set PREFECT_API_URL "
             "(e.g. the one `wirestance serve` prints)"
@@ -103,8 +101,6 @@ def _backfill(args: argparse.Namespace) -> int:
         dates = DateRange(start_date=args.since, end_date=until, timezone=zone)
     except ValidationError as exc:
         raise CliError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
-    if dates.problem:
-        raise CliError(dates.problem)
     if not 1 <= args.chunk_days <= MAX_CHUNK_DAYS:
         raise CliError(f"--chunk-days must be between 1 and {MAX_CHUNK_DAYS}, not {args.chunk_days}")
     from wirestance.sources import get_source
@@ -117,7 +113,6 @@ def _backfill(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from wirestance.flows.backfill import CHUNK_LISTENERS, DEFAULT_SOURCES, Chunk, backfill, split_range
-    from wirestance.settings import Settings
 
     chunks = len(split_range(dates, args.chunk_days))
     columns = (
@@ -132,12 +127,12 @@ def _backfill(args: argparse.Namespace) -> int:
     with Progress(*columns, transient=False, redirect_stdout=False, redirect_stderr=False) as progress:
         bar = progress.add_task(f"backfill {dates.label}", total=chunks)
 
-        def advance(chunk: Chunk) -> None:
-            progress.update(bar, completed=chunk.index)
+        def advance(chunk: Chunk | None) -> None:
+            progress.update(bar, completed=chunk.index if chunk is not None else chunks)
 
         # With the Dask runner Prefect ships the flow's context to the workers; a listener holding the
         # progress display (and its locks) must not be part of it.
-        dask = os.environ.get("WIRESTANCE_TASK_RUNNER", "").strip().lower() == "dask"
+        dask = settings.task_runner.strip().lower() == "dask"
         if not dask:
             CHUNK_LISTENERS.append(advance)
         try:
@@ -148,7 +143,8 @@ def _backfill(args: argparse.Namespace) -> int:
                 reprocess=args.reprocess,
                 chunk_days=args.chunk_days,
                 feed_base_url=args.base_url,
-                mode=args.mode or "auto",
+                mode=args.mode or "feeds",
+                settings=settings,
             )
         finally:
             if advance in CHUNK_LISTENERS:
@@ -156,7 +152,6 @@ def _backfill(args: argparse.Namespace) -> int:
     print_rows(rows)
     from wirestance.report.data import reports_dir
 
-    settings = Settings.from_env()
     print(f"\nstored in the lake at {settings.lake_url}; stance report of these days under {reports_dir(settings)}")
     return 0
 

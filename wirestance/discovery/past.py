@@ -1,4 +1,4 @@
-"""Article candidates for a past window from every configured method, one per canonical URL."""
+"""Article candidates for a past window from every configured method, one per URL key (wirestance.urls.url_key)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,17 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from wirestance.discovery.config import DiscoveryConfig
 from wirestance.discovery.indexes import commoncrawl_captures, commoncrawl_crawls, wayback_captures
 from wirestance.discovery.sitemaps import scan_sitemaps
-from wirestance.discovery.types import Candidate, Capture, IndexAnswerError, failure
+from wirestance.discovery.types import Candidate, Capture, IndexAnswerError
+from wirestance.failures import Failure
 from wirestance.fetch import PoliteFetcher, ResponseRecorder
 from wirestance.settings import Settings
 from wirestance.sources.base import Source
-from wirestance.urls import canonical_url
+from wirestance.urls import url_key
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +28,19 @@ class PastDiscovery:
     #: URLs each method found (article pages only, before merging).
     found: dict[str, int] = field(default_factory=dict)
     not_articles: int = 0
-    failures: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
 
 
 def archive_fetcher(
     settings: Settings, config: DiscoveryConfig, recorder: ResponseRecorder | None = None
 ) -> PoliteFetcher:
     """One fetcher for the archive hosts, so their per-host delay and Retry-After hold across all queries."""
-    hosts = sorted({(urlsplit(base).hostname or "").lower() for base in config.archive_bases} - {""})
-    return PoliteFetcher(settings, hosts, obey_robots=config.archive_obey_robots, recorder=recorder)
+    return PoliteFetcher(settings, archive_hosts(config), obey_robots=config.archive_obey_robots, recorder=recorder)
+
+
+def archive_hosts(config: DiscoveryConfig) -> list[str]:
+    """The hosts of the archive services (Wayback Machine, Common Crawl index and data)."""
+    return sorted({(urlsplit(base).hostname or "").lower() for base in config.archive_bases} - {""})
 
 
 def discover_past(
@@ -65,8 +69,8 @@ def discover_past(
             result.not_articles += 1
             return
         result.found[method] = result.found.get(method, 0) + 1
-        key = canonical_url(url)
-        candidate = merged.setdefault(key, Candidate(canonical_url=key, url=url))
+        key = url_key(url)
+        candidate = merged.setdefault(key, Candidate(url_key=key, url=url))
         candidate.found_by.add(method)
         if method == "sitemaps":
             candidate.url = url  # the site's own current address beats an archived spelling
@@ -86,7 +90,7 @@ def discover_past(
                 scan = scan_sitemaps(site, origin, start, end, max_sitemaps=config.max_sitemaps)
                 for entry in scan.entries:
                     add(entry.url, method, published=entry.published, lastmod=entry.lastmod)
-                result.failures.extend(failure(u, source.name, "discover", f"sitemaps: {r}") for u, r in scan.problems)
+                result.failures.extend(Failure(u, source.name, "discover", f"sitemaps: {r}") for u, r in scan.problems)
             elif method == "wayback":
                 for pattern in patterns:
                     for capture in wayback_captures(
@@ -102,7 +106,7 @@ def discover_past(
                             add(capture.original_url, method, capture)
         except IndexAnswerError as exc:
             log.warning("%s discovery for %s refused an answer: %s", method, source.name, exc)
-            result.failures.append(failure(exc.url, source.name, "discover", f"{method}: {exc.reason}"))
+            result.failures.append(Failure(exc.url, source.name, "discover", f"{method}: {exc.reason}"))
     for candidate in merged.values():
         candidate.captures.sort(key=lambda c: (c.timestamp, c.archive))
     result.candidates = list(merged.values())

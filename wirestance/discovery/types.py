@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 
 class IndexAnswerError(Exception):
@@ -38,14 +37,9 @@ class Capture:
 class Candidate:
     """An article URL found for a past window, and what is known of it before fetching."""
 
-    canonical_url: str
+    url_key: str  # the dedup key (wirestance.urls.url_key)
     url: str  # the address to fetch live (the first spelling met)
     published: datetime | None = None  # a news sitemap's publication date
     lastmod: datetime | None = None
     captures: list[Capture] = field(default_factory=list)
     found_by: set[str] = field(default_factory=set)
-
-
-def failure(url: str, source: str, stage: str, reason: str) -> dict[str, Any]:
-    """A row for the lake's failures table (the same shape the ingest pipeline records)."""
-    return {"url": url, "source": source, "stage": stage, "reason": reason, "failed_at": datetime.now(UTC)}

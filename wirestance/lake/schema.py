@@ -4,17 +4,19 @@
 2: raw_index, one row per response or revisit record of the raw WARC archive (wirestance.archive).
 3: articles.paragraphs_hash (digest of the paragraph texts in order) and articles.model_version (the model that
    labelled its paragraphs): a reprocess reuses stored labels while both are unchanged.
+4: raw_index's dedup key column `canonical_url` renamed `url_key` (articles.canonical_url is the page's declared
+   URL). Older index files read with a null url_key; nothing selects on it (records are chosen by host).
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 3
+# The stance labels and their probability columns: one label set, defined in wirestance.labels.
+from wirestance.labels import PROBABILITY_COLUMNS
+from wirestance.labels import STANCE_LABELS as STANCE_LABELS
 
-#: Stance labels in the order of the probability columns.
-STANCE_LABELS = ("russian_supplier", "turkish_government", "us_objection", "none")
-PROBABILITY_COLUMNS = tuple(f"p_{label}" for label in STANCE_LABELS)
+SCHEMA_VERSION = 4
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -82,8 +84,8 @@ FAILURE_PARTITION_COLUMN = "failed_date"
 RAW_INDEX = pa.schema(
     [
         ("url", pa.string()),  # WARC-Target-URI: what was asked (a Wayback id_ URL for an archived capture)
-        ("canonical_url", pa.string()),  # the article's dedup key (the original URL for a capture)
-        ("host", pa.string()),  # host of canonical_url, for selecting a source's records
+        ("url_key", pa.string()),  # the article's dedup key (the original URL for a capture)
+        ("host", pa.string()),  # host of url_key, for selecting a source's records
         ("fetch_time", _TS),  # WARC-Date
         ("status", pa.int16()),
         ("content_type", pa.string()),

@@ -27,6 +27,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from wirestance.durable import fsync_dir
+from wirestance.failures import Failure
 from wirestance.lake import schema
 from wirestance.lake.locks import partition_lock
 
@@ -157,8 +158,8 @@ class Lake:
                     stored = stored_here.get(key) or index.get(key)
                     if stored is None:
                         counts.new += 1
-                    elif not replace_unchanged and (
-                        stored.content_hash == row["content_hash"] or _older(row.get("updated"), stored.updated)
+                    elif not replace_unchanged and not replaces_stored(
+                        stored.content_hash, stored.updated, row["content_hash"], row.get("updated")
                     ):
                         counts.unchanged += 1  # same content, or a stale copy of a newer stored version
                         continue
@@ -203,8 +204,8 @@ class Lake:
                     rewritten += 1
         return rewritten
 
-    def append_failures(self, failures: Iterable[dict], run_id: str) -> int:
-        rows = list(failures)
+    def append_failures(self, failures: Iterable[Failure | dict], run_id: str) -> int:
+        rows = [item.as_row() if isinstance(item, Failure) else item for item in failures]
         if not rows:
             return 0
         by_day: dict[date, list[dict]] = {}
@@ -306,6 +307,15 @@ def _key_mask(table: pa.Table, keys: set[ArticleKey]) -> pa.ChunkedArray:
     joined = pc.binary_join_element_wise(table["source"], table["article_id"], "\x1f")
     wanted = pa.array([f"{s}\x1f{a}" for s, a in keys], pa.string())
     return pc.is_in(joined, value_set=wanted)
+
+
+def replaces_stored(
+    stored_hash: str, stored_updated: datetime | None, later_hash: str, later_updated: datetime | None
+) -> bool:
+    """Whether a later copy of a stored article replaces it: its content changed, and it is not older by
+    update time (a stale copy of a newer stored version is kept out). wirestance.pipeline.replaces applies
+    it to parsed articles."""
+    return later_hash != stored_hash and not _older(later_updated, stored_updated)
 
 
 def _older(candidate: datetime | None, stored: datetime | None) -> bool:

@@ -10,33 +10,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 from lxml.html import HtmlElement
 
-from wirestance.articles import Article, NotAnArticle
-from wirestance.parsing import (
-    ISTANBUL,
-    canonical_url,
-    element_text,
-    find_json_ld,
-    first_meta,
-    html_language,
-    json_ld_names,
-    json_ld_objects,
-    meta_tags,
-    normalize_text,
-    parse_html,
-    parse_iso_datetime,
-    parse_site_date,
-)
+from wirestance.articles import Article
+from wirestance.parsing import element_text, first_meta, html_language, json_ld_names, normalize_text
+from wirestance.sources.kit import Layout, Page, first_text, has_class, parse_iso, parse_page, parse_printed, unique
 
+NAME = "anadolu"
 ORIGIN = "https://www.aa.com.tr"
+#: AA prints Istanbul wall-clock time, without an offset.
+TIMEZONE = ZoneInfo("Europe/Istanbul")
 
 # --- article ids -------------------------------------------------------------------------------
 
@@ -79,31 +69,7 @@ def article_id_from_url(url: str) -> str | None:
     return match.group("id") if int(match.group("id")) else None
 
 
-# --- the page, parsed once ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class AnadoluPage:
-    """Everything the layout parsers read: the tree, the meta tags and the JSON-LD, each built once."""
-
-    url: str
-    root: HtmlElement
-    meta: dict[str, list[str]]
-    json_ld: list[dict[str, Any]]
-
-    @classmethod
-    def parse(cls, html: bytes | str, url: str) -> AnadoluPage:
-        root = parse_html(html, url)
-        return cls(url=url, root=root, meta=meta_tags(root), json_ld=json_ld_objects(root))
-
-    def news_article(self) -> dict[str, Any] | None:
-        return find_json_ld(self.json_ld, ("NewsArticle", "Article", "ReportageNewsArticle"))
-
-
-def _has_class(name: str) -> str:
-    """XPath 1.0 test for one class token (a plain contains() would also match "detay-icerik-foo")."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
+# --- the layouts --------------------------------------------------------------------------------
 
 # Boilerplate that can sit among the body's <p>s: the subscription notice AA appends to every story
 # ("HAS" is its wire service) in each edition's words, and the disclaimer under opinion pieces.
@@ -115,113 +81,17 @@ _BOILERPLATE = re.compile(
 )
 
 
-class _AnadoluLayout:
-    """Fields common to both layouts and the assembly of a whole Article (or NotAnArticle).
+class _AnadoluLayout(Layout):
+    """Fields read the same way in both AA layouts."""
 
-    A layout is recognised by `match`, which also finds the few elements every field reads from
-    (one scan of the document), so each field method only searches a small subtree.
-    """
+    boilerplate = _BOILERPLATE
 
-    version: ClassVar[str]
-
-    def __init__(self, page: AnadoluPage) -> None:
-        self.page = page
-
-    @classmethod
-    def match(cls, page: AnadoluPage) -> _AnadoluLayout | None:
-        """A parser for the page if its markup is this layout, else None."""
-        raise NotImplementedError
-
-    # Fields each layout reads from its own markup.
-    def title(self) -> str | None:
-        raise NotImplementedError
-
-    def lede(self) -> str | None:
-        raise NotImplementedError
-
-    def authors(self) -> list[str]:
-        raise NotImplementedError
-
-    def published(self) -> datetime | None:
-        raise NotImplementedError
-
-    def updated(self) -> datetime | None:
-        raise NotImplementedError
-
-    def dateline(self) -> str | None:
-        raise NotImplementedError
-
-    def category(self) -> str | None:
-        raise NotImplementedError
-
-    def tags(self) -> list[str]:
-        raise NotImplementedError
-
-    def language(self) -> str:
-        raise NotImplementedError
-
-    def body_paragraphs(self) -> list[HtmlElement]:
-        raise NotImplementedError
-
-    # Fields read the same way in both layouts.
-    def canonical_url(self) -> str:
-        return canonical_url(self.page.root, self.page.meta, self.page.url)
-
-    def paragraphs(self) -> list[str]:
-        texts = (element_text(p) for p in self.body_paragraphs())
-        return [text for text in texts if text and not _BOILERPLATE.match(text)]
+    def article_id(self) -> str | None:
+        return article_id_from_url(self.canonical_url()) or article_id_from_url(self.page.url)
 
     def language_from_url(self) -> str | None:
         match = _ARTICLE_PATH.match(urlsplit(self.canonical_url()).path)
         return match.group("lang").lower() if match else None
-
-    def article(self) -> Article:
-        """The whole article, or NotAnArticle naming the first required field that is missing."""
-        where = self.page.url
-        canonical = self.canonical_url()
-        article_id = article_id_from_url(canonical) or article_id_from_url(self.page.url)
-        if article_id is None:
-            raise NotAnArticle(where, "no AA article id in the canonical URL or the page URL")
-        title = self.title()
-        if not title:
-            raise NotAnArticle(where, f"{self.version}: no title")
-        published = self.published()
-        if published is None:
-            raise NotAnArticle(where, f"{self.version}: no publication date")
-        paragraphs = self.paragraphs()
-        if not paragraphs:
-            raise NotAnArticle(where, f"{self.version}: empty body")
-        updated = self.updated()
-        return Article(
-            url=self.page.url,
-            canonical_url=canonical,
-            source=AnadoluSource.name,
-            article_id=article_id,
-            title=title,
-            lede=self.lede(),
-            authors=self.authors(),
-            published=published,
-            # A "last updated" equal to the publication is no update.
-            updated=updated if updated is not None and updated > published else None,
-            dateline=self.dateline(),
-            category=self.category(),
-            tags=self.tags(),
-            language=self.language(),
-            paragraphs=paragraphs,
-            parser_version=self.version,
-        )
-
-
-def _first_text(elements: list[HtmlElement]) -> str | None:
-    for element in elements:
-        text = element_text(element)
-        if text:
-            return text
-    return None
-
-
-def _unique(texts: list[str]) -> list[str]:
-    return list(dict.fromkeys(text for text in texts if text))
 
 
 def _first_with_class(candidates: list[HtmlElement], name: str) -> HtmlElement | None:
@@ -244,32 +114,33 @@ class AnadoluLegacyV1(_AnadoluLayout):
     """
 
     version = "anadolu/legacy-v1"
+    requires = "a div.detay-icerik body"
 
     # One scan finds both anchors; plain contains() is cheap, the token test is done in Python.
     _anchors = etree.XPath("//div[contains(@class, 'detay-')]")
     # Relative to div.detay-spot-category.
     _title = etree.XPath("h1")
     _lede = etree.XPath("h4")
-    _category = etree.XPath(f"span[{_has_class('detay-news-category')}]")
-    _dates = etree.XPath(f".//span[{_has_class('tarih')}]")
-    _byline = etree.XPath(f".//span[{_has_class('tarih')}]/preceding-sibling::span[1]")
+    _category = etree.XPath(f"span[{has_class('detay-news-category')}]")
+    _dates = etree.XPath(f".//span[{has_class('tarih')}]")
+    _byline = etree.XPath(f".//span[{has_class('tarih')}]/preceding-sibling::span[1]")
     # Relative to div.detay-icerik.
     _dateline = etree.XPath("h6")
     _paragraphs = etree.XPath(
-        f".//p[not(ancestor::span[{_has_class('detay-foto-editor')}])"
-        f" and not(ancestor::div[{_has_class('detay-paylas')}]) and not({_SOCIAL_EMBED})]"
+        f".//p[not(ancestor::span[{has_class('detay-foto-editor')}])"
+        f" and not(ancestor::div[{has_class('detay-paylas')}]) and not({_SOCIAL_EMBED})]"
     )
-    _tags = etree.XPath(f".//div[{_has_class('detay-paylas')}]//a[contains(@href, 'tag=1')]")
+    _tags = etree.XPath(f".//div[{has_class('detay-paylas')}]//a[contains(@href, 'tag=1')]")
     _date = re.compile(r"\b(\d{1,2}\.\d{1,2}\.\d{4})\b")
     _date_format = "%d.%m.%Y"  # 05.04.2025 is the 5th of April
 
-    def __init__(self, page: AnadoluPage, headline_box: HtmlElement | None, body: HtmlElement) -> None:
+    def __init__(self, page: Page, headline_box: HtmlElement | None, body: HtmlElement) -> None:
         super().__init__(page)
         self.headline_box = headline_box
         self.body = body
 
     @classmethod
-    def match(cls, page: AnadoluPage) -> AnadoluLegacyV1 | None:
+    def match(cls, page: Page) -> AnadoluLegacyV1 | None:
         candidates = cls._anchors(page.root)
         body = _first_with_class(candidates, "detay-icerik")
         if body is None:
@@ -280,21 +151,21 @@ class AnadoluLegacyV1(_AnadoluLayout):
         return xpath(self.headline_box) if self.headline_box is not None else []
 
     def title(self) -> str | None:
-        return _first_text(self._in_box(self._title)) or first_meta(self.page.meta, "og:title")
+        return first_text(self._in_box(self._title)) or first_meta(self.page.meta, "og:title")
 
     def lede(self) -> str | None:
-        return _first_text(self._in_box(self._lede)) or first_meta(self.page.meta, "og:description")
+        return first_text(self._in_box(self._lede)) or first_meta(self.page.meta, "og:description")
 
     def authors(self) -> list[str]:
         # "Elena Teslova  |" or "Name One, Name Two |" in the span before the dates.
-        byline = _first_text(self._in_box(self._byline)) or ""
-        return _unique([normalize_text(name) for name in byline.rstrip("| ").split(",")])
+        byline = first_text(self._in_box(self._byline)) or ""
+        return unique([normalize_text(name) for name in byline.rstrip("| ").split(",")])
 
     @cached_property
     def _printed_dates(self) -> list[datetime]:
         # "26.11.2019 - Update : 27.11.2019" ("Güncelleme" in Turkish): published first, then updated.
-        text = _first_text(self._in_box(self._dates)) or ""
-        return [parse_site_date(day, self._date_format) for day in self._date.findall(text)]
+        text = first_text(self._in_box(self._dates)) or ""
+        return [parse_printed(day, (self._date_format,), tz=TIMEZONE) for day in self._date.findall(text)]
 
     def _with_time(self, day: datetime, *sources: str | None) -> datetime:
         """The printed day, with the time of day from meta/JSON-LD when one of them is that same day."""
@@ -302,7 +173,7 @@ class AnadoluLegacyV1(_AnadoluLayout):
             if not raw:
                 continue
             try:
-                stamp = parse_iso_datetime(raw).astimezone(ISTANBUL)
+                stamp = parse_iso(raw, tz=TIMEZONE).astimezone(TIMEZONE)
             except ValueError:
                 continue
             if stamp.date() == day.date():
@@ -326,13 +197,13 @@ class AnadoluLegacyV1(_AnadoluLayout):
         )
 
     def dateline(self) -> str | None:
-        return _first_text(self._dateline(self.body))
+        return first_text(self._dateline(self.body))
 
     def category(self) -> str | None:
-        return _first_text(self._in_box(self._category))
+        return first_text(self._in_box(self._category))
 
     def tags(self) -> list[str]:
-        return _unique([element_text(a) for a in self._tags(self.body)])
+        return unique([element_text(a) for a in self._tags(self.body)])
 
     def language(self) -> str:
         declared = first_meta(self.page.meta, "content-language")
@@ -352,6 +223,7 @@ class AnadoluNextV2(_AnadoluLayout):
     """
 
     version = "anadolu/nextjs-v2"
+    requires = "Next.js markers or NewsArticle JSON-LD, and a div.prose body"
 
     # Next.js puts its chunk scripts and styles in <head>: a cheap test before any body scan.
     _next_markers = etree.XPath(
@@ -369,14 +241,14 @@ class AnadoluNextV2(_AnadoluLayout):
     _category = etree.XPath(".//a/span[contains(@class, 'categoryTag')]")
     _tag_links = etree.XPath("//section//a[contains(@href, 'tag=1')]")
 
-    def __init__(self, page: AnadoluPage, prose: HtmlElement) -> None:
+    def __init__(self, page: Page, prose: HtmlElement) -> None:
         super().__init__(page)
         self.prose = prose
         found = self._section(prose)
         self.section = found[0] if found else page.root
 
     @classmethod
-    def match(cls, page: AnadoluPage) -> AnadoluNextV2 | None:
+    def match(cls, page: Page) -> AnadoluNextV2 | None:
         if not (cls._next_markers(page.root) or page.news_article() is not None):
             return None
         prose = _first_with_class(cls._anchors(page.root), "prose")
@@ -393,21 +265,19 @@ class AnadoluNextV2(_AnadoluLayout):
         for raw in (self._ld_text(key), first_meta(self.page.meta, meta_key)):
             if raw:
                 try:
-                    return parse_iso_datetime(raw)
+                    return parse_iso(raw, tz=TIMEZONE)
                 except ValueError:
                     continue
         return None
 
     def title(self) -> str | None:
         return (
-            _first_text(self._title(self.section))
-            or self._ld_text("headline")
-            or first_meta(self.page.meta, "og:title")
+            first_text(self._title(self.section)) or self._ld_text("headline") or first_meta(self.page.meta, "og:title")
         )
 
     def lede(self) -> str | None:
         return (
-            _first_text(self._lede(self.section))
+            first_text(self._lede(self.section))
             or self._ld_text("description")
             or first_meta(self.page.meta, "og:description")
         )
@@ -423,7 +293,7 @@ class AnadoluNextV2(_AnadoluLayout):
         return self._ld_time("dateModified", "article:modified_time")
 
     def dateline(self) -> str | None:
-        printed = _first_text(self._dateline(self.prose))
+        printed = first_text(self._dateline(self.prose))
         if printed:
             return printed
         location = json_ld_names(self._ld().get("contentLocation"))
@@ -432,15 +302,15 @@ class AnadoluNextV2(_AnadoluLayout):
     def category(self) -> str | None:
         return (
             self._ld_text("articleSection")
-            or _first_text(self._category(self.section))
+            or first_text(self._category(self.section))
             or first_meta(self.page.meta, "article:section")
         )
 
     def tags(self) -> list[str]:
         from_meta = self.page.meta.get("article:tag", [])
         if from_meta:
-            return _unique([normalize_text(tag) for tag in from_meta])
-        return _unique([element_text(a) for a in self._tag_links(self.page.root)])
+            return unique([normalize_text(tag) for tag in from_meta])
+        return unique([element_text(a) for a in self._tag_links(self.page.root)])
 
     def language(self) -> str:
         declared = self._ld_text("inLanguage") or html_language(self.page.root) or self.language_from_url()
@@ -451,22 +321,12 @@ class AnadoluNextV2(_AnadoluLayout):
 
 
 # Newest layout first: it is what a fresh fetch returns.
-LAYOUTS: tuple[type[_AnadoluLayout], ...] = (AnadoluNextV2, AnadoluLegacyV1)
-
-_NOT_FOUND = re.compile(r"\b404\b|not found|could not be found|bulunamad", re.IGNORECASE)
-_H1 = etree.XPath("//h1")
-_TITLE = etree.XPath("//title")
+LAYOUTS: tuple[type[Layout], ...] = (AnadoluNextV2, AnadoluLegacyV1)
 
 
-def _why_not_an_article(page: AnadoluPage) -> str:
-    """Name what a page without article markup is, for the run summary."""
-    title = normalize_text(_first_text(_TITLE(page.root)) or "")
-    heading = normalize_text(_first_text(_H1(page.root)) or "")
-    if _NOT_FOUND.search(title) or _NOT_FOUND.search(heading):
-        return "page not found (a 404 page)"
-    if first_meta(page.meta, "og:type") == "website" or find_json_ld(page.json_ld, ("CollectionPage", "ItemList")):
-        return "an index or category page, not an article"
-    return "unknown layout: neither div.detay-icerik (legacy) nor a Next.js div.prose article"
+def article_id(url: str) -> str | None:
+    """AA's numeric article id from an article URL, or None for any other URL."""
+    return article_id_from_url(url)
 
 
 # --- the source --------------------------------------------------------------------------------
@@ -475,7 +335,7 @@ def _why_not_an_article(page: AnadoluPage) -> str:
 class AnadoluSource:
     """Anadolu Agency, English edition."""
 
-    name: str = "anadolu"
+    name: str = NAME
     allowed_domains: tuple[str, ...] = ("aa.com.tr",)
     default_categories: tuple[str, ...] = ("politics", "world", "turkiye")
 
@@ -488,12 +348,12 @@ class AnadoluSource:
         return article_id_from_url(url)
 
     def parse(self, html: bytes | str, url: str) -> Article:
-        page = AnadoluPage.parse(html, url)
-        for layout in LAYOUTS:
-            parser = layout.match(page)
-            if parser is not None:
-                return parser.article()
-        raise NotAnArticle(url, _why_not_an_article(page))
+        return parse(html, url)
+
+
+def parse(html: bytes | str, url: str) -> Article:
+    """One AA page with the layout its markup is; NotAnArticle naming the failed checks otherwise."""
+    return parse_page(html, url, source=NAME, timezone=TIMEZONE, layouts=LAYOUTS)
 
 
 SOURCE = AnadoluSource()

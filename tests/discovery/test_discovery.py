@@ -19,10 +19,11 @@ from wirestance.discovery.sitemaps import scan_sitemaps, sitemaps_in_robots
 from wirestance.discovery.types import Candidate, IndexAnswerError
 from wirestance.fetch import PoliteFetcher, decode_body
 from wirestance.lake import Lake
-from wirestance.pipeline import Runtime, Window
+from wirestance.pipeline import Window
+from wirestance.resources import Resources
 from wirestance.settings import Settings
 from wirestance.sources import get_source
-from wirestance.urls import canonical_url, parse_wayback
+from wirestance.urls import parse_wayback, url_key
 
 NOV_2019 = (datetime(2019, 11, 1, tzinfo=UTC), datetime(2019, 12, 1, tzinfo=UTC))
 SEED = "/en/politics/russia-eyes-further-military-cooperation-with-turkey/1656284"
@@ -45,14 +46,14 @@ def site_fetcher(settings: Settings) -> PoliteFetcher:
         "https://web.archive.org/web/20191128120000id_/http://www.aa.com.tr/en/politics/s-400/1656284",
     ],
 )
-def test_every_spelling_of_an_article_is_one_canonical_url(url: str):
-    assert canonical_url(url) == "https://aa.com.tr/en/politics/s-400/1656284"
+def test_every_spelling_of_an_article_is_one_url_key(url: str):
+    assert url_key(url) == "https://aa.com.tr/en/politics/s-400/1656284"
 
 
-def test_canonical_url_keeps_what_distinguishes_pages():
-    assert canonical_url("https://www.aa.com.tr/en/rss/default?cat=world", keep_params=["cat"]).endswith("?cat=world")
-    assert canonical_url("http://127.0.0.1:8080/en/x/1") == "https://127.0.0.1:8080/en/x/1"
-    assert canonical_url("https://v.aa.com.tr/1656284") == "https://v.aa.com.tr/1656284"
+def test_url_key_keeps_what_distinguishes_pages():
+    assert url_key("https://www.aa.com.tr/en/rss/default?cat=world", keep_params=["cat"]).endswith("?cat=world")
+    assert url_key("http://127.0.0.1:8080/en/x/1") == "https://127.0.0.1:8080/en/x/1"
+    assert url_key("https://v.aa.com.tr/1656284") == "https://v.aa.com.tr/1656284"
 
 
 def test_wayback_address_is_taken_apart():
@@ -121,8 +122,8 @@ def test_refused_cdx_answer_is_reported_by_discovery(
         found = discover_past(get_source("anadolu"), *NOV_2019, config, site=site, archives=archives)
     assert found.candidates == []
     assert len(found.failures) == 1
-    assert "evil.example.net" in found.failures[0]["reason"]
-    assert found.failures[0]["stage"] == "discover"
+    assert "evil.example.net" in found.failures[0].reason
+    assert found.failures[0].stage == "discover"
 
 
 def test_cdx_json_shapes():
@@ -189,14 +190,14 @@ def test_backfill_of_a_past_month_finds_fetches_parses_and_stores_each_article_o
     """A chunk over November 2019, pages from the archives only: each story stored once, old layout."""
     # Index look-ups only: a sitemap URL has no capture to fetch in archive mode (it would be a failure).
     archive_only = replace(config, fetch_mode="archive", methods=("wayback", "commoncrawl"))
-    runtime = Runtime(settings)
+    resources = Resources(settings)
     base = archive_server.base_url
     chunk = {"site_origin": base, "live_base_url": base}
     live_before = archive_server.hits("/en/")
-    first = backfill_window(runtime, "anadolu", Window(*NOV_2019), model, archive_only, **chunk)
+    first = backfill_window(resources, "anadolu", Window(*NOV_2019), model, archive_only, **chunk)
     assert archive_server.hits("/en/") == live_before  # archive mode never touches the live site
     assert first.failures == []
-    assert first.counts.new == 2 and first.from_archive == first.fetched == first.found
+    assert first.counts.new == 2 and first.from_archive == first.fetched == first.discovered
     assert first.out_of_window == first.fetched - 2 == 1  # 1674309, captured in the lag after the window
     stored = Lake(settings.lake_url).read("articles").to_pylist()
     assert sorted(r["article_id"] for r in stored) == ["1656284", "1656530"]
@@ -204,8 +205,8 @@ def test_backfill_of_a_past_month_finds_fetches_parses_and_stores_each_article_o
     assert {r["article_id"]: r["capture_origin"] for r in stored} == {"1656284": "wayback", "1656530": "commoncrawl"}
     assert all(r["capture_time"] is not None for r in stored)
 
-    again = backfill_window(runtime, "anadolu", Window(*NOV_2019), model, archive_only, **chunk)
-    runtime.close()
+    again = backfill_window(resources, "anadolu", Window(*NOV_2019), model, archive_only, **chunk)
+    resources.close()
     assert again.skipped_stored == 2 and again.counts.new == 0 and again.counts.updated == 0
     assert len(Lake(settings.lake_url).read("articles")) == 2
 
@@ -214,7 +215,7 @@ def test_live_then_archive_falls_back_to_the_capture(
     archive_server: ArchiveServer, settings: Settings, config: DiscoveryConfig
 ):
     archive_server.live_missing.add("1656284")
-    candidate = Candidate(canonical_url(ORIGIN + SEED), ORIGIN + SEED)
+    candidate = Candidate(url_key(ORIGIN + SEED), ORIGIN + SEED)
     with archive_fetcher(settings, config) as archives:
         found = wayback_captures(
             archives, config, "aa.com.tr/en/*", date(2019, 11, 27), date(2019, 11, 29), ["aa.com.tr"]
@@ -245,7 +246,7 @@ def test_common_crawl_capture_is_fetched_by_range(
             archives, config, CC_CRAWL, "aa.com.tr/en/*", date(2019, 11, 1), date(2019, 12, 31), ["aa.com.tr"]
         )
     archive_only = replace(config, fetch_mode="archive")
-    candidates = [Candidate(canonical_url(c.original_url), c.original_url, captures=[c]) for c in captures]
+    candidates = [Candidate(url_key(c.original_url), c.original_url, captures=[c]) for c in captures]
     pages = fetch_all(settings, archive_only, candidates)
     source = get_source("anadolu")
     for page in pages:

@@ -1,0 +1,115 @@
+"""Everything a run opens, in one place: settings, lake, raw archive recorder and reader, fetchers, the model.
+
+A flow opens one `Resources` for its run (`with Resources(settings, load_model=...) as resources:`) and hands
+it to the plain functions that do the work; leaving the block closes the fetchers, seals the WARC file being
+written (its records get indexed, so a reprocess sees them) and closes the archive reader. Nothing here is
+cached per process: two runs in one process (a served deployment) each open and close their own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from wirestance.archive.reader import ArchiveReader
+from wirestance.archive.recorder import ArchiveRecorder
+from wirestance.fetch import PoliteFetcher
+from wirestance.lake import Lake
+from wirestance.settings import Settings
+from wirestance.sources.base import Source
+
+
+class StanceLabeller(Protocol):
+    """What the pipeline needs of a model (classifiers.predict.StanceModel provides it)."""
+
+    version: str
+
+    def predict(self, texts: Sequence[str]) -> Any: ...
+
+
+#: How a run gets its model: the flows pass the classifiers' champion loader (the core cannot import it).
+ModelLoader = Callable[[Settings], StanceLabeller]
+
+
+class Resources:
+    """The shared state of one run. Fetchers are shared by every task of the run, so the per-host delay,
+    Retry-After and robots.txt hold across them; the model is loaded once, when first asked for."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        load_model: ModelLoader | None = None,
+        model: StanceLabeller | None = None,
+        archive: bool = True,
+    ) -> None:
+        """`load_model` loads the run's model on first use (or pass a loaded `model`); `archive=False` records
+        no response in the raw archive."""
+        self.settings = settings or Settings.from_env()
+        self.lake = Lake(self.settings.lake_url)
+        #: Every response of this run's fetchers goes to the raw WARC archive (reprocess reads it).
+        self.recorder: ArchiveRecorder | None = ArchiveRecorder(self.settings, lake=self.lake) if archive else None
+        self._load_model = load_model
+        self._model = model
+        self._reader: ArchiveReader | None = None
+        self._fetchers: dict[tuple[Any, ...], PoliteFetcher] = {}
+        self._lock = threading.Lock()
+        self._model_lock = threading.Lock()
+
+    @property
+    def model(self) -> StanceLabeller:
+        """The run's model, loaded once (tasks in threads asking at once wait for the one load)."""
+        with self._model_lock:
+            if self._model is None:
+                if self._load_model is None:
+                    raise RuntimeError("these resources were opened without a model or a model loader")
+                self._model = self._load_model(self.settings)
+            return self._model
+
+    def fetcher(self, source: Source, base_url: str | None = None) -> PoliteFetcher:
+        """The run's fetcher for a source's domains (plus the host of `base_url`, a mirror or the sample)."""
+        domains = list(source.allowed_domains)
+        if base_url:
+            domains.append((urlsplit(base_url).hostname or "").lower())
+        return self.fetcher_for(("source", source.name, base_url), domains)
+
+    def fetcher_for(self, key: tuple[Any, ...], hosts: Sequence[str], *, obey_robots: bool = True) -> PoliteFetcher:
+        """The run's fetcher named `key` for `hosts` (made on first use), recording into the raw archive."""
+        with self._lock:
+            if key not in self._fetchers:
+                self._fetchers[key] = PoliteFetcher(
+                    self.settings, list(hosts), obey_robots=obey_robots, recorder=self.recorder
+                )
+            return self._fetchers[key]
+
+    @property
+    def reader(self) -> ArchiveReader:
+        """A reader of the raw archive (opened on first use, closed with the resources)."""
+        with self._lock:
+            if self._reader is None:
+                self._reader = ArchiveReader(self.settings.raw_url, self.lake)
+            return self._reader
+
+    def flush(self) -> None:
+        """Seal the WARC file being written, so its records are indexed and readers see them."""
+        if self.recorder is not None:
+            self.recorder.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            fetchers, self._fetchers = list(self._fetchers.values()), {}
+            reader, self._reader = self._reader, None
+        for fetcher in fetchers:
+            fetcher.close()
+        self.flush()
+        if reader is not None:
+            reader.close()
+
+    def __enter__(self) -> Resources:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
