@@ -9,7 +9,7 @@ per-source table artifact, and the run ends with a `backfill-summary` table (one
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, cast
@@ -115,6 +115,11 @@ def chunk_task(shared: Resources | Settings, label: str, window: Window, request
         )
 
 
+#: Called with each stored chunk (None at the end) in the process that runs the flow: `wirestance backfill`
+#: draws its progress bar with it. Empty unless a caller adds one.
+CHUNK_LISTENERS: list[Callable[[Chunk | None], None]] = []
+
+
 @flow(name="backfill", log_prints=True, task_runner=task_runner_from_env())
 def backfill(
     dates: DateRange,
@@ -182,12 +187,21 @@ def backfill(
                 description=f"Backfill {span}: {chunk.index} of {chunk.count} chunks done",
             )
             logger.info("chunk %d/%d %s done: %s", chunk.index, chunk.count, chunk.label, totals(rows))
+            for listener in CHUNK_LISTENERS:
+                listener(chunk)
     create_table_artifact(
         key="backfill-summary",
         table=summary,
         description=f"Backfill {span}: articles, paragraphs and failures per chunk and source",
     )
     logger.info("backfill %s done: %s", span, totals(summary))
+    from wirestance.flows.ingest import stance_summary_artifact
+
+    stance_summary_artifact(
+        resources.settings, dates.start_date, dates.end_date, sources, f"Stance of the coverage, backfill {span}"
+    )
+    for listener in CHUNK_LISTENERS:
+        listener(None)
     return summary
 
 

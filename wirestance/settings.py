@@ -33,6 +33,9 @@ class Settings:
     #: Labelled real-copy development set (JSONL) every registered model is scored on, never trained on;
     #: "" when there is none. Default: ../shared/stance-dev/dev.jsonl beside the checkout, when it exists.
     dev_set: str = field(default_factory=lambda: _existing(Path.cwd().parent / "shared" / "stance-dev" / "dev.jsonl"))
+    #: Stance reports (HTML and PNG) written by `wirestance report` and after each ingest and backfill; empty:
+    #: a `reports` folder beside a local lake (data/reports for data/lake), data/reports for a remote one.
+    reports_dir: str = ""
     #: Offline replay of agency sites served on loopback by `wirestance demo`.
     samples_dir: str = _under_data("samples")
     #: Who we are, sent in the User-Agent so site operators can reach us.

@@ -18,11 +18,15 @@ _COMMAND_MODULES = (
     "wirestance.cli.serve",
     "wirestance.cli.archive",
     "wirestance.cli.lake",
+    "wirestance.cli.report",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from wirestance import __version__
+
     parser = argparse.ArgumentParser(prog="wirestance", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"wirestance {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _COMMAND_MODULES:
         try:

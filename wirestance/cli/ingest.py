@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="ingest a source's feeds over a time window into the lake")
-    p.add_argument("--since", required=True, type=moment, help="window start (ISO date or datetime; UTC if no offset)")
-    p.add_argument("--until", type=moment, help="window end, exclusive (default: now)")
+    p.add_argument("--since", required=True, type=moment, help=SINCE_HELP)
+    p.add_argument("--until", type=moment, help=UNTIL_HELP)
     p.add_argument("--source", action="append", dest="sources", help="source (repeatable; default: every enabled one)")
     p.add_argument("--category", action="append", dest="categories", help="feed category (repeatable)")
     p.add_argument("--feed-url", action="append", dest="feed_urls", help="read this feed instead (repeatable)")
@@ -47,9 +47,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_summary)
 
 
-def moment(text: str) -> datetime:
-    """An argparse type: ISO 8601 date or datetime, UTC when it has no offset."""
+#: The window rule of every command, as --since/--until of ingest and reprocess say it.
+SINCE_HELP = (
+    "first day (YYYY-MM-DD; both days included, in the source's own time zone), or an exact start "
+    "(ISO datetime; UTC if no offset)"
+)
+UNTIL_HELP = (
+    "last day (YYYY-MM-DD; both days included, in the source's own time zone), or an exact end, excluded "
+    "(ISO datetime; UTC if no offset); default: now"
+)
+
+
+def moment(text: str) -> datetime | date:
+    """An argparse type: an ISO 8601 day (kept a `date`: its time zone is the source's, known later) or a
+    datetime (UTC when it has no offset)."""
     try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
         value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date or datetime") from None
@@ -57,8 +71,24 @@ def moment(text: str) -> datetime:
 
 
 def as_of(text: str) -> int | datetime:
-    """An argparse type: a table version (an integer) or an ISO 8601 time (UTC when it has no offset)."""
-    return int(text) if text.isdigit() else moment(text)
+    """An argparse type: a table version (an integer) or an ISO 8601 time (UTC when it has no offset; a day is
+    its first moment in UTC)."""
+    if text.isdigit():
+        return int(text)
+    value = moment(text)
+    return value if isinstance(value, datetime) else datetime.combine(value, time.min, tzinfo=UTC)
+
+
+def _day_start(value: datetime | date, sources: list[str] | None, *, after: bool = False) -> datetime:
+    """A datetime as given; a day's first moment (or, with `after`, the next day's) in the source's time zone."""
+    if isinstance(value, datetime):
+        return value
+    from wirestance.report.data import source_timezone
+    from wirestance.sources import enabled_source_names
+
+    zone = source_timezone((sources or enabled_source_names())[0])
+    day = value + timedelta(days=1) if after else value
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
 def settings_from(args: argparse.Namespace, **defaults: Any) -> Settings:
@@ -73,8 +103,10 @@ def settings_from(args: argparse.Namespace, **defaults: Any) -> Settings:
 
 
 def checked_window_end(args: argparse.Namespace) -> datetime:
-    """The end of the --since/--until window (default now), after checking it and the --source names."""
-    until: datetime = args.until or datetime.now(UTC)
+    """The end of the --since/--until window (default now), after checking it and the --source names; a day
+    given to --since becomes its first moment in the source's time zone (in `args.since` too)."""
+    args.since = _day_start(args.since, args.sources)
+    until: datetime = _day_start(args.until, args.sources, after=True) if args.until else datetime.now(UTC)
     if until <= args.since:
         raise CliError(f"--until {until.isoformat()} is not after --since {args.since.isoformat()}")
     from wirestance.sources import get_source
@@ -162,8 +194,11 @@ def _reclassify(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    lake_url = settings_from(args).lake_url
+    if "://" not in lake_url and not Path(lake_url).exists():
+        raise CliError(f"no lake at {lake_url}; give --lake or set WIRESTANCE_LAKE_URL")
     try:
-        _print_summary(settings_from(args).lake_url, as_of=args.as_of)
+        _print_summary(lake_url, as_of=args.as_of)
     except ValueError as exc:  # a version the table does not have
         raise CliError(str(exc)) from None
     return 0
