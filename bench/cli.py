@@ -35,10 +35,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic pages")
     parser.add_argument("--repeats", type=int, default=3, help="passes of each parse/classify timing (best kept)")
-    parser.add_argument("--output", type=Path, default=repo_root() / "bench" / "RESULTS.md", help="results file")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="results file (default: bench/out/RESULTS.md; bench/RESULTS.md only with --write-results)",
+    )
+    parser.add_argument(
+        "--write-results", action="store_true", help="write the committed bench/RESULTS.md (replacing its run)"
+    )
     parser.add_argument("--append", action="store_true", help="add this run to the results file, keep earlier ones")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (lake, archive, logs)")
     return parser
+
+
+#: The extra `python -m bench` needs beyond wirestance itself (the parse part compares with trafilatura).
+BENCH_EXTRA_MODULES = ("trafilatura", "lxml_html_clean")
+INSTALL_HINT = "python -m bench needs its extra: pip install -e '.[bench]'"
+
+
+def missing_extra() -> list[str]:
+    import importlib
+
+    missing = []
+    for name in BENCH_EXTRA_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,11 +70,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 1 <= args.n <= MAX_N:
         print(f"python -m bench: --n must be between 1 and {MAX_N:,}", file=sys.stderr)
         return 2
+    missing = missing_extra()
+    if missing:
+        print(f"{INSTALL_HINT} ({', '.join(missing)} missing)", file=sys.stderr)
+        return 2
+    if args.output is None:
+        args.output = repo_root() / "bench" / ("RESULTS.md" if args.write_results else "out/RESULTS.md")
+        args.output.parent.mkdir(parents=True, exist_ok=True)
     parts = [p for p in PARTS if p in (args.only or PARTS)]
     sandbox = Sandbox(Path(tempfile.mkdtemp(prefix="wirestance-bench-")))
     sandbox.enter()  # before anything imports Prefect
     try:
         return _run(args, parts, sandbox)
+    except KeyboardInterrupt:
+        # The child processes (the e2e run, the replay server) are stopped by the context managers and
+        # subprocess.run on the way out; nothing is written.
+        print("python -m bench: interrupted; no results written", file=sys.stderr)
+        return 130
     finally:
         if args.keep:
             print(f"# kept {sandbox.root}")

@@ -46,6 +46,11 @@ class LabeledRow:
     row_key: str
     #: Where it was read, for messages: "data/labeled/x.jsonl line 12".
     location: str
+    #: Set when the row is a paragraph of a known article (article id and para_index both given): such
+    #: rows are labelled together with their article, in para_index order.
+    para_index: int | None = None
+    #: Outlet or source that published the article (`outlet`, else `source`), for per-outlet scores.
+    outlet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,19 @@ class LabeledDataset:
 
     def subset(self, indices: Iterable[int]) -> LabeledDataset:
         return LabeledDataset(tuple(self.rows[i] for i in indices), self.origin)
+
+    def article_positions(self) -> tuple[list[list[int]], list[int]]:
+        """Row positions of each article in para_index order (articles in order of first appearance), and
+        the positions of rows that stand alone (no article id or no para_index)."""
+        articles: dict[str, list[int]] = {}
+        alone: list[int] = []
+        for position, row in enumerate(self.rows):
+            if row.para_index is None:
+                alone.append(position)
+            else:
+                articles.setdefault(row.group, []).append(position)
+        ordered = [sorted(positions, key=lambda p: self.rows[p].para_index or 0) for positions in articles.values()]
+        return ordered, alone
 
     def label_counts(self) -> dict[str, int]:
         counts = Counter(self.labels)
@@ -214,7 +232,9 @@ def _validate(records: list[_RawRecord]) -> tuple[list[LabeledRow], list[str]]:
             problems.append(f"{record.location}: unknown label {label!r} (expected one of {', '.join(LABELS)})")
         elif text is not None:
             group, row_key = _identity(record)
-            rows.append(LabeledRow(text.strip(), label, group, row_key, record.location))
+            para_index = _para_index(record) if group != record.location else None
+            outlet = _present(record.fields.get("outlet")) or _present(record.fields.get("source"))
+            rows.append(LabeledRow(text.strip(), label, group, row_key, record.location, para_index, outlet))
     problems.extend(_duplicate_problems(records))
     return rows, problems
 
@@ -234,6 +254,14 @@ def _identity(record: _RawRecord) -> tuple[str, str]:
     group = f"{source}/{article_id}" if source else article_id
     para_index = _present(record.fields.get("para_index"))
     return group, f"{group}#{para_index}" if para_index is not None else record.location
+
+
+def _para_index(record: _RawRecord) -> int | None:
+    value = _present(record.fields.get("para_index"))
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _present(value: Any) -> str | None:

@@ -152,6 +152,15 @@ def normalize(text: str) -> str:
     return plain.replace("’", "'")
 
 
+def _require_texts(texts: Any) -> None:
+    """Like scikit-learn's text vectorizers: a bare string would be read as a sequence of characters."""
+    if isinstance(texts, str | bytes):
+        raise ValueError("ActorAttribution expects a sequence of texts; got a single string")
+    for text in texts:
+        if not isinstance(text, str):
+            raise ValueError(f"ActorAttribution expects texts (str), got {type(text).__name__}")
+
+
 class ActorAttribution(TransformerMixin, BaseEstimator):
     """Sparse features per paragraph: which actor groups are named, and which are the ones speaking.
 
@@ -165,7 +174,12 @@ class ActorAttribution(TransformerMixin, BaseEstimator):
         self.window = window
 
     def fit(self, texts: Sequence[str], y: Any = None) -> ActorAttribution:
+        # Parameters are checked here, not in __init__, as scikit-learn's set_params/clone expect.
+        if isinstance(self.window, bool) or not isinstance(self.window, int | np.integer) or self.window < 1:
+            raise ValueError(f"ActorAttribution: window must be a positive integer, got {self.window!r}")
+        _require_texts(texts)
         # Nothing to learn from the data; fitting fixes the column layout the classifier is trained on.
+        self.n_features_in_ = 1
         self.feature_names_ = np.array(
             [
                 *(f"speaks:{g}" for g in (*ACTOR_GROUPS, _PRONOUN_GROUP)),
@@ -178,6 +192,7 @@ class ActorAttribution(TransformerMixin, BaseEstimator):
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         check_is_fitted(self, "feature_names_")
+        _require_texts(texts)
         rows = [self._features(text) for text in texts]
         return sp.csr_matrix(np.array(rows, dtype=np.float64).reshape(len(rows), len(self.feature_names_)))
 

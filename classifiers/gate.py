@@ -4,6 +4,7 @@ gets noticeably worse, both measured on the same evaluation rows."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from wirestance.classifiers.dataset import load_labeled_data
@@ -18,7 +19,7 @@ from wirestance.classifiers.model import (
     train_model,
 )
 from wirestance.classifiers.predict import StanceModel
-from wirestance.classifiers.registry import ModelRegistry
+from wirestance.classifiers.registry import ModelRegistry, external_evaluations, training_fingerprint
 
 DEFAULT_MIN_MACRO_F1_GAIN = 0.005
 DEFAULT_MAX_LABEL_F1_DROP = 0.02
@@ -82,6 +83,9 @@ class ChampionComparison:
     champion: EvaluationReport | None
     #: Caveats a reader of the decision must know, e.g. a champion trained with another split.
     notes: tuple[str, ...] = ()
+    #: Macro-F1 on labelled real copy (dev set, data/eval), name -> score, beside the split's scores.
+    challenger_real_copy: Mapping[str, float] = field(default_factory=dict)
+    champion_real_copy: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,13 @@ class RetrainOutcome:
 
 def compare_with_champion(trained: TrainedModel, split: EvaluationSplit, registry: ModelRegistry) -> ChampionComparison:
     challenger = StanceModel(trained.pipeline, "challenger").evaluate(split.evaluation)
+    challenger_real = {
+        name: report.macro_f1
+        for name, report in external_evaluations(trained.pipeline, registry.eval_dir, registry.dev_set).items()
+    }
     champion_version = registry.champion_version()
     if champion_version is None:
-        return ChampionComparison(split.hash, challenger, None, None)
+        return ChampionComparison(split.hash, challenger, None, None, challenger_real_copy=challenger_real)
     # A tampered or unreadable champion raises here: better a failed run than silently replacing it.
     champion_model = registry.load(champion_version)
     champion_split = registry.metadata(champion_version).evaluation_split
@@ -108,8 +116,20 @@ def compare_with_champion(trained: TrainedModel, split: EvaluationSplit, registr
             f"champion {champion_version} was trained with eval_fraction={champion_split.get('fraction')}, "
             f"seed={champion_split.get('seed')}; it may have seen some of these evaluation rows",
         )
+    champion_real = {
+        name: report.macro_f1
+        for name, report in external_evaluations(
+            champion_model.article_model, registry.eval_dir, registry.dev_set
+        ).items()
+    }
     return ChampionComparison(
-        split.hash, challenger, champion_version, champion_model.evaluate(split.evaluation), notes
+        split.hash,
+        challenger,
+        champion_version,
+        champion_model.evaluate(split.evaluation),
+        notes,
+        challenger_real,
+        champion_real,
     )
 
 
@@ -122,7 +142,17 @@ def register_and_decide(
     max_label_f1_drop: float = DEFAULT_MAX_LABEL_F1_DROP,
 ) -> RetrainOutcome:
     """Register the challenger (always, so a refused one can still be inspected) and promote it if the
-    gate says so."""
+    gate says so. A challenger trained exactly like a registered version (same data, seed, split and model
+    format) registers nothing and changes nothing."""
+    existing = registry.find_fingerprint(training_fingerprint(trained))
+    if existing is not None:
+        reason = (
+            f"unchanged: version {existing.version} was trained on the same data with the same seed and split; "
+            "nothing registered"
+        )
+        return RetrainOutcome(
+            comparison, GateDecision(False, reason), existing.version, False, registry.champion_version()
+        )
     decision = decide_promotion(
         comparison.challenger,
         comparison.champion,

@@ -9,9 +9,10 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.pipeline import Pipeline
 
+from wirestance.classifiers.article_model import ArticleStanceModel, ArticleText
 from wirestance.classifiers.dataset import LabeledDataset
 from wirestance.classifiers.labels import LABELS
-from wirestance.classifiers.model import EvaluationReport, linear_weights, score_predictions
+from wirestance.classifiers.model import EvaluationReport, dataset_probabilities, linear_weights, score_predictions
 
 
 @dataclass(frozen=True)
@@ -43,35 +44,57 @@ class Explanation:
     features: list[FeatureContribution]
 
 
+@dataclass(frozen=True)
+class ArticlePredictions:
+    """The labels of one article's paragraphs (in the order given) and the article's topic flag."""
+
+    predictions: Predictions
+    on_topic: bool
+    topic_score: float
+
+
 class StanceModel:
-    def __init__(self, pipeline: Pipeline, version: str) -> None:
-        self.pipeline = pipeline
+    """A registered model: `article_model` labels whole articles (context stage + topic gate) and lone
+    paragraphs (paragraph stage). A bare scikit-learn pipeline (a version registered before the context
+    stage existed) is wrapped as a paragraph-stage-only model."""
+
+    def __init__(self, model: ArticleStanceModel | Pipeline, version: str) -> None:
+        self.article_model = model if isinstance(model, ArticleStanceModel) else ArticleStanceModel(model, None)
         self.version = version
         self.labels: tuple[str, ...] = LABELS
-        classes = [str(c) for c in pipeline.classes_]
-        # The classifier orders classes alphabetically; callers get LABELS order.
-        self._column_of_label = [classes.index(label) if label in classes else None for label in LABELS]
         self._weights: tuple[list[str], list[str], NDArray[np.float64]] | None = None
 
+    @property
+    def pipeline(self) -> Pipeline:
+        """The paragraph-stage scikit-learn pipeline."""
+        return self.article_model.paragraph_pipeline
+
     def predict(self, texts: Sequence[str]) -> Predictions:
+        """Each text labelled alone (paragraph stage only): use predict_articles for paragraphs of an article."""
         if isinstance(texts, str):
             raise TypeError("predict() takes a sequence of texts, not one string")
         if len(texts) == 0:
-            return Predictions([], np.zeros(0), np.zeros((0, len(LABELS))))
-        raw = self.pipeline.predict_proba(list(texts))
-        probabilities = np.zeros((raw.shape[0], len(LABELS)), dtype=np.float64)
-        for position, column in enumerate(self._column_of_label):
-            if column is not None:
-                probabilities[:, position] = raw[:, column]
-        best = probabilities.argmax(axis=1)
-        return Predictions(
-            labels=[LABELS[i] for i in best],
-            confidence=probabilities[np.arange(len(best)), best],
-            probabilities=probabilities,
-        )
+            return _predictions(np.zeros((0, len(LABELS))))
+        return _predictions(self.article_model.predict_proba(list(texts)))
+
+    def predict_articles(self, articles: Sequence[ArticleText]) -> list[ArticlePredictions]:
+        """Label whole articles: every paragraph in the context of its article, one model call for all."""
+        if isinstance(articles, ArticleText):
+            raise TypeError("predict_articles() takes a sequence of articles, not one article")
+        for article in articles:
+            if isinstance(article.paragraphs, str):
+                raise TypeError("an article's paragraphs must be a sequence of texts, not one string")
+        return [
+            ArticlePredictions(_predictions(result.probabilities), result.topic.on_topic, result.topic.score)
+            for result in self.article_model.predict_articles(articles)
+        ]
+
+    def predict_dataset(self, dataset: LabeledDataset) -> Predictions:
+        """Rows of an article labelled together (para_index order), other rows alone; in dataset order."""
+        return _predictions(dataset_probabilities(self.article_model, dataset))
 
     def evaluate(self, dataset: LabeledDataset) -> EvaluationReport:
-        return score_predictions(dataset.labels, self.predict(dataset.texts).labels)
+        return score_predictions(dataset.labels, self.predict_dataset(dataset).labels)
 
     def explain(self, text: str, top: int = 10) -> Explanation:
         prediction = self.predict([text])
@@ -93,8 +116,17 @@ class StanceModel:
 
     def _linear_weights(self) -> tuple[list[str], list[str], NDArray[np.float64]]:
         if self._weights is None:
-            self._weights = linear_weights(self.pipeline)
+            self._weights = linear_weights(self.article_model)
         return self._weights
+
+
+def _predictions(probabilities: NDArray[np.float64]) -> Predictions:
+    best = probabilities.argmax(axis=1)
+    return Predictions(
+        labels=[LABELS[i] for i in best],
+        confidence=probabilities[np.arange(len(best)), best],
+        probabilities=probabilities,
+    )
 
 
 def _readable(feature_name: str) -> str:

@@ -35,6 +35,7 @@ from typing import Any, Protocol
 import joblib
 
 from wirestance.classifiers.dataset import load_labeled_data
+from wirestance.classifiers.evaluation import RealCopyReport, real_copy_report
 from wirestance.classifiers.labels import LABELS
 from wirestance.classifiers.model import (
     DEFAULT_EVAL_FRACTION,
@@ -51,6 +52,10 @@ MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 CARD_FILE = "MODEL_CARD.md"
 CHAMPION_FILE = "champion"
+#: Every champion in promotion order (JSON list); `rollback` steps back along it.
+HISTORY_FILE = "champion_history.json"
+#: Bump when the model's construction changes, so the same data trained by new code is a new version.
+MODEL_FORMAT = "article-context-1"
 LOCK_FILE = ".lock"
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "wirestance")
 
@@ -77,6 +82,9 @@ class ModelMetadata:
     evaluation_split: Mapping[str, Any]
     library_versions: Mapping[str, str]
     model_sha256: str
+    #: Hash of (training data, seed, evaluation split, model format): the same fingerprint is the same
+    #: training run, which registers no second version. "" for versions registered before it existed.
+    training_fingerprint: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -99,17 +107,25 @@ class ModelPaths(Protocol):
     models_dir: str
     labeled_dir: str
     eval_dir: str
+    dev_set: str
 
 
 class ModelRegistry:
-    def __init__(self, root: str | os.PathLike[str], eval_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        eval_dir: str | os.PathLike[str] | None = None,
+        dev_set: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.root = Path(root)
         #: Labelled real articles scored on every registration (never trained on); None: no such checks.
         self.eval_dir = Path(eval_dir) if eval_dir is not None else None
+        #: The real-copy development set (JSONL) scored on every registration; None or "": none.
+        self.dev_set = Path(dev_set) if dev_set else None
 
     @classmethod
     def from_settings(cls, paths: ModelPaths) -> ModelRegistry:
-        return cls(paths.models_dir, paths.eval_dir)
+        return cls(paths.models_dir, paths.eval_dir, getattr(paths, "dev_set", None) or None)
 
     # --- reading ---
 
@@ -173,8 +189,30 @@ class ModelRegistry:
 
     # --- writing ---
 
+    def find_fingerprint(self, fingerprint: str) -> ModelMetadata | None:
+        """The version trained from exactly this data, seed, split and model format, if any."""
+        for version in reversed(self.versions()):
+            try:
+                meta = self.metadata(version)
+            except ModelIntegrityError:
+                continue
+            if meta.training_fingerprint == fingerprint:
+                return meta
+        return None
+
+    def history(self) -> list[str]:
+        try:
+            return [str(v) for v in json.loads((self.root / HISTORY_FILE).read_text(encoding="utf-8"))]
+        except FileNotFoundError:
+            return []
+
     def register(self, trained: TrainedModel, evaluation: EvaluationReport) -> ModelMetadata:
-        """Store a trained model as a new version (not promoted)."""
+        """Store a trained model as a new version (not promoted). Training the same data with the same seed,
+        split and model format again registers nothing: the earlier version is returned."""
+        fingerprint = training_fingerprint(trained)
+        existing = self.find_fingerprint(fingerprint)
+        if existing is not None:
+            return existing
         self.root.mkdir(parents=True, exist_ok=True)
         created = datetime.now(UTC)
         # Not mkdtemp: its 0700 mode would survive the rename and hide the version from other users.
@@ -189,7 +227,7 @@ class ModelRegistry:
                 "cross_validation": trained.cross_validation.to_dict() if trained.cross_validation else None,
                 "external": {
                     name: report.to_dict()
-                    for name, report in external_evaluations(trained.pipeline, self.eval_dir).items()
+                    for name, report in external_evaluations(trained.pipeline, self.eval_dir, self.dev_set).items()
                 },
             }
             base_version = f"{created:%Y%m%dT%H%M%S}Z-{model_sha256[:8]}"
@@ -204,6 +242,7 @@ class ModelRegistry:
                 evaluation_split=dict(trained.split),
                 library_versions=_library_versions(),
                 model_sha256=model_sha256,
+                training_fingerprint=fingerprint,
             )
             return self._publish(staging, meta, trained)
         finally:
@@ -255,10 +294,33 @@ class ModelRegistry:
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
+    def rollback(self) -> str:
+        """Point `champion` back at the champion before the current one; returns it."""
+        with self.lock():
+            history = self.history()
+            current = self.champion_version()
+            while history and history[-1] == current:
+                history.pop()
+            if not history:
+                raise RegistryError(f"no earlier champion to roll back to in {self.root}")
+            previous = history[-1]
+            self.metadata(previous)
+            self._write_atomically(HISTORY_FILE, json.dumps(history) + "\n")
+            self._write_atomically(CHAMPION_FILE, previous + "\n")
+            return previous
+
     def _write_champion(self, version: str) -> None:
-        temporary = self.root / f".{CHAMPION_FILE}.{uuid.uuid4().hex}"
-        temporary.write_text(version + "\n", encoding="utf-8")
-        os.replace(temporary, self.root / CHAMPION_FILE)
+        """Callers hold the lock."""
+        history = self.history()
+        if not history or history[-1] != version:
+            history.append(version)
+        self._write_atomically(HISTORY_FILE, json.dumps(history) + "\n")
+        self._write_atomically(CHAMPION_FILE, version + "\n")
+
+    def _write_atomically(self, name: str, text: str) -> None:
+        temporary = self.root / f".{name}.{uuid.uuid4().hex}"
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, self.root / name)
 
     def _version_dir(self, version: str) -> Path:
         if not version or "/" in version or version.startswith("."):
@@ -298,12 +360,29 @@ def train_first_champion(
     return registry.register(trained, evaluation)
 
 
-def external_evaluations(pipeline: Any, eval_dir: Path | None) -> dict[str, EvaluationReport]:
-    """Scores on labelled paragraphs of real agency articles (`eval_dir/*.jsonl`), kept out of training."""
-    if eval_dir is None or not eval_dir.is_dir():
-        return {}
+def training_fingerprint(trained: TrainedModel) -> str:
+    split_hash = str(trained.split.get("hash", ""))
+    payload = (
+        f"{trained.training_data_hash}\0{trained.seed}\0{split_hash}\0{trained.split.get('fraction')}\0{MODEL_FORMAT}"
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def external_evaluations(
+    pipeline: Any, eval_dir: Path | None, dev_set: Path | None = None
+) -> dict[str, RealCopyReport]:
+    """Scores on labelled paragraphs of real articles (`eval_dir/*.jsonl` and the dev set), never trained
+    on; articles are labelled whole."""
+    sources = sorted(eval_dir.glob("*.jsonl")) if eval_dir is not None and eval_dir.is_dir() else []
+    if dev_set is not None and dev_set.is_file():
+        sources.append(dev_set)
     model = StanceModel(pipeline, "candidate")
-    return {path.stem: model.evaluate(load_labeled_data(path)) for path in sorted(eval_dir.glob("*.jsonl"))}
+    reports = {}
+    for path in sources:
+        dataset = load_labeled_data(path)
+        name = "dev" if path == dev_set else path.stem
+        reports[name] = real_copy_report(name, dataset, model.predict_dataset(dataset).probabilities)
+    return reports
 
 
 def render_model_card(meta: ModelMetadata, trained: TrainedModel) -> str:
@@ -342,15 +421,40 @@ def render_model_card(meta: ModelMetadata, trained: TrainedModel) -> str:
     if external:
         lines += [
             "",
-            "## External checks (labelled real articles, never trained on)",
+            "## Real copy (labelled real articles, labelled whole, never trained on)",
             "",
         ]
-        for name, report in external.items():
-            per_label = ", ".join(f"{label} {s['f1']:.4f}" for label, s in report["per_label"].items())
+        if cv:
+            lines += [f"Grouped cross-validation on our own data says macro-F1 {cv['macro_f1']:.4f}; real copy:", ""]
+        for name, data in external.items():
+            report = RealCopyReport.from_dict(name, data)
+            per_label = ", ".join(f"{label} {s.f1:.4f}" for label, s in report.scores.per_label.items())
+            low, high = report.macro_f1_interval
             lines.append(
-                f"- `{name}`: macro-F1 **{report['macro_f1']:.4f}** on {report['n_rows']} paragraphs; "
-                f"F1 per label: {per_label}"
+                f"- `{name}`: macro-F1 **{report.macro_f1:.4f}** (95% article-bootstrap interval {low:.4f}-{high:.4f}) "
+                f"on {report.scores.n_rows} paragraphs of {report.n_articles} article(s); F1 per label: {per_label}"
             )
+        for name, data in external.items():
+            report = RealCopyReport.from_dict(name, data)
+            if report.scores.n_rows < 50:
+                continue
+            lines += [
+                "",
+                f"### Reliability on `{name}` (expected calibration error {report.expected_calibration_error:.4f})",
+                "",
+                "| confidence | paragraphs | mean confidence | accuracy |",
+                "|---|---|---|---|",
+                *(
+                    f"| {b.low:.2f}-{b.high:.2f} | {b.count} | {b.mean_confidence:.3f} | {b.accuracy:.3f} |"
+                    for b in report.reliability
+                ),
+                "",
+                "Confusion matrix (rows: gold, columns: predicted):",
+                "",
+                *confusion_table(report.scores),
+                "",
+                "Accuracy per outlet: " + ", ".join(f"{o} {hits}/{n}" for o, (n, hits) in report.per_outlet.items()),
+            ]
     lines += ["", "## Top features per label", ""]
     for label, features in top_features(trained.pipeline).items():
         listed = ", ".join(f"`{name}` {weight:.3f}" for name, weight in features)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from wirestance.deployments.config import DeploymentConfig
+from wirestance.deployments.forms import apply_form
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -74,7 +75,7 @@ def ingest_latest_deployment(config: DeploymentConfig) -> RunnerDeployment:
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
     # to_deployment is sync here (it dispatches on the context)
-    return _settings_from_the_environment(cast("RunnerDeployment", deployment))
+    return apply_form(_settings_from_the_environment(cast("RunnerDeployment", deployment)), "ingest-latest")
 
 
 def backfill_deployment(config: DeploymentConfig) -> RunnerDeployment:
@@ -85,14 +86,14 @@ def backfill_deployment(config: DeploymentConfig) -> RunnerDeployment:
     deployment = backfill.to_deployment(
         name="backfill",
         description=(
-            "Ingest a date range (both days included), chunk after chunk. Idempotent: run it again over "
-            "the same range after a failure or a cancel."
+            "Ingest a date range (both days included, in each source's own time zone), chunk after chunk. "
+            "Idempotent: run it again over the same range after a failure or a cancel."
         ),
         tags=[*TAGS, "backfill"],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
     # to_deployment is sync here (it dispatches on the context)
-    return _settings_from_the_environment(cast("RunnerDeployment", deployment))
+    return apply_form(_settings_from_the_environment(cast("RunnerDeployment", deployment)), "backfill")
 
 
 def retrain_deployment(config: DeploymentConfig) -> RunnerDeployment | None:
@@ -114,7 +115,7 @@ def retrain_deployment(config: DeploymentConfig) -> RunnerDeployment | None:
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
     # to_deployment is sync here (it dispatches on the context)
-    return _settings_from_the_environment(cast("RunnerDeployment", deployment))
+    return apply_form(_settings_from_the_environment(cast("RunnerDeployment", deployment)), "retrain")
 
 
 def maintain_lake_deployment(config: DeploymentConfig) -> RunnerDeployment:

@@ -9,8 +9,9 @@ per-source table artifact, and the run ends with a `backfill-summary` table (one
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, cast
 from uuid import UUID
 
@@ -114,10 +115,15 @@ def chunk_task(shared: Resources | Settings, label: str, window: Window, request
         )
 
 
+#: Called with each stored chunk (None at the end) in the process that runs the flow: `wirestance backfill`
+#: draws its progress bar with it. Empty unless a caller adds one.
+CHUNK_LISTENERS: list[Callable[[Chunk | None], None]] = []
+
+
 @flow(name="backfill", log_prints=True, task_runner=task_runner_from_env())
 def backfill(
     dates: DateRange,
-    sources: list[str] = DEFAULT_SOURCES,
+    sources: list[str] | None = DEFAULT_SOURCES,
     categories: list[str] = NO_CATEGORIES,
     reprocess: bool = False,
     chunk_days: ChunkDays = 1,
@@ -129,7 +135,7 @@ def backfill(
 
     Args:
         dates: First and last day (both included) and the time zone they are counted in.
-        sources: Source names, e.g. anadolu.
+        sources: Source names, e.g. anadolu; empty: every enabled source.
         categories: Feed categories; empty means each source's default categories.
         reprocess: Replace stored articles even when unchanged (e.g. after a parser or model change).
         chunk_days: Days per chunk; chunks run one after another, each stored before the next starts.
@@ -138,12 +144,18 @@ def backfill(
             Wayback CDX and Common Crawl index, set by WIRESTANCE_DISCOVERY_*), or `archive` (parse the raw
             WARC archive again with today's parsers and model, no network).
     """
-    from wirestance.sources import get_source
+    from wirestance.sources import enabled_source_names, zones_of
 
     logger = get_run_logger()
-    for name in sources:
-        get_source(name)  # an unknown source fails the run here, before any chunk, with the known names
-    chunks = split_range(dates, chunk_days)
+    sources = sources or enabled_source_names()
+    # Days in each source's own zone (or the range's); an unknown source fails the run here, with the known names.
+    plan = [
+        (replace(chunk, index=0), names)
+        for zone, names in zones_of(sources, dates.timezone).items()
+        for chunk in split_range(dates, chunk_days, zone)
+    ]
+    plan = [(replace(chunk, index=i, count=len(plan)), names) for i, (chunk, names) in enumerate(plan, start=1)]
+    chunks = [chunk for chunk, _ in plan]
     span = dates.label
     progress = cast(
         UUID,  # sync in a sync flow (the function dispatches on the context)
@@ -153,7 +165,7 @@ def backfill(
         "backfill %s (%d days, %s) in %d chunks of up to %d days; sources %s; reprocess=%s",
         span,
         dates.days,
-        dates.timezone,
+        dates.timezone or "each source's zone",
         len(chunks),
         chunk_days,
         ", ".join(sources),
@@ -166,8 +178,8 @@ def backfill(
         # worker opens its own from the settings.
         runner = FlowRunContext.get().task_runner  # type: ignore[union-attr]
         shared = resources if isinstance(runner, ThreadPoolTaskRunner) else resources.settings
-        for chunk in chunks:
-            rows = _run_chunk(shared, chunk, request, span, progress)
+        for chunk, names in plan:
+            rows = _run_chunk(shared, chunk, replace(request, sources=tuple(names)), span, progress)
             summary.extend(summary_row(chunk, row) for row in rows)
             update_progress_artifact(
                 progress,
@@ -175,12 +187,21 @@ def backfill(
                 description=f"Backfill {span}: {chunk.index} of {chunk.count} chunks done",
             )
             logger.info("chunk %d/%d %s done: %s", chunk.index, chunk.count, chunk.label, totals(rows))
+            for listener in CHUNK_LISTENERS:
+                listener(chunk)
     create_table_artifact(
         key="backfill-summary",
         table=summary,
         description=f"Backfill {span}: articles, paragraphs and failures per chunk and source",
     )
     logger.info("backfill %s done: %s", span, totals(summary))
+    from wirestance.flows.ingest import stance_summary_artifact
+
+    stance_summary_artifact(
+        resources.settings, dates.start_date, dates.end_date, sources, f"Stance of the coverage, backfill {span}"
+    )
+    for listener in CHUNK_LISTENERS:
+        listener(None)
     return summary
 
 

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from wirestance.flows.resources import open_resources
 from wirestance.ingest import IngestRequest, as_tuple, discover_source, ingest_window, store_batch
 from wirestance.pipeline import Discovery, Window
+from wirestance.report.data import window_days
 from wirestance.reports import SourceReport
 from wirestance.resources import Resources
 from wirestance.settings import Settings
+from wirestance.sources import enabled_source_names
 
 
 @task(name="discover-feeds", retries=2, retry_delay_seconds=[1, 5], cache_policy=NO_CACHE)
@@ -80,14 +82,18 @@ def ingest(
     """
     request = IngestRequest(
         Window(_aware(start), _aware(end)),
-        as_tuple(sources) or ("anadolu",),
+        as_tuple(sources) or tuple(enabled_source_names()),
         as_tuple(categories),
         feed_base_url,
         as_tuple(feed_urls),
         reprocess=reprocess,
     )
     with open_resources(settings) as resources:
-        return [report.as_row() for report in run_ingest(resources, request)]
+        rows = [report.as_row() for report in run_ingest(resources, request)]
+        first, last = window_days(request.window, list(request.sources))
+        title = f"Stance of the coverage, ingest {first} to {last}"
+        stance_summary_artifact(resources.settings, first, last, list(request.sources), title)
+    return rows
 
 
 @flow(name="ingest-latest", log_prints=True)
@@ -106,10 +112,36 @@ def ingest_latest(
     end = _aware(datetime.fromisoformat(str(end))) if not isinstance(end, datetime) else _aware(end)
     window = Window(end - timedelta(minutes=lookback_minutes + overlap_minutes), end)
     request = IngestRequest(
-        window, as_tuple(sources) or ("anadolu",), as_tuple(categories), feed_base_url, conditional=True
+        window,
+        as_tuple(sources) or tuple(enabled_source_names()),
+        as_tuple(categories),
+        feed_base_url,
+        conditional=True,
     )
     with open_resources(settings) as resources:
-        return [report.as_row() for report in run_ingest(resources, request, "ingest-latest-summary")]
+        rows = [report.as_row() for report in run_ingest(resources, request, "ingest-latest-summary")]
+        first, last = window_days(window, list(request.sources))
+        title = f"Stance of the coverage, {first} to {last}"
+        stance_summary_artifact(resources.settings, first, last, list(request.sources), title)
+    return rows
+
+
+def stance_summary_artifact(
+    settings: Settings, first_day: date, last_day: date, sources: list[str], title: str
+) -> None:
+    """The `stance-summary` markdown artifact: per-side shares per agency over the days, and the report's path.
+    A summary that cannot be made is a warning: the ingested data is stored either way."""
+    from wirestance.report import stance_summary_for_days
+    from wirestance.report.data import reports_dir
+
+    try:
+        markdown = stance_summary_for_days(
+            settings.lake_url, reports_dir(settings), first_day, last_day, sources, title=title
+        )
+    except Exception as exc:
+        get_run_logger().warning("The stance summary of %s to %s could not be made: %s.", first_day, last_day, exc)
+        return
+    create_markdown_artifact(key="stance-summary", markdown=markdown, description=title)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -19,6 +19,7 @@ from wirestance.flows import resources as flow_resources
 from wirestance.pipeline import Window
 from wirestance.reprocess import ReprocessBatch, StoreCounts, run_reprocess
 from wirestance.settings import Settings
+from wirestance.sources import enabled_source_names
 
 __all__ = ["reprocess", "run_reprocess"]
 
@@ -46,7 +47,7 @@ def reprocess(
     rows = run_reprocess(
         settings,
         window,
-        sources or ["anadolu"],
+        sources or enabled_source_names(),
         flow_resources.champion_model(settings),
         hosts=hosts or (),
         fetched_since=_aware(fetched_since) if fetched_since else None,

@@ -60,7 +60,7 @@ def train_task(split: EvaluationSplit) -> TrainedModel:
 
 @task(name="evaluate-challenger-and-champion", cache_policy=NO_CACHE)
 def evaluate_task(trained: TrainedModel, split: EvaluationSplit, models_dir: str) -> ChampionComparison:
-    return compare_with_champion(trained, split, ModelRegistry(models_dir))
+    return compare_with_champion(trained, split, _registry(models_dir))
 
 
 @task(name="decide-and-promote", cache_policy=NO_CACHE)
@@ -74,7 +74,7 @@ def decide_task(
     outcome = register_and_decide(
         trained,
         comparison,
-        ModelRegistry(models_dir),
+        _registry(models_dir),
         min_macro_f1_gain=min_macro_f1_gain,
         max_label_f1_drop=max_label_f1_drop,
     )
@@ -118,7 +118,14 @@ def retrain(
         "evaluation_split_hash": split.hash,
         "challenger_macro_f1": comparison.challenger.macro_f1,
         "champion_macro_f1": comparison.champion.macro_f1 if comparison.champion else None,
+        "challenger_real_copy_macro_f1": dict(comparison.challenger_real_copy),
     }
+
+
+def _registry(models_dir: str) -> ModelRegistry:
+    """The registry with the settings' real-copy sets (data/eval, the dev set) scored on every challenger."""
+    settings = Settings.from_env()
+    return ModelRegistry(models_dir, settings.eval_dir, settings.dev_set or None)
 
 
 def _scores_rows(comparison: ChampionComparison) -> list[dict[str, Any]]:
@@ -157,6 +164,10 @@ def _decision_markdown(path: str, split: EvaluationSplit, trained: TrainedModel,
     if trained.cross_validation is not None:
         cv = trained.cross_validation
         lines.append(f"- challenger grouped CV ({cv.n_splits} folds by article): macro-F1 {cv.macro_f1:.4f}")
+    for name, score in comparison.challenger_real_copy.items():
+        champion_score = comparison.champion_real_copy.get(name)
+        against = f" (champion {champion_score:.4f})" if champion_score is not None else ""
+        lines.append(f"- real copy `{name}` (articles labelled whole): challenger macro-F1 {score:.4f}{against}")
     lines += [f"- note: {note}" for note in comparison.notes]
     sections: list[tuple[str, EvaluationReport]] = [("Challenger", comparison.challenger)]
     if comparison.champion is not None:

@@ -17,6 +17,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Most tests replay the Anadolu sample alone: "every enabled source" means Anadolu there (subprocesses too).
+os.environ.setdefault("WIRESTANCE_SOURCES_FILE", str(FIXTURES / "sources_anadolu_only.toml"))
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ duplicates nothing. The `backfill` flow runs each chunk as one Prefect task; tes
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
@@ -27,15 +27,18 @@ from wirestance.pipeline import Window
 from wirestance.reports import SourceReport
 from wirestance.reprocess import run_reprocess
 from wirestance.resources import Resources
+from wirestance.sources import enabled_source_names
 
 #: Where a backfill finds its articles.
 BackfillMode = Literal["feeds", "discovery", "archive"]
 
 MAX_CHUNK_DAYS = 366
-#: Days are counted in the agencies' time zone by default: the date a Turkish agency prints on a story is
-#: its lake partition (published_date), so a backfill of 2019-11-26 fills partition 2019-11-26.
-DEFAULT_TIMEZONE = "Europe/Istanbul"
-DEFAULT_SOURCES: list[str] = ["anadolu"]
+#: Days are counted in each source's own time zone by default (sources.toml): the date an agency prints on a
+#: story is its lake partition (published_date), so a backfill of 2019-11-26 fills partition 2019-11-26.
+#: Empty rather than None: a plain text box in the UI's run form (no str/None switch).
+DEFAULT_TIMEZONE = ""
+#: None: every enabled source of the registry.
+DEFAULT_SOURCES: list[str] | None = None
 NO_CATEGORIES: list[str] = []
 #: The columns of a backfill's summary table (one row per chunk and source), after the chunk's label.
 SUMMARY_COLUMNS = (
@@ -45,7 +48,7 @@ SUMMARY_COLUMNS = (
 
 
 class DateRange(BaseModel):
-    """The days to ingest, both ends included, counted in `timezone`."""
+    """The days to ingest, both ends included, counted in `timezone` (default: each source's own)."""
 
     model_config = ConfigDict(title="Date range", extra="forbid")
 
@@ -54,8 +57,8 @@ class DateRange(BaseModel):
     timezone: str = Field(
         default=DEFAULT_TIMEZONE,
         title="Time zone",
-        description="IANA time zone the days start and end in; the default, the agencies' own, matches "
-        "the lake's published_date partitions.",
+        description="IANA time zone the days start and end in; empty: each source's own (sources.toml), "
+        "which matches the lake's published_date partitions.",
     )
 
     @model_validator(mode="after")
@@ -66,7 +69,8 @@ class DateRange(BaseModel):
                 "both days are included, so pick an end on or after the start"
             )
         try:
-            ZoneInfo(self.timezone)
+            if self.timezone:
+                ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
                 f"unknown time zone {self.timezone!r}; use an IANA name such as UTC or Europe/Istanbul"
@@ -99,8 +103,9 @@ class Chunk:
         return first if first == last else f"{first}..{last}"
 
 
-def split_range(dates: DateRange, chunk_days: int) -> list[Chunk]:
-    """Consecutive windows of `chunk_days` days (the last one may be shorter) covering `dates`, in order."""
+def split_range(dates: DateRange, chunk_days: int, zone_name: str | None = None) -> list[Chunk]:
+    """Consecutive windows of `chunk_days` days (the last one may be shorter) covering `dates`, in order,
+    with days counted in `zone_name` (default: the range's own zone, else UTC)."""
     if chunk_days < 1:
         raise ValueError(f"chunk_days must be at least 1, not {chunk_days}")
 
@@ -110,7 +115,7 @@ def split_range(dates: DateRange, chunk_days: int) -> list[Chunk]:
             yield day
             day += timedelta(days=chunk_days)
 
-    zone = ZoneInfo(dates.timezone)
+    zone = ZoneInfo(zone_name or dates.timezone or "UTC")
     firsts = list(starts())
     last = dates.end_date + timedelta(days=1)
     return [
@@ -134,7 +139,8 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 class ChunkRequest:
     """What every chunk of a backfill does (the flow's parameters, less the dates)."""
 
-    sources: tuple[str, ...] = tuple(DEFAULT_SOURCES)
+    #: Empty: every enabled source of the registry.
+    sources: tuple[str, ...] = field(default_factory=lambda: tuple(enabled_source_names()))
     categories: tuple[str, ...] | None = None
     reprocess: bool = False
     feed_base_url: str | None = None

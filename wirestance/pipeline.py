@@ -20,7 +20,7 @@ import numpy as np
 
 from wirestance.articles import Article
 from wirestance.failures import Failure
-from wirestance.feeds import FeedError, FeedItem, parse_rss
+from wirestance.feeds import FeedError, FeedItem, parse_feed, parse_news_sitemap
 from wirestance.fetch import FetchError
 from wirestance.identity import PageClaim as PageClaim  # what a page claims, kept per run by Resources
 from wirestance.identity import one_page_per_article
@@ -79,17 +79,22 @@ def discover(
     feed_urls: Sequence[str] | None = None,
     conditional: bool = False,
 ) -> Discovery:
-    """Read the source's feeds (or `feed_urls` instead); keep each article once, within the window.
-
-    Feed problems are recorded as failures, never raised.
+    """Read the source's feeds and news sitemaps (or `feed_urls` instead); keep each article once, within
+    the window. Feed problems are recorded as failures, never raised.
     """
     source = get_source(source_name)
     fetcher = resources.fetcher(source, base_url)
     result = Discovery(source=source.name)
     seen: set[str] = set()
     domains = fetcher.allowed_domains
-    feeds = list(feed_urls or source.feed_urls(list(categories or source.default_categories), base_url))
-    for feed_url in feeds:
+    try:
+        lists = [(url, parse_feed) for url in feed_urls or source.feed_urls(list(categories or ()), base_url)]
+    except ValueError as exc:  # a category the source has no feed for
+        result.failures.append(Failure(source.site_origin, source.name, "discover", str(exc)))
+        lists = []
+    if not feed_urls and not categories:
+        lists += [(url, parse_news_sitemap) for url in source.news_sitemap_urls(base_url)]
+    for feed_url, reader in lists:
         try:
             response = fetcher.get(feed_url, conditional=conditional)
             if response.not_modified:
@@ -97,7 +102,7 @@ def discover(
                 continue
             if response.status != 200:
                 raise FeedError(feed_url, f"HTTP {response.status}")
-            feed = parse_rss(response.body, feed_url, domains)
+            feed = reader(response.body, feed_url, domains)
         except (FetchError, FeedError) as exc:
             result.failures.append(Failure(feed_url, source.name, "discover", str(exc)))
             continue
@@ -107,6 +112,8 @@ def discover(
                 Failure(feed_url, source.name, "discover", f"{feed_url}: {type(exc).__name__}: {exc}")
             )
             continue
+        if feed.capped:
+            result.failures.append(Failure(feed_url, source.name, "discover", f"{feed_url}: {feed.capped}"))
         for link, reason in feed.rejected:
             result.failures.append(Failure(link, source.name, "discover", f"{feed_url}: {reason}"))
         for item in feed.items:
@@ -155,19 +162,13 @@ def fetch_and_parse(
 def article_rows(
     parsed: Sequence[tuple[Article, datetime]], model: StanceLabeller
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Lake rows for parsed articles, every paragraph labelled in one model call."""
-    texts = [p for article, _ in parsed for p in article.paragraphs]
-    predictions = model.predict(texts) if texts else None
-    # Python floats once per batch (float32 probabilities, as stored), not one numpy conversion per paragraph.
-    labels: list[str] = list(predictions.labels) if predictions is not None else []
-    confidence: list[float] = np.asarray(predictions.confidence).tolist() if predictions is not None else []
-    probabilities: list[list[float]] = (
-        np.asarray(predictions.probabilities, dtype=np.float32).tolist() if predictions is not None else []
-    )
+    """Lake rows for parsed articles, every article labelled whole (its paragraphs in order, with title and
+    lede) in one model call."""
+    labels, confidence, probabilities, topics = _label_articles([article for article, _ in parsed], model)
     articles: list[dict[str, Any]] = []
     paragraphs: list[dict[str, Any]] = []
     offset = 0
-    for article, fetched_at in parsed:
+    for position, (article, fetched_at) in enumerate(parsed):
         day = article.published.date()
         articles.append(
             {
@@ -193,6 +194,8 @@ def article_rows(
                 "capture_origin": article.capture_origin,
                 "parser_version": article.parser_version,
                 "schema_version": SCHEMA_VERSION,
+                "on_topic": topics[position][0],
+                "topic_score": topics[position][1],
                 PARTITION_COLUMN: day,
             }
         )
@@ -214,6 +217,31 @@ def article_rows(
             )
         offset += len(article.paragraphs)
     return articles, paragraphs
+
+
+def _label_articles(
+    articles: Sequence[Article], model: StanceLabeller
+) -> tuple[list[str], list[float], list[list[float]], list[tuple[bool | None, float | None]]]:
+    """Flat labels, confidences and probabilities of every paragraph, and (on_topic, topic_score) per article.
+    A model without predict_articles labels each paragraph alone and says nothing about the topic."""
+    predict_articles = getattr(model, "predict_articles", None)
+    if predict_articles is None:
+        texts = [p for article in articles for p in article.paragraphs]
+        batches = [model.predict(texts)] if texts else []
+        topics: list[tuple[bool | None, float | None]] = [(None, None)] * len(articles)
+    else:
+        labelled = predict_articles(articles) if articles else []
+        batches = [result.predictions for result in labelled]
+        topics = [(bool(result.on_topic), float(result.topic_score)) for result in labelled]
+    labels: list[str] = []
+    confidence: list[float] = []
+    probabilities: list[list[float]] = []
+    for predictions in batches:
+        # Python floats once per batch (float32 probabilities, as stored), not one conversion per paragraph.
+        labels.extend(predictions.labels)
+        confidence.extend(np.asarray(predictions.confidence).tolist())
+        probabilities.extend(np.asarray(predictions.probabilities, dtype=np.float32).reshape(-1, 4).tolist())
+    return labels, confidence, probabilities, topics
 
 
 def paragraphs_hash(article: Article) -> str:

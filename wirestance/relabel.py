@@ -21,21 +21,45 @@ class RelabelCounts:
 
 
 def relabel_paragraphs(lake: Lake, model: StanceLabeller) -> RelabelCounts:
-    """Give every paragraph not yet labelled by `model` its label; running it twice changes nothing."""
+    """Give every paragraph not yet labelled by `model` its label; running it twice changes nothing.
+
+    An article with any stale paragraph is labelled again whole, its paragraphs in para_index order, with
+    its stored title and lede (a model with predict_articles uses them, as ingest did). Article rows
+    (on_topic, topic_score) are left as ingest wrote them.
+    """
     counts = RelabelCounts()
+    headlines = {
+        (row["source"], row["article_id"]): (row["title"], row["lede"])
+        for row in lake.read("articles", columns=["source", "article_id", "title", "lede"]).to_pylist()
+    }
 
     def relabel(table: pa.Table) -> pa.Table | None:
         stale = pc.fill_null(pc.not_equal(table["model_version"], model.version), True)
-        positions = np.flatnonzero(stale.to_numpy(zero_copy_only=False))
-        if positions.size == 0:
+        if not pc.any(stale).as_py():
             return None
-        texts = table["text"].take(positions).to_pylist()
-        predictions = model.predict(texts)
+        sources = table["source"].to_pylist()
+        article_ids = table["article_id"].to_pylist()
+        para_indexes = table["para_index"].to_pylist()
+        stale_articles = {(sources[i], article_ids[i]) for i in np.flatnonzero(stale.to_numpy(zero_copy_only=False))}
+        members: dict[tuple[str, str], list[int]] = {}
+        for i, key in enumerate(zip(sources, article_ids, strict=True)):
+            if key in stale_articles:
+                members.setdefault(key, []).append(i)
+        groups = [sorted(rows, key=lambda i: para_indexes[i]) for rows in members.values()]
+        texts = table["text"].to_pylist()
+        articles = [
+            _Paragraphs(
+                [texts[i] for i in rows], *headlines.get((sources[rows[0]], article_ids[rows[0]]), (None, None))
+            )
+            for rows in groups
+        ]
+        labels, confidence, probabilities = _label_groups(model, articles)
+        positions = np.array([i for rows in groups for i in rows], dtype=np.int64)
         columns = {name: table[name].to_numpy(zero_copy_only=False).copy() for name in _LABEL_COLUMNS}
-        columns["label"][positions] = predictions.labels
-        columns["confidence"][positions] = predictions.confidence
+        columns["label"][positions] = labels
+        columns["confidence"][positions] = confidence
         for index, name in enumerate(PROBABILITY_COLUMNS):
-            columns[name][positions] = predictions.probabilities[:, index]
+            columns[name][positions] = probabilities[:, index]
         columns["model_version"][positions] = model.version
         for name, values in columns.items():
             table = table.set_column(
@@ -46,6 +70,27 @@ def relabel_paragraphs(lake: Lake, model: StanceLabeller) -> RelabelCounts:
 
     counts.partitions_rewritten = lake.rewrite_paragraphs(relabel)
     return counts
+
+
+@dataclass(frozen=True)
+class _Paragraphs:
+    """An article as predict_articles expects it, built from stored paragraphs."""
+
+    paragraphs: list[str]
+    title: str | None = None
+    lede: str | None = None
+
+
+def _label_groups(model: StanceLabeller, articles: list[_Paragraphs]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    predict_articles = getattr(model, "predict_articles", None)
+    if predict_articles is None:
+        predictions = [model.predict([text for article in articles for text in article.paragraphs])]
+    else:
+        predictions = [result.predictions for result in predict_articles(articles)]
+    labels = [label for p in predictions for label in p.labels]
+    confidence = np.concatenate([np.asarray(p.confidence, dtype=np.float64) for p in predictions])
+    probabilities = np.vstack([np.asarray(p.probabilities, dtype=np.float64).reshape(-1, 4) for p in predictions])
+    return labels, confidence, probabilities
 
 
 def reclassify(resources: Resources) -> dict[str, int | str]:

@@ -385,11 +385,22 @@ def _reused_rows(lake: Lake, reuse: list[Parsed], model_version: str) -> Rows:
     positions: dict[tuple[str, str], list[int]] = {}
     for position, key in enumerate(zip(stored["source"].to_pylist(), stored["article_id"].to_pylist(), strict=True)):
         positions.setdefault(key, []).append(position)
+    # The topic flag was decided with the labels: it is reused with them.
+    topics = {
+        (row["source"], row["article_id"]): (row["on_topic"], row["topic_score"])
+        for row in lake.read(
+            "articles",
+            filter=pc.field("published_date").isin(pa.array(days, pa.date32())),
+            columns=["source", "article_id", "on_topic", "topic_score"],
+        ).to_pylist()
+    }
     articles: list[dict[str, Any]] = []
     paragraphs: list[dict[str, Any]] = []
     for article, fetched_at in reuse:
         mine = stored.take(pa.array(positions.get((article.source, article.article_id), []), pa.int64()))
         article_part, paragraph_part = article_rows([(article, fetched_at)], _StoredLabels(model_version, mine))
+        for row in article_part:
+            row["on_topic"], row["topic_score"] = topics.get((article.source, article.article_id), (None, None))
         articles += article_part
         paragraphs += paragraph_part
     return articles, paragraphs

@@ -88,14 +88,19 @@ class Resources:
         domains = list(source.allowed_domains)
         if base_url:
             domains.append((urlsplit(base_url).hostname or "").lower())
-        return self.fetcher_for(("source", source.name, base_url), domains)
+        # The source's own politeness overrides (sources.toml), if it sets any.
+        return self.fetcher_for(
+            ("source", source.name, base_url), domains, settings=source.politeness.apply(self.settings)
+        )
 
-    def fetcher_for(self, key: tuple[Any, ...], hosts: Sequence[str], *, obey_robots: bool = True) -> PoliteFetcher:
+    def fetcher_for(
+        self, key: tuple[Any, ...], hosts: Sequence[str], *, obey_robots: bool = True, settings: Settings | None = None
+    ) -> PoliteFetcher:
         """The run's fetcher named `key` for `hosts` (made on first use), recording into the raw archive."""
         with self._lock:
             if key not in self._fetchers:
                 self._fetchers[key] = PoliteFetcher(
-                    self.settings, list(hosts), obey_robots=obey_robots, recorder=self.recorder
+                    settings or self.settings, list(hosts), obey_robots=obey_robots, recorder=self.recorder
                 )
             return self._fetchers[key]
 

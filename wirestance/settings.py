@@ -16,6 +16,10 @@ def _under_data(name: str) -> Any:
     return field(default_factory=lambda: str(Path.cwd() / "data" / name))
 
 
+def _existing(path: Path) -> str:
+    return str(path) if path.is_file() else ""
+
+
 @dataclass(frozen=True)
 class Settings:
     #: Lake root (Delta tables): a local path or an s3://bucket/prefix URL.
@@ -28,6 +32,12 @@ class Settings:
     labeled_dir: str = _under_data("labeled")
     #: Labelled paragraphs of real agency articles, never trained on: every registered model is scored on them.
     eval_dir: str = _under_data("eval")
+    #: Labelled real-copy development set (JSONL) every registered model is scored on, never trained on;
+    #: "" when there is none. Default: ../shared/stance-dev/dev.jsonl beside the checkout, when it exists.
+    dev_set: str = field(default_factory=lambda: _existing(Path.cwd().parent / "shared" / "stance-dev" / "dev.jsonl"))
+    #: Stance reports (HTML and PNG) written by `wirestance report` and after each ingest and backfill; empty:
+    #: a `reports` folder beside a local lake (data/reports for data/lake), data/reports for a remote one.
+    reports_dir: str = ""
     #: Offline replay of agency sites served on loopback by `wirestance demo`.
     samples_dir: str = _under_data("samples")
     #: Who we are, sent in the User-Agent so site operators can reach us.
@@ -82,6 +92,8 @@ class Settings:
     maintain_cron: str = "15 3 * * *"
     #: Time zone the deployments' crons are read in.
     schedule_timezone: str = "UTC"
+    #: A sources file read after the shipped sources.toml (adds agencies, switches them on); empty: none.
+    sources_file: str = ""
 
     def __post_init__(self) -> None:
         problems = [problem for problem in (_check(self, f.name) for f in fields(self)) if problem]

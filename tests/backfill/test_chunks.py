@@ -28,7 +28,7 @@ def test_a_feeds_chunk_stores_its_days_and_a_rerun_counts_them_unchanged(
     settings: Settings, sample_server: ReplayServer
 ):
     day = date(2019, 11, 26)
-    (chunk,) = split_range(DateRange(start_date=day, end_date=day), 1)
+    (chunk,) = split_range(DateRange(start_date=day, end_date=day), 1, "Europe/Istanbul")
     request = ChunkRequest(feed_base_url=sample_server.base_url)
     with Resources(settings, model=FakeModel()) as resources:
         (row,) = run_chunk(resources, chunk.window, request, "run-1")
@@ -56,7 +56,7 @@ def test_a_discovery_chunk_reports_like_a_feeds_chunk(settings: Settings, config
     """November 2019 from the archives' indexes and captures only (as tests/discovery does, through run_chunk)."""
     archive_only = replace(config, fetch_mode="archive", methods=("wayback", "commoncrawl"))
     nov = DateRange(start_date=date(2019, 11, 1), end_date=date(2019, 11, 30), timezone="UTC")
-    (chunk,) = split_range(nov, 30)
+    (chunk,) = split_range(nov, 30, "Europe/Istanbul")
     request = ChunkRequest(feed_base_url=archive_server.base_url, mode="discovery")
     with Resources(settings, model=FakeModel()) as resources:
         (row,) = run_chunk(resources, chunk.window, request, "run-1", discovery=archive_only)
@@ -69,7 +69,7 @@ def test_a_discovery_chunk_reports_like_a_feeds_chunk(settings: Settings, config
 def test_an_archive_chunk_reprocesses_what_a_feeds_chunk_fetched(settings: Settings, sample_server: ReplayServer):
     """The default archive step is wirestance.reprocess: no network, the same articles, relabelled."""
     day = date(2019, 11, 26)
-    (chunk,) = split_range(DateRange(start_date=day, end_date=day), 1)
+    (chunk,) = split_range(DateRange(start_date=day, end_date=day), 1, "Europe/Istanbul")
     with Resources(settings, model=FakeModel()) as resources:
         (fed,) = run_chunk(resources, chunk.window, ChunkRequest(feed_base_url=sample_server.base_url), "run-1")
     archive = ChunkRequest(feed_base_url=sample_server.base_url, reprocess=True, mode="archive")
@@ -81,7 +81,7 @@ def test_an_archive_chunk_reprocesses_what_a_feeds_chunk_fetched(settings: Setti
 
 
 def test_an_archive_chunk_reports_what_the_archive_holds_as_discovered_and_fetched(settings: Settings):
-    (chunk,) = split_range(DateRange(start_date=date(2019, 11, 26), end_date=date(2019, 11, 26)), 1)
+    (chunk,) = split_range(DateRange(start_date=date(2019, 11, 26), end_date=date(2019, 11, 26)), 1, "Europe/Istanbul")
     seen = {}
 
     def reprocess(resources, window, sources, hosts):

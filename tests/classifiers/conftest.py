@@ -157,3 +157,49 @@ def stance_model(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     path = write_jsonl(tmp_path_factory.mktemp("corpus") / "synthetic.jsonl", synthetic_rows())
     return StanceModel(fit_pipeline(load_labeled_data(path)), "test-model")
+
+
+# Paragraphs that carry no side of their own: only the speaker of an earlier paragraph says whose they are.
+_CONTINUATIONS = [
+    "He added that the talks would continue next week.",
+    "She said more details would follow in the coming days.",
+    '"We will keep working on this," he added.',
+    "The official also said a further meeting was planned.",
+    "He went on to say that the timetable remained the same.",
+    "She noted that the question had been raised many times.",
+]
+
+
+def context_rows(n_articles: int = 72) -> list[dict[str, Any]]:
+    """Articles of 4 paragraphs: a named speaker of one side, a continuation that names nobody (labelled
+    with that speaker's side, guide rule 9), a background line, and a second named speaker."""
+    sides = list(_SPEAKERS)
+    rows = []
+    for a in range(n_articles):
+        first, second = sides[a % 3], sides[(a + 1 + a // 3) % 3]
+        speaker = _SPEAKERS[first][a % 4]
+        claim = _CLAIMS[first][a % 5]
+        other = _SPEAKERS[second][(a + 1) % 4]
+        other_claim = _CLAIMS[second][(a + 2) % 5]
+        paragraphs = [
+            (f"{speaker} said {claim} (story {a}).", first),
+            (_CONTINUATIONS[(a // 3) % len(_CONTINUATIONS)].replace(".", f" ({a}).", 1), first),
+            (_BACKGROUND[a % len(_BACKGROUND)].replace(".", f" (note {a}).", 1), "none"),
+            (f"According to {other}, {other_claim} (item {a}).", second),
+        ]
+        for index, (text, label) in enumerate(paragraphs):
+            rows.append({"text": text, "label": label, "article_id": f"c{a:03d}", "para_index": index, "source": "ctx"})
+    return rows
+
+
+@pytest.fixture(scope="session")
+def context_model(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """An article-aware StanceModel trained on context_rows (its context stage is trained)."""
+    from wirestance.classifiers.dataset import load_labeled_data
+    from wirestance.classifiers.model import fit_article_model
+    from wirestance.classifiers.predict import StanceModel
+
+    path = write_jsonl(tmp_path_factory.mktemp("context") / "articles.jsonl", context_rows())
+    model = fit_article_model(load_labeled_data(path))
+    assert model.context_classifier is not None
+    return StanceModel(model, "context-model")

@@ -23,16 +23,18 @@ def test_train_evaluate_classify_explain(
     champion = registry.champion_version()
     assert champion is not None and f"champion: {champion}" in out
 
-    # Same data and seed again: no gain, registered but not promoted.
+    # Same data, seed and split again (issue 12 item 8): nothing new is registered, nothing changes.
     assert main(["train", "--cv-folds", "0", "--eval-fraction", "0.25"]) == 0
     out = capsys.readouterr().out
-    assert "refused" in out
-    assert registry.champion_version() == champion and len(registry.versions()) == 2
+    assert f"unchanged: version {champion} was trained on the same data" in out
+    assert registry.champion_version() == champion and registry.versions() == [champion]
 
     assert main(["evaluate", "--data", str(SEED_LABELS)]) == 0
     out = capsys.readouterr().out
-    assert f"model {champion} on {SEED_LABELS} (13 rows): macro-F1" in out
-    assert "us_objection" in out
+    assert f"model {champion} on {SEED_LABELS} (13 rows, 1 articles)" in out
+    assert "macro-F1" in out and "95% interval" in out and "us_objection" in out
+    assert "accuracy per outlet:" in out and "Anadolu Agency" in out
+    assert "expected calibration error" in out
 
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps({"text": "Pompeo said sanctions are coming."}) + "\n", encoding="utf-8")
@@ -59,3 +61,29 @@ def test_user_errors_exit_2_with_one_line(
     assert main(["classify", "--in", str(tmp_path / "absent.jsonl"), "--out", str(tmp_path / "o.jsonl")]) == 2
     assert "absent.jsonl" in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_models_list_promote_rollback(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "list"]) == 0
+    assert "no model versions" in capsys.readouterr().out
+    assert main(["train", "--cv-folds", "0", "--eval-fraction", "0.25", "--seed", "0"]) == 0
+    assert main(["train", "--cv-folds", "0", "--eval-fraction", "0.25", "--seed", "1"]) == 0
+    capsys.readouterr()
+    registry = ModelRegistry(settings.models_dir)
+    first, second = registry.versions()
+    champion = registry.champion_version()
+    other = second if champion == first else first
+
+    assert main(["models", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line[2:].split()[0] for line in listed] == [first, second]
+    assert [line.startswith("*") for line in listed] == [v == champion for v in (first, second)]
+    assert all("held-out" in line for line in listed)
+
+    assert main(["models", "promote", other]) == 0
+    assert registry.champion_version() == other
+    assert main(["models", "rollback"]) == 0
+    assert f"rolled back to {champion}" in capsys.readouterr().out
+    assert registry.champion_version() == champion
+    assert main(["models", "promote", "no-such-version"]) == 2
+    assert "no model version 'no-such-version'" in capsys.readouterr().err

@@ -25,11 +25,11 @@ def test_output_keeps_input_fields_and_order(stance_model, tmp_path: Path) -> No
     assert [row["id"] for row in outputs] == [1, 2, 3]
     assert outputs[0]["source"] == "x" and outputs[2]["extra"] == {"a": [1]}
     for row in outputs:
-        assert row["label"] in LABELS
+        assert row["predicted_label"] in LABELS
         assert list(row["probabilities"]) == list(LABELS)
         assert row["confidence"] == max(row["probabilities"].values())
         assert row["model_version"] == "test-model"
-    assert [row["label"] for row in outputs] == ["us_objection", "russian_supplier", "turkish_government"]
+    assert [row["predicted_label"] for row in outputs] == ["us_objection", "russian_supplier", "turkish_government"]
     assert not list(tmp_path.glob(".out.jsonl.*"))
 
 

@@ -26,8 +26,8 @@ from wirestance.classifiers.registry import (
 from wirestance.settings import Settings
 
 
-def register_one(registry: ModelRegistry, labeled_dir: Path) -> str:
-    split = split_for_evaluation(load_labeled_data(labeled_dir), 0.25, seed=0)
+def register_one(registry: ModelRegistry, labeled_dir: Path, seed: int = 0) -> str:
+    split = split_for_evaluation(load_labeled_data(labeled_dir), 0.25, seed=seed)
     trained = train_model(split, cv_folds=0)
     evaluation = StanceModel(trained.pipeline, "challenger").evaluate(split.evaluation)
     return registry.register(trained, evaluation).version
@@ -67,8 +67,10 @@ def test_unknown_version_and_stale_compare_and_swap(settings: Settings) -> None:
     with pytest.raises(RegistryError):
         registry.load("no-such-version")
     first = register_one(registry, Path(settings.labeled_dir))
-    second = register_one(registry, Path(settings.labeled_dir))
-    assert first != second  # same model bytes, same second: still two versions
+    # The same data, seed and split again is the same training run: no second version (issue 12 item 8).
+    assert register_one(registry, Path(settings.labeled_dir)) == first and registry.versions() == [first]
+    second = register_one(registry, Path(settings.labeled_dir), seed=1)
+    assert first != second
     assert registry.replace_champion(first, expected=None)
     assert not registry.replace_champion(second, expected=None)  # someone promoted meanwhile
     assert registry.champion_version() == first
@@ -113,3 +115,38 @@ def test_a_model_saved_before_the_namespace_move_still_loads() -> None:
     pipeline = load_pipeline(fixture)
     assert pipeline.predict(["Peskov said the deliveries would go ahead as planned."])[0] in LABELS
     assert "classifiers" not in sys.modules
+
+
+def test_promote_and_rollback_walk_the_champion_history(settings: Settings) -> None:
+    registry = ModelRegistry(settings.models_dir)
+    first = register_one(registry, Path(settings.labeled_dir))
+    second = register_one(registry, Path(settings.labeled_dir), seed=1)
+    with pytest.raises(RegistryError, match="no earlier champion"):
+        registry.rollback()
+    registry.promote(first)
+    registry.promote(second)
+    assert registry.history() == [first, second]
+    assert registry.rollback() == first and registry.champion_version() == first
+    with pytest.raises(RegistryError, match="no earlier champion"):
+        registry.rollback()
+    assert registry.champion_version() == first
+    with pytest.raises(RegistryError):
+        registry.promote("no-such-version")
+
+
+def test_card_reports_real_copy_scores_with_interval_and_reliability(
+    settings: Settings, tmp_path: Path, make_rows, rows_writer
+) -> None:
+    """The real-copy sets (data/eval and the dev set) are scored on every registration, articles whole."""
+    seed_dir = Path(__file__).resolve().parents[2] / "data" / "eval"
+    dev = rows_writer("dev/dev.jsonl", [{**row, "outlet": "Wire"} for row in make_rows()])
+    registry = ModelRegistry(settings.models_dir, seed_dir, dev)
+    version = register_one(registry, Path(settings.labeled_dir))
+    external = registry.metadata(version).metrics["external"]
+    assert set(external) == {"seed_aa_2019-11-26", "dev"}
+    low, high = external["dev"]["macro_f1_interval"]
+    assert 0.0 <= low <= external["dev"]["macro_f1"] <= high <= 1.0
+    assert external["dev"]["per_outlet"]["Wire"][0] == 80 and external["dev"]["n_articles"] == 16
+    card = registry.model_card(version)
+    assert "## Real copy" in card and "95% article-bootstrap interval" in card
+    assert "### Reliability on `dev` (expected calibration error" in card and "| confidence |" in card

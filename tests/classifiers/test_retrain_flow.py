@@ -38,13 +38,14 @@ def test_retrain_promotes_refuses_and_keeps_the_champion_on_bad_data(
     assert better["challenger_macro_f1"] > better["champion_macro_f1"]
     assert registry.champion_version() == better["challenger_version"]
 
-    # The same data again: no gain, so the champion stays; both runs scored on the same split.
+    # The same data again: the same training run, so nothing is registered and the champion stays.
     same = retrain(data_path=str(good), **params)
-    assert not same["promoted"] and same["reason"].startswith("refused")
+    assert not same["promoted"] and same["reason"].startswith("unchanged")
+    assert same["challenger_version"] == better["challenger_version"]
     assert same["evaluation_split_hash"] == better["evaluation_split_hash"]
     assert registry.champion_version() == better["challenger_version"]
     decision = Artifact.get("retrain-decision")
-    assert decision is not None and "refused" in str(decision.data)
+    assert decision is not None and "unchanged" in str(decision.data)
     assert same["evaluation_split_hash"] in str(decision.data)
     table = Artifact.get("retrain-scores")
     assert table is not None and "champion" in str(table.data) and "precision" in str(table.data)
@@ -53,7 +54,7 @@ def test_retrain_promotes_refuses_and_keeps_the_champion_on_bad_data(
     with pytest.raises(LabeledDataError, match=r"rows\.jsonl line 81 \(none\)"):
         retrain(data_path=str(bad), **params)
     assert registry.champion_version() == better["challenger_version"]
-    assert len(registry.versions()) == 3
+    assert len(registry.versions()) == 2
 
 
 def test_classifiers_do_not_import_prefect() -> None:

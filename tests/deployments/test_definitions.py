@@ -19,6 +19,7 @@ from wirestance.deployments import (
 )
 from wirestance.deployments.config import DEFAULT_INGEST_CRON, DEFAULT_MAINTAIN_CRON, WEEKLY_RETRAIN_CRON
 from wirestance.flows.backfill import DateRange, backfill, split_range, task_runner_from_env
+from wirestance.sources import zones_of
 
 
 def test_chunks_cover_the_range_in_order_with_a_shorter_last_one():
@@ -39,8 +40,10 @@ def test_one_day_range_is_one_chunk_and_both_ends_are_included():
 
 def test_days_are_counted_in_the_agencies_time_zone_by_default():
     dates = DateRange(start_date=date(2019, 11, 26), end_date=date(2019, 11, 27))
-    assert dates.timezone == "Europe/Istanbul"
-    (only,) = split_range(dates, 2)
+    assert dates.timezone == ""  # each source's own zone, from sources.toml
+    assert zones_of(["anadolu"]) == {"Europe/Istanbul": ["anadolu"]}
+    assert zones_of(["anadolu"], "UTC") == {"UTC": ["anadolu"]}
+    (only,) = split_range(dates, 2, "Europe/Istanbul")
     assert only.window.start == datetime(2019, 11, 25, 21, tzinfo=UTC)
     assert only.window.end == datetime(2019, 11, 27, 21, tzinfo=UTC)
     assert only.label == "2019-11-26..2019-11-27"
@@ -62,7 +65,7 @@ def test_parameter_schema_gives_the_ui_titles_descriptions_and_bounds():
     assert list(properties) == ["dates", "sources", "categories", "reprocess", "chunk_days", "feed_base_url", "mode"]
     assert properties["chunk_days"]["minimum"] == 1 and properties["chunk_days"]["maximum"] == 366
     assert properties["chunk_days"]["default"] == 1
-    assert properties["sources"]["default"] == ["anadolu"]
+    assert properties["sources"]["default"] is None  # every enabled source of the registry
     assert "one after another" in properties["chunk_days"]["description"]
     dates = schema["definitions"]["DateRange"]
     assert dates["properties"]["start_date"] == {
@@ -71,7 +74,7 @@ def test_parameter_schema_gives_the_ui_titles_descriptions_and_bounds():
         "title": "Start date",
         "type": "string",
     }
-    assert dates["properties"]["timezone"]["default"] == "Europe/Istanbul"
+    assert dates["properties"]["timezone"]["default"] == ""
     assert dates["required"] == ["start_date", "end_date"]
 
 

@@ -17,7 +17,6 @@ from wirestance.parsing import ISTANBUL, normalize_text, parse_iso_datetime, par
 from wirestance.samples import render_article, synthetic_pages
 from wirestance.samples.build import FEED_CATEGORIES, render_feed
 from wirestance.samples.render import category_slug
-from wirestance.sources import SOURCES, get_source
 from wirestance.sources.anadolu import SOURCE, AnadoluLegacyV1, AnadoluNextV2
 
 REPO = Path(__file__).resolve().parents[2]
@@ -374,15 +373,6 @@ def test_feed_urls() -> None:
     assert SOURCE.feed_urls([], "http://127.0.0.1:8765/") == [
         f"http://127.0.0.1:8765/en/rss/default?cat={c}" for c in ("politics", "world", "turkiye")
     ]
-
-
-def test_registry() -> None:
-    assert SOURCES == {"anadolu": SOURCE}
-    assert get_source("anadolu") is SOURCE
-    assert SOURCE.allowed_domains == ("aa.com.tr",)
-    assert SOURCE.default_categories == ("politics", "world", "turkiye")
-    with pytest.raises(ValueError, match="known sources: anadolu"):
-        get_source("reuters")
 
 
 def test_date_helpers_never_swap_day_and_month() -> None:

@@ -12,15 +12,21 @@ from pathlib import Path
 # Modules that contribute subcommands; each exposes register(subparsers).
 _COMMAND_MODULES = (
     "wirestance.cli.ingest",
+    "wirestance.cli.parse",
     "wirestance.cli.model",
+    "wirestance.cli.label",
     "wirestance.cli.serve",
     "wirestance.cli.archive",
     "wirestance.cli.lake",
+    "wirestance.cli.report",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from wirestance import __version__
+
     parser = argparse.ArgumentParser(prog="wirestance", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"wirestance {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _COMMAND_MODULES:
         try:
@@ -54,6 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except CliError as exc:
         print(f"wirestance {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        from wirestance.sources.registry import SourcesFileError
+
+        if not isinstance(exc, SourcesFileError):
+            raise
+        print(f"wirestance {args.command}: sources file refused: {exc}", file=sys.stderr)
         return 2
 
 

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from wirestance.cli.ingest import check_storage_writable, checked_window_end, moment, settings_from
+from wirestance.cli.ingest import (
+    SINCE_HELP,
+    UNTIL_HELP,
+    check_storage_writable,
+    checked_window_end,
+    moment,
+    settings_from,
+)
+
+if TYPE_CHECKING:
+    from wirestance.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "reprocess", help="parse and label again, from the raw WARC archive, the articles published in a window"
     )
-    p.add_argument("--since", required=True, type=moment, help="window start (ISO date or datetime; UTC if no offset)")
-    p.add_argument("--until", type=moment, help="window end, exclusive (default: now)")
-    p.add_argument("--source", action="append", dest="sources", help="source name (repeatable; default anadolu)")
+    p.add_argument("--since", required=True, type=moment, help=SINCE_HELP)
+    p.add_argument("--until", type=moment, help=UNTIL_HELP)
+    p.add_argument("--source", action="append", dest="sources", help="source (repeatable; default: every enabled one)")
     p.add_argument("--host", action="append", dest="hosts", help="also read pages fetched from this host (a mirror)")
     p.add_argument("--lake", help="lake path or fsspec URL (default: $WIRESTANCE_LAKE_URL or data/lake)")
     p.add_argument("--raw", help="raw archive path or fsspec URL (default: $WIRESTANCE_RAW_URL or data/raw)")
@@ -29,4 +40,26 @@ def _reprocess(args: argparse.Namespace) -> int:
     rows = reprocess(start=args.since, end=until, sources=args.sources, hosts=args.hosts, settings=settings)
     for row in rows:
         print("  ".join(f"{key}={value}" for key, value in row.items()))
+        if not row.get("responses"):
+            print(_no_records_hint(settings, str(row.get("source", "")), args.hosts or []))
     return 0
+
+
+def _no_records_hint(settings: Settings, source_name: str, hosts: list[str]) -> str:
+    """What to do when the archive has no article page of a source: the hosts it has pages of, and --host."""
+    from wirestance.archive.reader import ArchiveReader
+    from wirestance.lake import Lake
+    from wirestance.sources import get_source
+
+    domains = ", ".join([*get_source(source_name).allowed_domains, *hosts])
+    try:
+        with ArchiveReader(settings.raw_url, Lake(settings.lake_url)) as reader:
+            found = sorted({h for h in reader.index(columns=["host"]).column("host").to_pylist() if h})
+    except Exception as exc:  # the hint is a courtesy: never fail the command over it
+        return f"no archived article pages of {source_name} ({domains}); the archive could not be listed: {exc}"
+    if not found:
+        return f"no archived article pages of {source_name} ({domains}): the raw archive at {settings.raw_url} is empty"
+    return (
+        f"no archived article pages of {source_name} ({domains}); the raw archive has pages of these hosts: "
+        f"{', '.join(found)}; select one with --host, e.g. --host {found[0]}"
+    )

@@ -1,15 +1,12 @@
-"""Subcommands: ingest, parse, demo, summary."""
+"""Subcommands: ingest, demo, reclassify, summary (parse is in cli/parse.py)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from wirestance.cli import CliError
 
@@ -19,9 +16,9 @@ if TYPE_CHECKING:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="ingest a source's feeds over a time window into the lake")
-    p.add_argument("--since", required=True, type=moment, help="window start (ISO date or datetime; UTC if no offset)")
-    p.add_argument("--until", type=moment, help="window end, exclusive (default: now)")
-    p.add_argument("--source", action="append", dest="sources", help="source name (repeatable; default anadolu)")
+    p.add_argument("--since", required=True, type=moment, help=SINCE_HELP)
+    p.add_argument("--until", type=moment, help=UNTIL_HELP)
+    p.add_argument("--source", action="append", dest="sources", help="source (repeatable; default: every enabled one)")
     p.add_argument("--category", action="append", dest="categories", help="feed category (repeatable)")
     p.add_argument("--feed-url", action="append", dest="feed_urls", help="read this feed instead (repeatable)")
     p.add_argument("--base-url", help="replace the site's origin (a mirror or the offline sample)")
@@ -29,15 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lake", help="lake path or fsspec URL (default: $WIRESTANCE_LAKE_URL or data/lake)")
     p.set_defaults(handler=_ingest)
 
-    p = sub.add_parser("parse", help="parse one page (file or URL) and print the article as JSON")
-    p.add_argument("target", metavar="PATH_OR_URL")
-    p.add_argument("--source", default="anadolu")
-    p.add_argument("--url", help="the page's URL when parsing a file")
-    p.set_defaults(handler=_parse)
-
     p = sub.add_parser("demo", help="serve the bundled offline sample on loopback, ingest it, print a summary")
     p.add_argument("--lake", help="lake path or fsspec URL (default: data/lake)")
-    p.add_argument("--sample", default="anadolu_en", help="folder under data/samples/")
+    p.add_argument(
+        "--sample", action="append", dest="samples", help="folder under data/samples/ (repeatable; default: all)"
+    )
     p.set_defaults(handler=_demo)
 
     p = sub.add_parser("reclassify", help="relabel stored paragraphs with the champion model (idempotent)")
@@ -54,9 +47,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_summary)
 
 
-def moment(text: str) -> datetime:
-    """An argparse type: ISO 8601 date or datetime, UTC when it has no offset."""
+#: The window rule of every command, as --since/--until of ingest and reprocess say it.
+SINCE_HELP = (
+    "first day (YYYY-MM-DD; both days included, in the source's own time zone), or an exact start "
+    "(ISO datetime; UTC if no offset)"
+)
+UNTIL_HELP = (
+    "last day (YYYY-MM-DD; both days included, in the source's own time zone), or an exact end, excluded "
+    "(ISO datetime; UTC if no offset); default: now"
+)
+
+
+def moment(text: str) -> datetime | date:
+    """An argparse type: an ISO 8601 day (kept a `date`: its time zone is the source's, known later) or a
+    datetime (UTC when it has no offset)."""
     try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
         value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date or datetime") from None
@@ -64,8 +71,24 @@ def moment(text: str) -> datetime:
 
 
 def as_of(text: str) -> int | datetime:
-    """An argparse type: a table version (an integer) or an ISO 8601 time (UTC when it has no offset)."""
-    return int(text) if text.isdigit() else moment(text)
+    """An argparse type: a table version (an integer) or an ISO 8601 time (UTC when it has no offset; a day is
+    its first moment in UTC)."""
+    if text.isdigit():
+        return int(text)
+    value = moment(text)
+    return value if isinstance(value, datetime) else datetime.combine(value, time.min, tzinfo=UTC)
+
+
+def _day_start(value: datetime | date, sources: list[str] | None, *, after: bool = False) -> datetime:
+    """A datetime as given; a day's first moment (or, with `after`, the next day's) in the source's time zone."""
+    if isinstance(value, datetime):
+        return value
+    from wirestance.report.data import source_timezone
+    from wirestance.sources import enabled_source_names
+
+    zone = source_timezone((sources or enabled_source_names())[0])
+    day = value + timedelta(days=1) if after else value
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
 def settings_from(args: argparse.Namespace, **defaults: Any) -> Settings:
@@ -80,8 +103,10 @@ def settings_from(args: argparse.Namespace, **defaults: Any) -> Settings:
 
 
 def checked_window_end(args: argparse.Namespace) -> datetime:
-    """The end of the --since/--until window (default now), after checking it and the --source names."""
-    until: datetime = args.until or datetime.now(UTC)
+    """The end of the --since/--until window (default now), after checking it and the --source names; a day
+    given to --since becomes its first moment in the source's time zone (in `args.since` too)."""
+    args.since = _day_start(args.since, args.sources)
+    until: datetime = _day_start(args.until, args.sources, after=True) if args.until else datetime.now(UTC)
     if until <= args.since:
         raise CliError(f"--until {until.isoformat()} is not after --since {args.since.isoformat()}")
     from wirestance.sources import get_source
@@ -126,87 +151,42 @@ def check_storage_writable(settings: Settings, *, raw: bool = True) -> None:
             raise CliError(f"the {name} {reason}")
 
 
-def _parse(args: argparse.Namespace) -> int:
-    from wirestance.articles import NotAnArticle
-    from wirestance.fetch import FetchError, PoliteFetcher, decode_body
-    from wirestance.pages import screen_article
-    from wirestance.settings import Settings
-    from wirestance.sources import get_source
-
-    try:
-        source = get_source(args.source)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    settings = Settings.from_env()
-    target: str = args.target
-    try:
-        if urlsplit(target).scheme in ("http", "https"):
-            host = (urlsplit(target).hostname or "").lower()
-            with PoliteFetcher(settings, [*source.allowed_domains, host]) as fetcher:
-                response = fetcher.get(target)
-            if response.status != 200:
-                raise CliError(f"{target}: HTTP {response.status}")
-            html = decode_body(response.body, response.declared_charset)
-            url = args.url or target
-        else:
-            path = Path(target)
-            if not path.is_file():
-                raise CliError(f"{target}: no such file")
-            html = decode_body(read_page_file(path, settings.max_body_bytes), None)
-            url = args.url or path.resolve().as_uri()
-        article = screen_article(source.parse(html, url=url), settings)
-    except (NotAnArticle, FetchError) as exc:
-        raise CliError(str(exc)) from None
-    except CliError:
-        raise
-    except OSError as exc:
-        raise CliError(f"{target}: {exc.strerror or exc}") from None
-    except Exception as exc:  # whatever the page does to a parser, one line, not a traceback
-        raise CliError(f"{target}: {type(exc).__name__}: {exc}") from None
-    json.dump(article.to_json_dict(), sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
-    return 0
-
-
-def read_page_file(path: Path, limit: int) -> bytes:
-    """A page file's bytes, a `.gz` one decompressed, never more than `limit` bytes (a small file can
-    expand to gigabytes). Raises CliError naming the file and what is wrong with it."""
-    import gzip
-    import zlib
-
-    try:
-        with open(path, "rb") as handle:
-            if path.suffix != ".gz":
-                data = handle.read(limit + 1)
-            else:
-                with gzip.GzipFile(fileobj=handle) as unzipped:
-                    data = unzipped.read(limit + 1)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise CliError(f"{path}: not a readable gzip file ({exc or type(exc).__name__})") from None
-    except OSError as exc:
-        raise CliError(f"{path}: cannot read it: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        what = "decompresses to" if path.suffix == ".gz" else "is"
-        raise CliError(f"{path}: {what} more than {limit} bytes (WIRESTANCE_MAX_BODY_BYTES)")
-    return data
-
-
 def _demo(args: argparse.Namespace) -> int:
     from wirestance.replay import ReplayServer, ReplaySite
+    from wirestance.sources import registry
 
     # Our own loopback server: no need to wait a second between requests as we would for a real host.
     settings = settings_from(args, per_host_delay=0.01)
-    folder = Path(settings.samples_dir) / args.sample
-    if not (folder / "manifest.json").is_file():
-        raise CliError(f"{folder}: no manifest.json; is the sample site there?")
+    samples = Path(settings.samples_dir)
+    if args.samples:
+        folders = [samples / name for name in args.samples]
+    else:
+        folders = sorted((d for d in samples.iterdir() if (d / "manifest.json").is_file()), reverse=True)
+    missing = [str(f) for f in folders if not (f / "manifest.json").is_file()]
+    if missing or not folders:
+        raise CliError(f"{', '.join(missing) or samples}: no manifest.json; is the sample site there?")
+    # One loopback server for every site (their paths do not collide); each site is its agency's source.
+    sites, names = [], []
+    for folder in folders:
+        site = ReplaySite(folder)
+        source = registry().for_url(site.origin)
+        if source is None or source.name not in registry().sources:
+            reason = registry().skipped.get(source.name, "") if source else f"no source declared for {site.origin}"
+            print(f"sample {folder.name} left out: {reason}")
+            continue
+        sites.append(site)
+        names.append(source.name)
+    if not sites:
+        raise CliError("no sample site has an available source")
     check_storage_writable(settings)
     from wirestance.flows.ingest import ingest
 
-    with ReplayServer(ReplaySite(folder)) as server:
-        print(f"serving the offline sample {folder.name} on {server.base_url}")
+    with ReplayServer(*sites) as server:
+        print(f"serving the offline samples {', '.join(s.folder.name for s in sites)} on {server.base_url}")
         rows = ingest(
             start=datetime(2000, 1, 1, tzinfo=UTC),
             end=datetime.now(UTC) + timedelta(days=1),
+            sources=names,
             feed_base_url=server.base_url,
             settings=settings,
         )
@@ -230,8 +210,11 @@ def _reclassify(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    lake_url = settings_from(args).lake_url
+    if "://" not in lake_url and not Path(lake_url).exists():
+        raise CliError(f"no lake at {lake_url}; give --lake or set WIRESTANCE_LAKE_URL")
     try:
-        _print_summary(settings_from(args).lake_url, as_of=args.as_of)
+        _print_summary(lake_url, as_of=args.as_of)
     except ValueError as exc:  # a version the table does not have
         raise CliError(str(exc)) from None
     return 0
@@ -261,6 +244,11 @@ def _print_summary(lake_url: str, as_of: int | datetime | None = None) -> None:
         print("the lake is empty")
         return
     print(f"\n{len(articles)} articles, {len(paragraphs)} paragraphs")
+    print("\narticles per source:")
+    print(articles.groupby("source").size().to_string())
+    if not paragraphs.empty:
+        print("\nparagraphs per source and stance label:")
+        print(paragraphs.groupby(["source", "label"]).size().unstack(fill_value=0).to_string())
     print("\narticles per category:")
     print(articles.groupby("category", dropna=False).size().to_string())
     print("\narticles per day:")

@@ -1,4 +1,4 @@
-"""Subcommands: train, evaluate, classify, explain (the stance model)."""
+"""Subcommands: train, evaluate, classify, explain, models (the stance model)."""
 
 from __future__ import annotations
 
@@ -23,11 +23,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cv-folds", type=int, default=5, help="grouped cross-validation folds (0: skip)")
     p.set_defaults(handler=_train)
 
-    p = sub.add_parser("evaluate", help="score the champion on labelled data")
+    p = sub.add_parser(
+        "evaluate",
+        help="score the champion on labelled data: macro-F1 with an article-bootstrap interval, per-label scores, "
+        "confusion matrix, per-outlet accuracy, reliability",
+    )
     p.add_argument("--data", required=True, help="labelled .jsonl/.csv file, directory, or parquet path")
+    p.add_argument("--version", help="score this registered version instead of the champion")
     p.set_defaults(handler=_evaluate)
 
-    p = sub.add_parser("classify", help="classify the `text` of each line of a JSONL file with the champion")
+    p = sub.add_parser(
+        "classify",
+        help="classify the `text` of each line of a JSONL file with the champion (rows with article_id and "
+        "para_index are labelled together as one article)",
+    )
     p.add_argument("--in", dest="in_path", required=True, metavar="IN.jsonl")
     p.add_argument("--out", dest="out_path", required=True, metavar="OUT.jsonl")
     p.set_defaults(handler=_classify)
@@ -36,6 +45,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("text", metavar="TEXT")
     p.add_argument("--top", type=int, default=10, help="how many features to show")
     p.set_defaults(handler=_explain)
+
+    p = sub.add_parser("models", help="list registered model versions, promote one, or roll the champion back")
+    models = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    models.add_parser("list", help="every version, oldest first, with its scores").set_defaults(handler=_models_list)
+    promote = models.add_parser("promote", help="make VERSION the champion")
+    promote.add_argument("version", metavar="VERSION")
+    promote.set_defaults(handler=_models_promote)
+    models.add_parser("rollback", help="make the previous champion the champion again").set_defaults(
+        handler=_models_rollback
+    )
 
 
 @contextlib.contextmanager
@@ -67,7 +86,7 @@ def _train(args: argparse.Namespace) -> int:
     with _user_errors():
         trained, outcome = retrain(
             data_path,
-            ModelRegistry(settings.models_dir),
+            ModelRegistry.from_settings(settings),
             eval_fraction=args.eval_fraction,
             seed=args.seed,
             cv_folds=args.cv_folds,
@@ -87,6 +106,10 @@ def _train(args: argparse.Namespace) -> int:
     _print_report(comparison.challenger)
     if comparison.champion is not None:
         print(f"champion {comparison.champion_version}: macro-F1 {comparison.champion.macro_f1:.4f}")
+    for name, score in comparison.challenger_real_copy.items():
+        champion_score = comparison.champion_real_copy.get(name)
+        against = f" (champion {champion_score:.4f})" if champion_score is not None else ""
+        print(f"real copy `{name}`: challenger macro-F1 {score:.4f}{against}")
     for note in comparison.notes:
         print(f"note: {note}")
     print(f"registered {outcome.challenger_version}; {outcome.decision.reason}")
@@ -96,14 +119,64 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from wirestance.classifiers.dataset import load_labeled_data
-    from wirestance.classifiers.registry import load_champion
+    from wirestance.classifiers.evaluation import real_copy_report, report_lines
+    from wirestance.classifiers.registry import ModelRegistry, load_champion
 
+    settings = _settings()
     with _user_errors():
         dataset = load_labeled_data(args.data)
-        model = load_champion(_settings())
-        report = model.evaluate(dataset)
-    print(f"model {model.version} on {args.data} ({report.n_rows} rows): macro-F1 {report.macro_f1:.4f}")
-    _print_report(report)
+        registry = ModelRegistry.from_settings(settings)
+        model = registry.load(args.version) if args.version else load_champion(settings)
+        report = real_copy_report(str(args.data), dataset, model.predict_dataset(dataset).probabilities)
+    print(f"model {model.version} on {args.data} ({report.scores.n_rows} rows, {report.n_articles} articles)")
+    for line in report_lines(report):
+        print(line)
+    return 0
+
+
+def _models_list(args: argparse.Namespace) -> int:
+    from wirestance.classifiers.registry import ModelIntegrityError, ModelRegistry
+
+    registry = ModelRegistry.from_settings(_settings())
+    champion = registry.champion_version()
+    versions = registry.versions()
+    if not versions:
+        print(f"no model versions in {registry.root}")
+        return 0
+    for version in versions:
+        try:
+            meta = registry.metadata(version)
+        except ModelIntegrityError as exc:
+            print(f"  {version}  unreadable: {exc}")
+            continue
+        cv = (meta.metrics.get("cross_validation") or {}).get("macro_f1")
+        real = {name: r["macro_f1"] for name, r in (meta.metrics.get("external") or {}).items()}
+        scores = [f"held-out {meta.evaluation.macro_f1:.4f}"]
+        if cv is not None:
+            scores.append(f"CV {cv:.4f}")
+        scores += [f"{name} {score:.4f}" for name, score in real.items()]
+        marker = "*" if version == champion else " "
+        print(f"{marker} {version}  {meta.training_rows} rows  " + ", ".join(scores))
+    return 0
+
+
+def _models_promote(args: argparse.Namespace) -> int:
+    from wirestance.classifiers.registry import ModelRegistry
+
+    registry = ModelRegistry.from_settings(_settings())
+    with _user_errors():
+        registry.promote(args.version)
+    print(f"champion: {args.version}")
+    return 0
+
+
+def _models_rollback(args: argparse.Namespace) -> int:
+    from wirestance.classifiers.registry import ModelRegistry
+
+    registry = ModelRegistry.from_settings(_settings())
+    with _user_errors():
+        version = registry.rollback()
+    print(f"champion rolled back to {version}")
     return 0
 
 

@@ -23,6 +23,7 @@ from wirestance.cli import CliError
 from wirestance.cli.ingest import print_rows, settings_from
 
 LOCK_NAME = "wirestance-serve.lock"
+BACKFILL_NAME = "backfill/backfill"
 SERVER_LOG = "wirestance-server.log"
 SERVER_START_TIMEOUT = 120.0
 
@@ -38,13 +39,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=4, help="flow runs at once in this process (default 4)")
     p.set_defaults(handler=_serve)
 
-    p = sub.add_parser("backfill", help="ingest a range of days chunk by chunk, in this process (no server needed)")
-    p.add_argument("--since", required=True, type=_day, help="first day (YYYY-MM-DD), included")
-    p.add_argument("--until", type=_day, help="last day (YYYY-MM-DD), included (default: yesterday)")
-    p.add_argument(
-        "--timezone", help="IANA time zone the days are counted in (default Europe/Istanbul, the lake's partition days)"
+    p = sub.add_parser(
+        "backfill",
+        help="ingest a range of days chunk by chunk, in this process (no server needed); both days included, "
+        "in each source's own time zone",
     )
-    p.add_argument("--source", action="append", dest="sources", help="source name (repeatable; default anadolu)")
+    p.add_argument(
+        "--since",
+        required=True,
+        type=_day,
+        help="first day (YYYY-MM-DD); both days included, in the source's time zone",
+    )
+    p.add_argument(
+        "--until",
+        type=_day,
+        help="last day (YYYY-MM-DD); both days included, in the source's time zone (default: yesterday)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("feeds", "discovery", "archive"),
+        help="where articles come from: the sources' feeds (default), past-date discovery, or the raw archive",
+    )
+    p.add_argument("--timezone", help="IANA time zone the days are counted in (default: each source's own)")
+    p.add_argument("--source", action="append", dest="sources", help="source (repeatable; default: every enabled one)")
     p.add_argument("--category", action="append", dest="categories", help="feed category (repeatable)")
     p.add_argument("--chunk-days", type=int, default=1, help="days per chunk, run one after another (default 1)")
     p.add_argument("--reprocess", action="store_true", help="replace stored articles even if unchanged")
@@ -76,7 +93,7 @@ def _backfill(args: argparse.Namespace) -> int:
         )
     from wirestance.flows.backfill import DEFAULT_TIMEZONE, MAX_CHUNK_DAYS, DateRange
 
-    zone = args.timezone or DEFAULT_TIMEZONE
+    zone = args.timezone or DEFAULT_TIMEZONE  # empty: each source's own zone
     until = args.until or (datetime.now(UTC).date() - timedelta(days=1))
     try:
         dates = DateRange(start_date=args.since, end_date=until, timezone=zone)
@@ -91,18 +108,49 @@ def _backfill(args: argparse.Namespace) -> int:
             get_source(name)
         except ValueError as exc:
             raise CliError(str(exc)) from None
-    from wirestance.flows.backfill import DEFAULT_SOURCES, backfill
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    rows = backfill(
-        dates=dates,
-        sources=args.sources or list(DEFAULT_SOURCES),
-        categories=args.categories or [],
-        reprocess=args.reprocess,
-        chunk_days=args.chunk_days,
-        feed_base_url=args.base_url,
-        settings=settings,
+    from wirestance.flows.backfill import CHUNK_LISTENERS, DEFAULT_SOURCES, Chunk, backfill, split_range
+
+    chunks = len(split_range(dates, args.chunk_days))
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("chunks, {task.percentage:>3.0f}%, time left"),
+        TimeRemainingColumn(),
     )
+    # No stdout/stderr redirection: Prefect pickles what a task sees to send it to a Dask worker, and rich's
+    # stand-in for sys.stdout holds a lock that cannot be pickled.
+    with Progress(*columns, transient=False, redirect_stdout=False, redirect_stderr=False) as progress:
+        bar = progress.add_task(f"backfill {dates.label}", total=chunks)
+
+        def advance(chunk: Chunk | None) -> None:
+            progress.update(bar, completed=chunk.index if chunk is not None else chunks)
+
+        # With the Dask runner Prefect ships the flow's context to the workers; a listener holding the
+        # progress display (and its locks) must not be part of it.
+        dask = settings.task_runner.strip().lower() == "dask"
+        if not dask:
+            CHUNK_LISTENERS.append(advance)
+        try:
+            rows = backfill(
+                dates=dates,
+                sources=args.sources or DEFAULT_SOURCES,
+                categories=args.categories or [],
+                reprocess=args.reprocess,
+                chunk_days=args.chunk_days,
+                feed_base_url=args.base_url,
+                mode=args.mode or "feeds",
+                settings=settings,
+            )
+        finally:
+            if advance in CHUNK_LISTENERS:
+                CHUNK_LISTENERS.remove(advance)
     print_rows(rows)
+    from wirestance.report.data import reports_dir
+
+    print(f"\nstored in the lake at {settings.lake_url}; stance report of these days under {reports_dir(settings)}")
     return 0
 
 
@@ -168,13 +216,22 @@ def _serve_deployments(api_url: str, ui_url: str, limit: int | None) -> None:
             crons = [getattr(getattr(s, "schedule", s), "cron", None) for s in deployment.schedules or []]
             schedule = ", ".join(cron or "scheduled" for cron in crons)
             print(f"  {deployment.flow_name}/{deployment.name}" + (f"  (cron {schedule})" if schedule else ""))
-        print(
-            "trigger one in the UI (Deployments > backfill > Run > Custom run), or\n"
-            "  prefect deployment run backfill/backfill "
-            '--param dates=\'{"start_date": "2019-11-25", "end_date": "2019-11-26"}\'\n',
-            flush=True,
-        )
+        print(trigger_hint(api_url), flush=True)
         serve(*built, limit=limit, print_starting_message=False)
+
+
+def trigger_hint(api_url: str) -> str:
+    """How to start a backfill, runnable as copied into another terminal (the offline sample served by
+    `wirestance sample serve` on its default port)."""
+    from wirestance.cli.report import SAMPLE_PORT
+
+    dates = '{"start_date": "2019-11-25", "end_date": "2019-11-26"}'
+    return (
+        "trigger one in the UI (Deployments > backfill > Run > Custom run), or from another terminal, on the\n"
+        f"offline sample (start `wirestance sample serve` first; days are both included, in the source's time zone):\n"
+        f"  PREFECT_API_URL={api_url} prefect deployment run {BACKFILL_NAME} --param dates='{dates}' "
+        f"--param mode=feeds --param feed_base_url=http://127.0.0.1:{SAMPLE_PORT}\n"
+    )
 
 
 def _configured_api_url() -> str:

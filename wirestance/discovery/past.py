@@ -15,7 +15,7 @@ from wirestance.discovery.types import Candidate, Capture, IndexAnswerError
 from wirestance.failures import Failure
 from wirestance.fetch import PoliteFetcher, ResponseRecorder
 from wirestance.settings import Settings
-from wirestance.sources.base import Source
+from wirestance.sources.base import Source, rebase
 from wirestance.urls import url_key
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,10 @@ def discover_past(
 ) -> PastDiscovery:
     """Article URLs that may be published in [start, end), each once, with the captures found for it.
 
-    `site_origin` is where robots.txt (and so the sitemaps) is read (default: the origin of the source's
-    first feed); `url_patterns` are the index queries (default "<domain>/*" per allowed domain). Problems
-    are failures (stage "discover"), never raised.
+    `site_origin` is where robots.txt (and so the sitemaps) is read (default: the source's declared origin);
+    the source's own sitemaps and news sitemaps are read too. `url_patterns` are the index queries (default:
+    the source's `archive_patterns`, else "<domain>/*" per allowed domain). Problems are failures (stage
+    "discover"), never raised.
     """
     result = PastDiscovery(source=source.name)
     merged: dict[str, Candidate] = {}
@@ -82,12 +83,13 @@ def discover_past(
     # Archives capture a page after it appears: look past the window's end, but not into the future.
     last_day = min(end - timedelta(microseconds=1) + timedelta(days=config.capture_lag_days), now or datetime.now(UTC))
     first_day = start.date()
-    patterns = list(url_patterns or [f"{domain}/*" for domain in source.allowed_domains])
+    patterns = list(url_patterns or source.index_patterns)
     for method in config.methods:
         try:
             if method == "sitemaps":
-                origin = site_origin or _feed_origin(source)
-                scan = scan_sitemaps(site, origin, start, end, max_sitemaps=config.max_sitemaps)
+                origin = site_origin or source.site_origin
+                declared = [rebase(url, site_origin) for url in (*source.sitemaps, *source.news_sitemaps)]
+                scan = scan_sitemaps(site, origin, start, end, max_sitemaps=config.max_sitemaps, extra=declared)
                 for entry in scan.entries:
                     add(entry.url, method, published=entry.published, lastmod=entry.lastmod)
                 result.failures.extend(Failure(u, source.name, "discover", f"sitemaps: {r}") for u, r in scan.problems)
@@ -111,11 +113,3 @@ def discover_past(
         candidate.captures.sort(key=lambda c: (c.timestamp, c.archive))
     result.candidates = list(merged.values())
     return result
-
-
-def _feed_origin(source: Source) -> str:
-    feeds = source.feed_urls(list(source.default_categories))
-    if feeds:
-        parts = urlsplit(feeds[0])
-        return f"{parts.scheme}://{parts.netloc}"
-    return f"https://{source.allowed_domains[0]}"

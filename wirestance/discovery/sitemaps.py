@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import zlib
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -61,21 +62,26 @@ def scan_sitemaps(
     end: datetime,
     *,
     max_sitemaps: int = 500,
+    extra: Sequence[str] = (),
 ) -> SitemapScan:
-    """Every URL the sitemaps declared by `origin`/robots.txt list that may be published in [start, end)."""
+    """Every URL that the sitemaps declared by `origin`/robots.txt, and the `extra` sitemaps the source
+    declares itself, list as possibly published in [start, end)."""
     scan = SitemapScan()
     robots_url = origin.rstrip("/") + "/robots.txt"
+    queue: deque[str] = deque(extra)
     try:
         robots = fetcher.get(robots_url)
     except FetchError as exc:
+        robots = None
         scan.problems.append((robots_url, exc.reason))
-        return scan
-    if robots.status != 200:
+    if robots is not None and robots.status != 200:
         scan.problems.append((robots_url, f"HTTP {robots.status}"))
-        return scan
-    queue = deque(sitemaps_in_robots(robots.body.decode("utf-8", errors="replace")))
+    elif robots is not None:
+        queue.extend(sitemaps_in_robots(robots.body.decode("utf-8", errors="replace")))
+        if not queue:
+            scan.problems.append((robots_url, "declares no sitemap"))
     if not queue:
-        scan.problems.append((robots_url, "declares no sitemap"))
+        return scan
     seen: set[str] = set()
     while queue:
         url = queue.popleft()

@@ -6,6 +6,8 @@
    labelled its paragraphs): a reprocess reuses stored labels while both are unchanged.
 4: raw_index's dedup key column `canonical_url` renamed `url_key` (articles.canonical_url is the page's declared
    URL). Older index files read with a null url_key; nothing selects on it (records are chosen by host).
+5: articles.on_topic, articles.topic_score: is the article about the S-400 dispute (null: labelled by a
+   model that does not say).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pyarrow as pa
 from wirestance.labels import PROBABILITY_COLUMNS
 from wirestance.labels import STANCE_LABELS as STANCE_LABELS
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -48,6 +50,8 @@ ARTICLES = pa.schema(
         ("capture_origin", pa.string()),
         ("parser_version", pa.string()),
         ("schema_version", pa.int16()),
+        ("on_topic", pa.bool_()),
+        ("topic_score", pa.float32()),
     ]
 )
 ARTICLE_KEY = ("source", "article_id")

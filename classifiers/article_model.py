@@ -1,0 +1,169 @@
+"""The article-aware stance model: a paragraph stage, a context stage over the article, a topic gate.
+
+1. The paragraph stage (model.build_pipeline: tf-idf + actor attribution -> calibrated linear SVM) scores
+   each paragraph on its own.
+2. The context stage (a logistic regression, see context.py for its features) relabels each paragraph of
+   an article from its own scores, its neighbours', the side that last spoke by name, how it opens, its
+   position and the headline/lede actors. It is trained on out-of-fold paragraph-stage scores (folds cut
+   by article), so it learns how far to trust scores the paragraph stage produces on text it never saw,
+   and its probabilities are calibrated on those grouped folds.
+3. The topic gate: paragraphs of an article that is not about the dispute are `none` (topic.py).
+
+A paragraph given alone (no article) gets the paragraph stage's answer: the context stage was trained on
+paragraphs in their articles and has nothing to go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from wirestance.classifiers.context import article_context_features, lede_actor_flags, opener_flags
+from wirestance.classifiers.labels import LABEL_INDEX, LABELS
+from wirestance.classifiers.topic import DEFAULT_THRESHOLD, TopicScore, topic_score
+
+_NONE = LABEL_INDEX["none"]
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    """One article to label: its paragraphs in order, and its headline and lede when known."""
+
+    paragraphs: Sequence[str]
+    title: str | None = None
+    lede: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleScores:
+    #: (n paragraphs, len(LABELS)) probabilities in LABELS order.
+    probabilities: NDArray[np.float64]
+    topic: TopicScore = field(default_factory=lambda: TopicScore(1.0, True))
+
+
+@dataclass(frozen=True)
+class ParagraphOutputs:
+    """What the paragraph stage computes once per paragraph and the context stage reuses."""
+
+    #: (n, len(LABELS)) calibrated probabilities in LABELS order.
+    scores: NDArray[np.float64]
+    #: (n, 10) ActorAttribution columns (unweighted).
+    actors: NDArray[np.float64]
+
+
+class ArticleStanceModel:
+    """Picklable; the registry stores it as model.joblib. `context_classifier` None: paragraph stage only
+    (what a model registered before the context stage existed amounts to)."""
+
+    def __init__(
+        self,
+        paragraph_pipeline: Pipeline,
+        context_classifier: LogisticRegression | None,
+        *,
+        topic_threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self.paragraph_pipeline = paragraph_pipeline
+        self.context_classifier = context_classifier
+        self.topic_threshold = topic_threshold
+        self.classes_ = np.array(LABELS, dtype=object)
+
+    # --- the paragraph stage ---
+
+    def paragraph_outputs(self, texts: Sequence[str]) -> ParagraphOutputs:
+        """Paragraph-stage probabilities and the actor columns, each feature block computed once.
+
+        The feature union is applied block by block (as FeatureUnion.transform does) so the actor block is
+        kept as computed instead of sliced back out of the stacked matrix."""
+        if len(texts) == 0:
+            return ParagraphOutputs(np.zeros((0, len(LABELS))), np.zeros((0, self._actor_width())))
+        features = self.paragraph_pipeline.named_steps["features"]
+        weights = features.transformer_weights or {}
+        blocks = []
+        actors = None
+        for name, transformer in features.transformer_list:
+            if transformer == "drop":
+                continue
+            block = transformer.transform(list(texts))
+            if name == "actor":
+                actors = block
+            weight = weights.get(name)
+            blocks.append(block * weight if weight is not None else block)
+        matrix = sp.hstack(blocks).tocsr()
+        raw = self.paragraph_pipeline.named_steps["classifier"].predict_proba(matrix)
+        scores = _in_label_order(raw, self.paragraph_pipeline.classes_)
+        assert actors is not None, "the paragraph stage has no actor block"
+        return ParagraphOutputs(scores, np.asarray(actors.toarray(), dtype=np.float64))
+
+    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """Probabilities (LABELS order) of paragraphs each taken alone: the paragraph stage as it is."""
+        if len(texts) == 0:
+            return np.zeros((0, len(LABELS)))
+        raw = self.paragraph_pipeline.predict_proba(list(texts))
+        return _in_label_order(raw, self.paragraph_pipeline.classes_)
+
+    def _actor_attribution(self):
+        return self.paragraph_pipeline.named_steps["features"].named_transformers["actor"]
+
+    def _actor_width(self) -> int:
+        return len(self._actor_attribution().get_feature_names_out())
+
+    # --- the context stage ---
+
+    def predict_articles(self, articles: Sequence[ArticleText]) -> list[ArticleScores]:
+        """Label whole articles; one paragraph-stage call for all their paragraphs."""
+        texts = [text for article in articles for text in article.paragraphs]
+        outputs = self.paragraph_outputs(texts)
+        headlines = [" ".join(part for part in (a.title, a.lede) if part) for a in articles]
+        headline_actors = self._actor_attribution().transform(headlines).toarray() if articles else np.zeros((0, 0))
+        results = []
+        offset = 0
+        for position, article in enumerate(articles):
+            n = len(article.paragraphs)
+            scores = outputs.scores[offset : offset + n]
+            actors = outputs.actors[offset : offset + n]
+            offset += n
+            probabilities = scores
+            if self.context_classifier is not None and n > 0:
+                lede_rows = [headline_actors[position], *actors[:1]]
+                features = context_features_for(article.paragraphs, scores, actors, lede_rows)
+                probabilities = _in_label_order(
+                    self.context_classifier.predict_proba(features), self.context_classifier.classes_
+                )
+            topic = topic_score(article.paragraphs, article.title, threshold=self.topic_threshold)
+            if not topic.on_topic:
+                probabilities = off_topic_probabilities(probabilities, topic.score)
+            results.append(ArticleScores(probabilities, topic))
+        return results
+
+
+def context_features_for(
+    paragraphs: Sequence[str],
+    scores: NDArray[np.float64],
+    actors: NDArray[np.float64],
+    lede_rows: Sequence[NDArray[np.float64]],
+) -> NDArray[np.float64]:
+    openers = np.array([opener_flags(text) for text in paragraphs], dtype=np.float64).reshape(len(paragraphs), 4)
+    return article_context_features(scores, actors, openers, lede_actor_flags(lede_rows))
+
+
+def off_topic_probabilities(probabilities: NDArray[np.float64], score: float) -> NDArray[np.float64]:
+    """An off-topic article's paragraphs are `none`: the stance probabilities shrink by the topic score,
+    and `none` takes the rest, so `none` is always the top label (score < threshold <= 0.5)."""
+    shrunk = probabilities * score
+    shrunk[:, _NONE] += 1.0 - score
+    return shrunk
+
+
+def _in_label_order(raw: NDArray[np.float64], classes: Sequence[object]) -> NDArray[np.float64]:
+    names = [str(c) for c in classes]
+    ordered = np.zeros((raw.shape[0], len(LABELS)), dtype=np.float64)
+    for position, label in enumerate(LABELS):
+        if label in names:
+            ordered[:, position] = raw[:, names.index(label)]
+    return ordered

@@ -1,0 +1,151 @@
+"""What a paragraph's place in its article says about its speaker: features for the second (article) stage.
+
+News copy names a speaker once and then goes on with "He added ...", a bare quotation or "the minister
+said" (labelling guide rule 9). The first stage sees one paragraph at a time; these features give the
+second stage, for each paragraph, its own first-stage scores, its neighbours' scores, the side of the last
+paragraph that named its speaker, how the paragraph opens (pronoun, quotation, title-only reference),
+its position, and the actors of the headline and lede.
+
+Everything here is plain numpy on already computed first-stage outputs, so the second stage costs a few
+microseconds per paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from wirestance.classifiers.features import ACTOR_GROUPS, normalize
+from wirestance.classifiers.labels import LABELS
+
+N_LABELS = len(LABELS)
+# Column layout of ActorAttribution's output (see its get_feature_names_out).
+_SPEAKS = slice(0, len(ACTOR_GROUPS))
+_SPEAKS_PRONOUN = len(ACTOR_GROUPS)
+_NAMED = slice(len(ACTOR_GROUPS) + 1, 2 * len(ACTOR_GROUPS) + 1)
+_QUOTE = 2 * len(ACTOR_GROUPS) + 1
+#: Speaker sides the "last speaker" memory tracks: the four actor groups and "nobody named yet".
+_SPEAKER_SLOTS = len(ACTOR_GROUPS) + 1
+
+# A paragraph that leans on an earlier one for its speaker: a pronoun or a bare office as subject in its
+# first words ("He also said", "The minister noted", "The official, who spoke on condition ..."), or a
+# quotation as the opener.
+_PRONOUN_OPENER = re.compile(
+    r"^(?:\W*)(?:(?:and|but|however|meanwhile|also|still|yet),?\s+)?"
+    r"(?:he|she|they|his|her|their|him)\b"
+)
+_OFFICE_OPENER = re.compile(
+    r"^(?:\W*)(?:(?:but|however|meanwhile),?\s+)?the\s+(?:\w+\s+){0,2}"
+    r"(?:minister|official|spokes\w+|president|diplomat|senator|general|chief|head|ambassador|envoy|"
+    r"secretary|aide|lawmaker|agency|ministry|department|company|corporation|exporter|commander|adviser)\b"
+)
+_QUOTE_OPENER = re.compile(r"^\s*[\"“”«»'‘]")
+_ACCORDING_TO_PRONOUN = re.compile(
+    r"\baccording to (?:him|her|them|the (?:\w+ ){0,2}(?:minister|official|chief|head))\b"
+)
+_LATER_PRONOUN_SPEAKER = re.compile(
+    r"\b(?:he|she|they) (?:said|says|added|noted|stressed|told|explained|continued|went on|recalled|argued|warned)\b"
+)
+
+
+def context_feature_names() -> list[str]:
+    sides = [*ACTOR_GROUPS, "nobody"]
+    names = [f"own:{label}" for label in LABELS]
+    names += [f"prev:{label}" for label in LABELS] + [f"next:{label}" for label in LABELS]
+    names += ["has_prev", "has_next", "is_first", "is_last", "relative_position"]
+    names += [f"own_speaker:{group}" for group in ACTOR_GROUPS]
+    names += ["no_own_speaker", "pronoun_opener", "office_opener", "quote_opener", "pronoun_speaker", "quote"]
+    names += [f"last_speaker:{side}" for side in sides]
+    names += [f"last_speaker_scores:{label}" for label in LABELS]
+    names += [f"dependent_x_last_speaker:{side}" for side in sides]
+    names += [f"dependent_x_prev:{label}" for label in LABELS]
+    names += [f"dependent_x_last_scores:{label}" for label in LABELS]
+    names += [f"lede_named:{group}" for group in ACTOR_GROUPS]
+    names += [f"article_mean:{label}" for label in LABELS]
+    return names
+
+
+def opener_flags(text: str) -> tuple[float, float, float, float]:
+    """(pronoun opener, office opener, quotation opener, a pronoun is the speaker anywhere)."""
+    plain = normalize(text)
+    head = plain[:80]
+    return (
+        1.0 if _PRONOUN_OPENER.match(head) or _ACCORDING_TO_PRONOUN.search(plain) else 0.0,
+        1.0 if _OFFICE_OPENER.match(head) else 0.0,
+        1.0 if _QUOTE_OPENER.match(text) else 0.0,
+        1.0 if _LATER_PRONOUN_SPEAKER.search(plain) else 0.0,
+    )
+
+
+def article_context_features(
+    scores: NDArray[np.float64],
+    actors: NDArray[np.float64],
+    openers: NDArray[np.float64],
+    lede_actors: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Second-stage features of one article's paragraphs, in paragraph order.
+
+    scores: (n, 4) first-stage probabilities in LABELS order; actors: (n, 10) ActorAttribution columns;
+    openers: (n, 4) from opener_flags; lede_actors: (4,) named actor groups of the headline and lede.
+    """
+    n = scores.shape[0]
+    if n == 0:
+        return np.zeros((0, len(context_feature_names())))
+    zeros = np.zeros((1, N_LABELS))
+    previous = np.vstack([zeros, scores[:-1]])
+    following = np.vstack([scores[1:], zeros])
+    index = np.arange(n, dtype=np.float64)
+    has_prev = (index > 0).astype(np.float64)
+    has_next = (index < n - 1).astype(np.float64)
+    relative = index / max(n - 1, 1)
+
+    own_speaker = actors[:, _SPEAKS]
+    no_own_speaker = (own_speaker.sum(axis=1) == 0).astype(np.float64)
+    pronoun_speaker = np.maximum(openers[:, 3], actors[:, _SPEAKS_PRONOUN])
+
+    # The side that last spoke by name before each paragraph, and that paragraph's scores.
+    last_side = np.zeros((n, _SPEAKER_SLOTS))
+    last_scores = np.zeros((n, N_LABELS))
+    current_side, current_scores = len(ACTOR_GROUPS), np.zeros(N_LABELS)
+    for i in range(n):
+        last_side[i, current_side] = 1.0
+        last_scores[i] = current_scores
+        spoken = np.flatnonzero(own_speaker[i])
+        if spoken.size == 1:  # one named speaker: the one later paragraphs go on with
+            current_side, current_scores = int(spoken[0]), scores[i]
+        elif spoken.size > 1:  # "X says A. Y says B.": the later paragraphs usually continue with Y
+            current_side, current_scores = len(ACTOR_GROUPS), scores[i]
+
+    # A paragraph that depends on its context: it opens with a pronoun, a bare office or a quotation, or
+    # names no speaker of its own.
+    dependent = np.clip(openers[:, 0] + openers[:, 1] + openers[:, 2] + no_own_speaker * has_prev, 0.0, 1.0)
+    dependent_column = dependent[:, None]
+    article_mean = np.repeat(scores.mean(axis=0, keepdims=True), n, axis=0)
+    return np.hstack(
+        [
+            scores,
+            previous,
+            following,
+            np.column_stack([has_prev, has_next, 1.0 - has_prev, 1.0 - has_next, relative]),
+            own_speaker,
+            np.column_stack([no_own_speaker, openers[:, 0], openers[:, 1], openers[:, 2], pronoun_speaker]),
+            actors[:, [_QUOTE]],
+            last_side,
+            last_scores,
+            dependent_column * last_side,
+            dependent_column * previous,
+            dependent_column * last_scores,
+            np.repeat(lede_actors[None, :], n, axis=0),
+            article_mean,
+        ]
+    )
+
+
+def lede_actor_flags(actor_rows: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """Named actor groups of the headline and lede: the element-wise maximum of their `named:` columns."""
+    if not actor_rows:
+        return np.zeros(len(ACTOR_GROUPS))
+    return np.max(np.vstack([row[_NAMED] for row in actor_rows]), axis=0)

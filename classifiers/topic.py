@@ -1,0 +1,57 @@
+"""Is an article about the S-400 dispute at all? A score from the dispute's own vocabulary.
+
+Most of an agency feed is other news (a tulip festival, a gas pipeline, a Syria cease-fire between the
+same two governments). The stance labels only mean something inside the dispute, so every article gets a
+`topic_score` in [0, 1] and `on_topic` (score >= threshold); the paragraphs of an off-topic article are
+`none`. The vocabulary is a short, readable list rather than a learnt model: the labelled data holds no
+off-topic articles to learn from, and the terms of the dispute (S-400, F-35, CAATSA ...) are stable.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from wirestance.classifiers.features import normalize
+
+# (pattern, weight): one mention of the system itself settles it; related terms need company.
+_TERMS: tuple[tuple[str, float], ...] = (
+    (r"s-?400s?\b", 2.0),
+    (r"\btriumf\b", 2.0),
+    (r"\bcaatsa\b", 2.0),
+    (r"\bf-?35s?\b", 1.0),
+    (r"\brosoboronexport\b", 1.0),
+    (r"\bmurted\b", 1.0),
+    # The supplier's offers of more (fighters, a second batch) are part of the dispute (labelling guide).
+    (r"\bsu-?(?:35|57)s?\b", 1.0),
+    (r"\bmilitary[- ]technical cooperation\b", 1.0),
+    (r"\b(?:defen[cs]e )?procurement (?:body|agency)\b", 1.0),
+    (r"\b(?:incirlik|kurecik)\b", 0.5),
+    (r"\bpatriots?\b", 0.5),
+    (r"\bair[- ]defen[cs]e\b", 0.5),
+    (r"\bmissile (?:defen[cs]e|system)s?\b", 0.5),
+    (r"\bsanctions?\b", 0.35),
+    (r"\bpresidency of defen[cs]e industries\b|\bssb\b", 0.25),
+)
+_COMPILED = tuple((re.compile(pattern), weight) for pattern, weight in _TERMS)
+# Repeating one term is not more evidence than saying it a few times.
+_MAX_HITS_PER_TERM = 3
+DEFAULT_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class TopicScore:
+    score: float
+    on_topic: bool
+
+
+def topic_score(
+    paragraphs: Sequence[str], title: str | None = None, *, threshold: float = DEFAULT_THRESHOLD
+) -> TopicScore:
+    """1 - exp(-evidence): 0 with no dispute term, 0.86 with one mention of the S-400, near 1 with several."""
+    text = normalize(" \n".join([title or "", *paragraphs]))
+    evidence = sum(min(len(pattern.findall(text)), _MAX_HITS_PER_TERM) * weight for pattern, weight in _COMPILED)
+    score = 1.0 - math.exp(-evidence)
+    return TopicScore(score, score >= threshold)

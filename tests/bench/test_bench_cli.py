@@ -1,0 +1,100 @@
+"""`python -m bench`'s manners: one line without its extra, the committed results left alone, Ctrl-C stops
+its children."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RESULTS = REPO_ROOT / "bench" / "RESULTS.md"
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("WIRESTANCE_", "PREFECT_"))}
+
+
+def test_without_its_extra_it_says_how_to_install_it_in_one_line():
+    before = RESULTS.stat().st_mtime_ns
+    code = "import sys; sys.modules['trafilatura'] = None; from bench.cli import main; sys.exit(main(['--n', '10']))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=_env(), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "python -m bench needs its extra: pip install -e '.[bench]' (trafilatura missing)"
+    ]
+    assert RESULTS.stat().st_mtime_ns == before
+
+
+def test_default_output_is_not_the_committed_results():
+    from bench.cli import build_parser
+
+    args = build_parser().parse_args([])
+    assert args.output is None and not args.write_results
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_child_processes(tmp_path: Path):
+    out = tmp_path / "RESULTS.md"
+    bench = subprocess.Popen(
+        [sys.executable, "-m", "bench", "--n", "300", "--only", "e2e", "--repeats", "1", "--output", str(out)],
+        cwd=REPO_ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        children: list[int] = []
+        while time.monotonic() < deadline and bench.poll() is None:
+            children = [c for c in _children(bench.pid) if "bench.e2e_run" in _cmdline(c)]
+            if children:
+                break
+            time.sleep(0.2)
+        assert children, "no e2e child appeared"
+        time.sleep(1.0)
+        bench.send_signal(signal.SIGINT)  # to the parent only, as a wrapper script would
+        _, stderr = bench.communicate(timeout=60)
+        assert bench.returncode == 130, stderr[-2000:]
+        assert "interrupted; no results written" in stderr
+        time.sleep(0.5)
+        assert not [c for c in children if _alive(c)]
+        assert not out.exists()
+    finally:
+        if bench.poll() is None:
+            os.killpg(bench.pid, signal.SIGKILL)
+            bench.wait()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
