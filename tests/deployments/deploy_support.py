@@ -129,6 +129,9 @@ def base_env(prefect_home: Path, **extra: str) -> dict[str, str]:
         WIRESTANCE_PER_HOST_DELAY="0.01",  # our own loopback replay server: no need to pace
         PYTHONUNBUFFERED="1",
     )
+    # The tests' sources file (tests/conftest.py): only the agencies these tests replay are enabled.
+    if "WIRESTANCE_SOURCES_FILE" in os.environ:
+        env["WIRESTANCE_SOURCES_FILE"] = os.environ["WIRESTANCE_SOURCES_FILE"]
     env.update(extra)
     return env
 

@@ -80,23 +80,25 @@ def test_export_columns_and_published_date_reads_back_as_a_date(synthetic_lake, 
         main(["export", "--lake", str(root), "--out", str(out), "--since", "2019-11-04", "--until", "2019-11-10"]) == 0
     )
     expected_rows = 7 * 4 + 3 * 4
+    # The lake's articles carry the topic flag (schema 5): its columns follow the columns.
+    expected_columns = [*EXPORT_COLUMNS, "on_topic", "topic_score"]
     if fmt == "parquet":
         table = pq.read_table(out)
-        assert table.column_names == list(EXPORT_COLUMNS)
+        assert table.column_names == expected_columns
         assert table.schema.field("published_date").type == pa.date32()
         assert table.num_rows == expected_rows
         assert min(table.column("published_date").to_pylist()) == date(2019, 11, 4)
     elif fmt == "xlsx":
         sheet = openpyxl.load_workbook(out, read_only=True)["paragraphs"]
         rows = list(sheet.iter_rows(values_only=True))
-        assert list(rows[0]) == list(EXPORT_COLUMNS)
+        assert list(rows[0]) == expected_columns
         assert len(rows) - 1 == expected_rows
         published = rows[1][EXPORT_COLUMNS.index("published_date")]
         assert published.date() == date(2019, 11, 4)  # a date cell, not text
     else:
         with out.open(newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
-        assert list(rows[0]) == list(EXPORT_COLUMNS)
+        assert list(rows[0]) == expected_columns
         assert len(rows) == expected_rows
         assert {date.fromisoformat(row["published_date"]) for row in rows} == {date(2019, 11, d) for d in range(4, 11)}
     assert written["paragraphs"] > expected_rows
