@@ -14,6 +14,9 @@ line fails the run, names the line and leaves no output file behind.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import glob
 import json
 import os
 import uuid
@@ -24,6 +27,7 @@ from typing import Any
 
 from wirestance.classifiers.article_model import ArticleText
 from wirestance.classifiers.predict import Predictions, StanceModel
+from wirestance.durable import is_temporary_name
 
 #: Paragraphs per model call.
 DEFAULT_BATCH_SIZE = 2000
@@ -93,10 +97,13 @@ def _prediction_fields(predictions: Predictions, row: int, model: StanceModel, e
 
 
 def _write_atomically(out: Path, objects: list[dict[str, Any]], results: list[dict[str, Any] | None]) -> int:
+    _remove_abandoned_outputs(out)
     # Not mkstemp: its 0600 mode would survive the rename; "x" creates with the usual umask.
     temporary = out.parent / f".{out.name}.{uuid.uuid4().hex}.tmp"
     try:
         with open(temporary, "x", encoding="utf-8") as handle:
+            # Held until the rename: tells a later run that this temporary file's writer is alive.
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             for obj, result in zip(objects, results, strict=True):
                 handle.write(json.dumps({**obj, **(result or {})}, ensure_ascii=False) + "\n")
         os.replace(temporary, out)
@@ -156,9 +163,27 @@ def _article_chunks(articles: list[_Article], size: int) -> Iterator[list[_Artic
         yield chunk
 
 
+def _remove_abandoned_outputs(out: Path) -> None:
+    """Temporary outputs of runs killed before their rename (no writer holds their lock any more)."""
+    for candidate in out.parent.glob(f".{glob.escape(out.name)}.*.tmp"):
+        if not is_temporary_name(candidate.name):
+            continue
+        with contextlib.suppress(OSError), open(candidate, "rb") as held:
+            try:
+                fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # another classify is writing it
+            candidate.unlink()
+
+
 def _read_objects(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    with open(path, encoding="utf-8") as lines:
-        for line_number, line in enumerate(lines, start=1):
+    with open(path, "rb") as raw_lines:
+        for line_number, raw in enumerate(raw_lines, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problem = f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+                raise JsonlInputError(path, line_number, problem) from None
             if not line.strip():
                 continue
             try:

@@ -165,11 +165,18 @@ class ModelRegistry:
         return StanceModel(load_pipeline(model_path), version)
 
     def champion_version(self) -> str | None:
+        """The champion's version; None when no champion was ever promoted (no `champion` file). An empty
+        or blank file is an error, never "no champion": that would train and promote a new model silently."""
+        path = self.root / CHAMPION_FILE
         try:
-            version = (self.root / CHAMPION_FILE).read_text(encoding="utf-8").strip()
+            version = path.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
-        return version or None
+        if not version:
+            raise RegistryError(
+                f"{path} is empty: write a version's folder name into it, or delete it to train a first champion"
+            )
+        return version
 
     def load_champion(self) -> StanceModel:
         version = self.champion_version()

@@ -7,11 +7,13 @@ as the discover and batch steps; tests call it with the plain steps below.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from wirestance.failures import Failure
 from wirestance.lake.store import iter_batches
-from wirestance.pipeline import Discovery, Window, discover, process_batch
+from wirestance.pipeline import Discovery, Window, discover, process_batch, store_failures
 from wirestance.reports import SourceReport
 from wirestance.resources import Resources
 
@@ -32,6 +34,9 @@ class IngestRequest:
     reprocess: bool = False
     #: Conditional GETs of the feeds (a scheduled run skips a feed that has not changed).
     conditional: bool = False
+    #: When the run must end (`ingest_window` sets it from Settings.run_deadline): batches not started by
+    #: then are failures, the one in flight stops at it.
+    deadline: datetime | None = None
 
     @property
     def base_url(self) -> str | None:
@@ -62,7 +67,15 @@ def discover_source(resources: Resources, source: str, request: IngestRequest) -
 
 def store_batch(resources: Resources, source: str, urls: list[str], request: IngestRequest) -> SourceReport:
     """Fetch, parse, label (with the run's model) and store one batch of a source's articles."""
-    return process_batch(resources, source, urls, resources.model, request.base_url, reprocess=request.reprocess)
+    return process_batch(
+        resources,
+        source,
+        urls,
+        resources.model,
+        request.base_url,
+        reprocess=request.reprocess,
+        run_deadline=request.deadline,
+    )
 
 
 def ingest_window(
@@ -73,10 +86,19 @@ def ingest_window(
     discover_step: DiscoverStep = discover_source,
     batch_step: BatchStep = store_batch,
 ) -> list[SourceReport]:
-    """Ingest every source of the request; one report per source. Failures go to the lake under `run_id`."""
+    """Ingest every source of the request; one report per source.
+
+    Failures go to the lake under `run_id` as they happen (discovery's, then each batch's), so a run killed
+    later keeps them. The run ends at Settings.run_deadline (or the request's own `deadline`): batches not
+    started by then are failures, the one in flight stops at it.
+    """
+    if request.deadline is None:
+        request = replace(request, deadline=datetime.now(UTC) + timedelta(seconds=resources.settings.run_deadline))
+    assert request.deadline is not None
     reports = []
     for source in request.sources:
         found = discover_step(resources, source, request)
+        store_failures(resources, found.failures, run_id)
         report = SourceReport(
             source=source,
             discovered=len(found.items),
@@ -84,8 +106,17 @@ def ingest_window(
             failures=list(found.failures),
         )
         for batch in iter_batches([item.url for item in found.items], resources.settings.batch_size):
-            report.add(batch_step(resources, source, batch, request))
-        resources.lake.append_failures(report.failures, run_id)
+            if datetime.now(UTC) >= request.deadline:
+                late = [
+                    Failure(url, source, "fetch", f"{url}: the run deadline passed before it was fetched")
+                    for url in batch
+                ]
+                store_failures(resources, late, run_id)
+                report.failures.extend(late)
+                continue
+            outcome = batch_step(resources, source, batch, request)
+            store_failures(resources, outcome.failures, run_id)
+            report.add(outcome)
         reports.append(report)
     resources.flush()  # seal the WARC file: its records get indexed and a reprocess sees them
     return reports

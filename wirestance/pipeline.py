@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from datetime import time as clock_time
 from typing import Any
 
 import numpy as np
@@ -20,9 +22,12 @@ from wirestance.articles import Article
 from wirestance.failures import Failure
 from wirestance.feeds import FeedError, FeedItem, parse_feed, parse_news_sitemap
 from wirestance.fetch import FetchError
+from wirestance.identity import PageClaim as PageClaim  # what a page claims, kept per run by Resources
+from wirestance.identity import one_page_per_article
 from wirestance.lake.schema import PARTITION_COLUMN, PROBABILITY_COLUMNS, SCHEMA_VERSION
 from wirestance.lake.store import replaces_stored
 from wirestance.pages import Page, parse_page
+from wirestance.pages import screen_article as screen_article  # the limits every stored article meets
 from wirestance.reports import SourceReport
 from wirestance.resources import Resources
 from wirestance.resources import StanceLabeller as StanceLabeller  # what the pipeline needs of a model
@@ -44,7 +49,15 @@ class Window:
             raise ValueError(f"window end {self.end.isoformat()} is not after its start {self.start.isoformat()}")
 
     def contains(self, moment: datetime | None) -> bool:
-        return moment is None or self.start <= moment < self.end
+        return moment is None or self.start <= self.placed(moment) < self.end
+
+    def placed(self, moment: datetime) -> datetime:
+        """Where a moment falls for this window. A page that prints only a date (midnight in its own zone)
+        counts on that printed day, at midnight in the window's zone: a story of 1 January printed in
+        Istanbul (21:00 UTC on 31 December) belongs to a window of 1 January UTC, as its partition does."""
+        if moment.tzinfo is None or (moment.hour, moment.minute, moment.second, moment.microsecond) != (0, 0, 0, 0):
+            return moment
+        return datetime.combine(moment.date(), clock_time(), tzinfo=self.start.tzinfo)
 
 
 @dataclass
@@ -93,6 +106,12 @@ def discover(
         except (FetchError, FeedError) as exc:
             result.failures.append(Failure(feed_url, source.name, "discover", str(exc)))
             continue
+        except Exception as exc:  # a feed that breaks the reader is one failure, not the end of the run
+            log.exception("reading the feed %s crashed", feed_url)
+            result.failures.append(
+                Failure(feed_url, source.name, "discover", f"{feed_url}: {type(exc).__name__}: {exc}")
+            )
+            continue
         if feed.capped:
             result.failures.append(Failure(feed_url, source.name, "discover", f"{feed_url}: {feed.capped}"))
         for link, reason in feed.rejected:
@@ -110,20 +129,31 @@ def discover(
 
 
 def fetch_and_parse(
-    resources: Resources, source: Source, urls: Sequence[str], base_url: str | None
+    resources: Resources,
+    source: Source,
+    urls: Sequence[str],
+    base_url: str | None,
+    *,
+    deadline: float | None = None,
 ) -> tuple[list[tuple[Article, datetime]], list[Failure]]:
-    """Fetch pages (up to the per-host concurrency at once) and parse them; failures are per URL."""
+    """Fetch pages (up to the per-host concurrency at once) and parse them; failures are per URL.
+
+    `deadline` (time.monotonic()): URLs not started by then are failures, requests in flight stop at it.
+    """
     fetcher = resources.fetcher(source, base_url)
+    settings = resources.settings
 
     def fetch(url: str) -> Page:
-        response = fetcher.get(url)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise FetchError(url, "the batch deadline passed before it was fetched")
+        response = fetcher.get(url, deadline=deadline)
         if response.status != 200:
             raise FetchError(url, f"HTTP {response.status}")
         return Page(url, response.body, response.declared_charset, response.fetched_at)
 
-    workers = max(1, resources.settings.per_host_concurrency)
+    workers = max(1, settings.per_host_concurrency)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-        results = list(pool.map(lambda url: parse_page(source, url, lambda: fetch(url)), urls))
+        results = list(pool.map(lambda url: parse_page(source, url, lambda: fetch(url), settings), urls))
     parsed = [(article, page.fetched_at) for article, page in (r for r in results if isinstance(r, tuple))]
     failures = [r for r in results if isinstance(r, Failure)]
     return parsed, failures
@@ -247,18 +277,41 @@ def process_batch(
     base_url: str | None = None,
     *,
     reprocess: bool = False,
+    run_deadline: datetime | None = None,
 ) -> SourceReport:
-    """Fetch, parse, label and store a batch of article URLs; what it did, as a report of the source."""
+    """Fetch, parse, label and store a batch of article URLs; what it did, as a report of the source.
+
+    The batch stops at Settings.batch_deadline or at `run_deadline`, whichever is first. A page claiming an
+    article another page of the run (`resources.kept_pages`) already claims is never merged with it."""
     source = get_source(source_name)
     outcome = SourceReport(source=source.name)
-    parsed, outcome.failures = fetch_and_parse(resources, source, urls, base_url)
-    outcome.fetched = len(parsed) + sum(1 for f in outcome.failures if f.stage == "parse")
+    deadline = time.monotonic() + resources.settings.batch_deadline
+    if run_deadline is not None:
+        deadline = min(deadline, time.monotonic() + (run_deadline - datetime.now(UTC)).total_seconds())
+    fetched, outcome.failures = fetch_and_parse(resources, source, urls, base_url, deadline=deadline)
+    outcome.fetched = len(fetched) + sum(1 for f in outcome.failures if f.stage == "parse")
+    parsed, duplicates = one_page_per_article(fetched, resources.kept_pages)
+    outcome.failures.extend(duplicates)
     if parsed:
-        articles, paragraphs = article_rows(parsed, model)
         try:
+            articles, paragraphs = article_rows(parsed, model)
             outcome.counts = resources.lake.upsert(articles, paragraphs, replace_unchanged=reprocess)
         except Exception as exc:
             # The lake write is all or nothing per partition; record the batch as failed and go on.
-            log.exception("storing a batch of %d articles failed", len(articles))
-            outcome.failures.extend(Failure(a["url"], source.name, "store", str(exc)) for a in articles)
+            log.exception("labelling or storing a batch of %d articles failed", len(parsed))
+            outcome.failures.extend(
+                Failure(article.url, source.name, "store", f"{type(exc).__name__}: {exc}") for article, _ in parsed
+            )
     return outcome
+
+
+def store_failures(resources: Resources, failures: Sequence[Failure], run_id: str) -> int:
+    """Write failure rows now; a lake that cannot take them (full, read-only) is logged, never raised, so
+    the run goes on and its summary still counts them."""
+    if not failures:
+        return 0
+    try:
+        return resources.lake.append_failures(failures, run_id)
+    except Exception as exc:
+        log.error("could not write %d failure rows to the lake: %s: %s", len(failures), type(exc).__name__, exc)
+        return 0

@@ -262,7 +262,7 @@ def _scan(run: _SourceRun, source: Source, pool: WorkerPool, settings: Settings,
     domains = [*source.allowed_domains, *scan.hosts]
     with ArchiveReader(settings.raw_url, lake) as reader:
         jobs = (
-            ParseJob(source.name, chunk)
+            ParseJob(source.name, chunk, settings)
             for rows in reader.response_rows(scan.fetched_since, scan.fetched_until, domains)
             for chunk in iter_batches(rows, PARSE_ROWS_PER_JOB)
         )

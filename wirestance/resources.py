@@ -8,6 +8,7 @@ cached per process: two runs in one process (a served deployment) each open and 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -16,10 +17,14 @@ from urllib.parse import urlsplit
 
 from wirestance.archive.reader import ArchiveReader
 from wirestance.archive.recorder import ArchiveRecorder
+from wirestance.durable import remove_stale_temporaries
 from wirestance.fetch import PoliteFetcher
+from wirestance.identity import PageClaim
 from wirestance.lake import Lake
 from wirestance.settings import Settings
 from wirestance.sources.base import Source
+
+log = logging.getLogger(__name__)
 
 
 class StanceLabeller(Protocol):
@@ -49,6 +54,12 @@ class Resources:
         """`load_model` loads the run's model on first use (or pass a loaded `model`); `archive=False` records
         no response in the raw archive."""
         self.settings = settings or Settings.from_env()
+        # Temporary files of writes a killed process left behind (its lake or archive files are whole).
+        for root in (self.settings.lake_url, self.settings.raw_url):
+            try:
+                remove_stale_temporaries(root)
+            except Exception as exc:  # a root we cannot list is not a reason not to run
+                log.warning("could not look for stale temporary files under %s: %s", root, exc)
         self.lake = Lake(self.settings.lake_url)
         #: Every response of this run's fetchers goes to the raw WARC archive (reprocess reads it).
         self.recorder: ArchiveRecorder | None = ArchiveRecorder(self.settings, lake=self.lake) if archive else None
@@ -58,6 +69,9 @@ class Resources:
         self._fetchers: dict[tuple[Any, ...], PoliteFetcher] = {}
         self._lock = threading.Lock()
         self._model_lock = threading.Lock()
+        #: The page kept so far for each (source, article_id) of this run, so another page with the same
+        #: identity in a later batch is judged by the same rule (`pipeline.one_page_per_article`).
+        self.kept_pages: dict[tuple[str, str], PageClaim] = {}
 
     @property
     def model(self) -> StanceLabeller:
@@ -99,9 +113,14 @@ class Resources:
             return self._reader
 
     def flush(self) -> None:
-        """Seal the WARC file being written, so its records are indexed and readers see them."""
-        if self.recorder is not None:
+        """Seal the WARC file being written, so its records are indexed and readers see them. A failure (a
+        full disk) is logged, not raised: the file stays whole and the next start seals it."""
+        if self.recorder is None:
+            return
+        try:
             self.recorder.flush()
+        except Exception as exc:
+            log.error("could not seal the raw archive file (the next start will): %s: %s", type(exc).__name__, exc)
 
     def close(self) -> None:
         with self._lock:

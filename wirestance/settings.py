@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import MISSING, dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,22 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     #: Articles per Prefect task (fetch + parse + label + store).
     batch_size: int = 50
+    #: Whole-response deadline per request, seconds: a server trickling bytes cannot hold a worker longer.
+    request_deadline: float = 60.0
+    #: Deadline of one batch (fetch + parse), seconds: URLs not fetched by then are failures, the run goes on.
+    batch_deadline: float = 900.0
+    #: Deadline of one ingest run, seconds: batches not started by then become failures.
+    run_deadline: float = 6 * 3600.0
+    #: Most Retry-After seconds one host may impose on a run in total; past it its URLs are failures.
+    retry_after_budget: float = 300.0
+    #: Paragraphs one article may have: a page with more is refused (a hostile page, not a story).
+    max_paragraphs: int = 2000
+    #: Characters one paragraph may have: a longer one is cut there.
+    max_paragraph_chars: int = 20_000
+    #: Earliest plausible publication date (ISO date); an article dated before it is refused.
+    earliest_published: str = "1990-01-01"
+    #: How far past now a publication or update time may lie (time zones, clock skew), seconds.
+    future_slack: float = 2 * 86400.0
     #: Hours a lake data file no longer referenced is kept by `maintain-lake` (time travel reaches that far back).
     lake_retention_hours: float = 168.0
     #: Worker processes that parse and label in a reprocess (0: none, all in the calling process).
@@ -77,6 +95,11 @@ class Settings:
     #: A sources file read after the shipped sources.toml (adds agencies, switches them on); empty: none.
     sources_file: str = ""
 
+    def __post_init__(self) -> None:
+        problems = [problem for problem in (_check(self, f.name) for f in fields(self)) if problem]
+        if problems:
+            raise SettingsError("; ".join(problems))
+
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         return replace(cls(**values_from_env(cls, "WIRESTANCE_")), **overrides)
@@ -86,6 +109,58 @@ class Settings:
         from wirestance import __version__
 
         return f"wirestance/{__version__} (+news stance research; contact: {self.contact})"
+
+
+class SettingsError(ValueError):
+    """A setting with a value wirestance cannot run with; the message names the variable and the reason."""
+
+
+#: Settings that must be > 0, and those that may be 0 but not negative.
+_POSITIVE = frozenset(
+    {
+        "per_host_concurrency",
+        "timeout",
+        "max_attempts",
+        "max_body_bytes",
+        "batch_size",
+        "request_deadline",
+        "batch_deadline",
+        "run_deadline",
+        "max_paragraphs",
+        "max_paragraph_chars",
+        "dask_workers",
+    }
+)
+_NOT_NEGATIVE = frozenset(
+    {
+        "per_host_delay",
+        "backoff_base",
+        "max_retry_after",
+        "retry_after_budget",
+        "future_slack",
+        "workers",
+        "lake_retention_hours",
+    }
+)
+
+
+def _check(settings: Settings, name: str) -> str | None:
+    value = getattr(settings, name)
+    where = f"WIRESTANCE_{name.upper()}={value!r}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{where}: must be a finite number"
+    if name in _POSITIVE and value <= 0:
+        return f"{where}: must be greater than 0"
+    if name in _NOT_NEGATIVE and value < 0:
+        return f"{where}: must not be negative"
+    if name == "earliest_published":
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return f"{where}: not an ISO date (YYYY-MM-DD)"
+    if name in ("lake_url", "raw_url", "models_dir") and not str(value).strip():
+        return f"{where}: must not be empty"
+    return None
 
 
 def _usable_cores() -> int:
@@ -110,8 +185,10 @@ def values_from_env(config_class: type, prefix: str) -> dict[str, Any]:
         elif isinstance(default, bool):
             values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
         else:
+            kind = type(default)
             try:
-                values[f.name] = type(default)(raw)
-            except ValueError as exc:
-                raise ValueError(f"{name}={raw!r}: {exc}") from exc
+                values[f.name] = kind(raw.strip()) if kind in (int, float) else kind(raw)
+            except ValueError:
+                expected = {int: "a whole number", float: "a number"}.get(kind, kind.__name__)
+                raise SettingsError(f"{name}={raw!r}: not {expected}") from None
     return values

@@ -27,6 +27,7 @@ from wirestance.failures import Failure
 from wirestance.lake import Lake
 from wirestance.pages import Page, parse_page
 from wirestance.pipeline import article_rows
+from wirestance.settings import Settings
 from wirestance.sources import get_source
 
 Job = TypeVar("Job")
@@ -49,6 +50,8 @@ class ParseJob:
 
     source: str
     rows: list[dict[str, Any]]
+    #: Limits an article must meet to be stored (dates, sizes: `pages.screen_article`); None: no screening.
+    settings: Settings | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def parse_job(state: WorkerState, job: ParseJob) -> ParseAnswer:
             response.capture_time,
             response.capture_origin,
         )
-        result = parse_page(source, response.url, lambda page=page: page)  # type: ignore[misc]
+        result = parse_page(source, response.url, lambda page=page: page, job.settings)  # type: ignore[misc]
         if isinstance(result, Failure):
             pages.append(ParsedPage(failure=result))
         else:

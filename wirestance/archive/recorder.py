@@ -7,7 +7,7 @@ import weakref
 import requests
 
 from wirestance.archive.writer import DEFAULT_MAX_FILE_BYTES, Exchange, RecoveryReport, WarcWriter
-from wirestance.fetch import FetchError, FetchResult
+from wirestance.fetch import FetchResult, RecordingError
 from wirestance.lake import Lake
 from wirestance.settings import Settings
 
@@ -15,8 +15,8 @@ from wirestance.settings import Settings
 class ArchiveRecorder:
     """Use as `PoliteFetcher(..., recorder=ArchiveRecorder(settings))`; share one per process and raw root.
 
-    A response that cannot be archived fails its fetch (FetchError): a page in the lake whose raw copy is
-    missing could not be reprocessed later.
+    A response that cannot be archived fails its fetch (RecordingError, a FetchError that says the archive
+    failed, never the host): a page in the lake whose raw copy is missing could not be reprocessed later.
     """
 
     def __init__(
@@ -49,7 +49,7 @@ class ArchiveRecorder:
         try:
             self.writer.write(exchange)
         except Exception as exc:
-            raise FetchError(result.url, f"could not archive the response: {type(exc).__name__}: {exc}") from exc
+            raise RecordingError(result.url, f"raw archive write failed: {type(exc).__name__}: {exc}") from exc
 
     def flush(self) -> None:
         """Seal the current WARC file so readers (a reprocess) see everything recorded so far."""

@@ -74,7 +74,7 @@ class _OpenFile:
     day: date
     name: str
     path: str  # local path of the .open file
-    handle: BinaryIO
+    handle: BinaryIO  # unbuffered: a failed write leaves nothing queued to reach the file later
     size: int
     rows: list[dict] = field(default_factory=list)
 
@@ -155,9 +155,12 @@ class WarcWriter:
             )
             current = self._file_for(exchange.fetched_at, len(response) + len(request))
             offset = current.size
-            current.handle.write(response + request)
-            current.handle.flush()
-            os.fsync(current.handle.fileno())
+            try:
+                _write_all(current.handle, response + request)
+                os.fsync(current.handle.fileno())
+            except OSError:
+                self._cut_back(current, offset)
+                raise
             current.size += len(response) + len(request)
             key = describe(exchange.url, exchange.status, exchange.body)
             row = {
@@ -187,6 +190,19 @@ class WarcWriter:
     def close(self) -> None:
         self.flush()
 
+    def _cut_back(self, current: _OpenFile, offset: int) -> None:
+        """Remove what a failed write left after `offset`; if the file cannot even be cut, give it up to
+        recovery (its lock is released with the handle) so the next record goes to a new file."""
+        try:
+            os.ftruncate(current.handle.fileno(), offset)
+            current.handle.seek(offset)
+            os.fsync(current.handle.fileno())
+        except OSError as exc:
+            log.error("could not cut %s back to %d bytes (%s); a later start recovers it", current.path, offset, exc)
+            self._current = None
+            self._recovered = False
+            current.handle.close()
+
     def recover(self) -> list[RecoveryReport]:
         """Seal the `.open` files that writers which died left behind (their locks are free)."""
         with self._lock:
@@ -212,13 +228,17 @@ class WarcWriter:
         stamp = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
         name = f"wirestance-{stamp}Z-{os.getpid()}-{uuid.uuid4().hex[:8]}{SEALED_SUFFIX}"
         path = os.path.join(self.spool, name + OPEN_SUFFIX)
-        handle = open(path, "xb")  # noqa: SIM115 - held open until sealed, closed in _seal
-        # The lock tells a recovering writer that this file's owner is alive.
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        info = records.warcinfo_member(name, f"wirestance/{__version__} (warcio)")
-        handle.write(info)
-        handle.flush()
-        os.fsync(handle.fileno())
+        handle = open(path, "xb", buffering=0)  # noqa: SIM115 - held open until sealed, closed in _seal
+        try:
+            # The lock tells a recovering writer that this file's owner is alive.
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            info = records.warcinfo_member(name, f"wirestance/{__version__} (warcio)")
+            _write_all(handle, info)
+            os.fsync(handle.fileno())
+        except OSError:
+            handle.close()
+            os.remove(path)  # holds at most a cut warcinfo record
+            raise
         return _OpenFile(day=moment.astimezone(UTC).date(), name=name, path=path, handle=handle, size=len(info))
 
     def _seal_current(self) -> None:
@@ -233,6 +253,9 @@ class WarcWriter:
                 # (rewriting the same index file), never a sealed file without index rows.
                 self.lake.put_raw_index(current.rows, current.day, current.name.removesuffix(SEALED_SUFFIX))
             self._publish(current)
+        except Exception:
+            self._recovered = False  # the .open file stays whole: the next write tries to seal it again
+            raise
         finally:
             current.handle.close()
 
@@ -263,7 +286,12 @@ class WarcWriter:
                 continue
             if self._current is not None and entry == self._current.name + OPEN_SUFFIX:
                 continue
-            report = self._recover_file(os.path.join(self.spool, entry))
+            try:
+                report = self._recover_file(os.path.join(self.spool, entry))
+            except Exception as exc:  # e.g. a full disk: the file stays as it is for the next start
+                log.error("could not recover %s: %s: %s", entry, type(exc).__name__, exc)
+                self._recovered = True
+                continue
             if report is not None:
                 reports.append(report)
                 log.warning("recovered %s: %s", report.file, report)
@@ -319,6 +347,16 @@ class WarcWriter:
                 for row in table.to_pylist()
             }
         return self._digests
+
+
+def _write_all(handle: BinaryIO, data: bytes) -> None:
+    """Write every byte through an unbuffered handle (a raw write may take only part of them)."""
+    view = memoryview(data)
+    while view:
+        written = handle.write(view)
+        if not written:
+            raise OSError(f"wrote nothing of {len(view)} bytes")
+        view = view[written:]
 
 
 def describe(url: str, status: int, body: bytes) -> str:

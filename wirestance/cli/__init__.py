@@ -48,8 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     parser = build_parser()
     args = parser.parse_args(argv)
+    from wirestance.settings import Settings, SettingsError
+
     try:
+        Settings.from_env()  # a bad WIRESTANCE_* value stops every command before it starts
         return int(args.handler(args) or 0)
+    except SettingsError as exc:
+        print(f"wirestance {args.command}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except CliError as exc:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from wirestance.cli.ingest import SINCE_HELP, UNTIL_HELP, checked_window_end, moment, settings_from
+from wirestance.cli.ingest import (
+    SINCE_HELP,
+    UNTIL_HELP,
+    check_storage_writable,
+    checked_window_end,
+    moment,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from wirestance.settings import Settings
@@ -27,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _reprocess(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     until = checked_window_end(args)
+    check_storage_writable(settings, raw=False)
     from wirestance.flows.reprocess import reprocess
 
     rows = reprocess(start=args.since, end=until, sources=args.sources, hosts=args.hosts, settings=settings)

@@ -122,6 +122,7 @@ def checked_window_end(args: argparse.Namespace) -> datetime:
 def _ingest(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     until = checked_window_end(args)
+    check_storage_writable(settings)
     from wirestance.flows.ingest import ingest
 
     rows = ingest(
@@ -136,6 +137,18 @@ def _ingest(args: argparse.Namespace) -> int:
     )
     print_rows(rows)
     return 0
+
+
+def check_storage_writable(settings: Settings, *, raw: bool = True) -> None:
+    """A lake (or raw archive, with `raw`) that cannot be written (read-only, full) stops a command at once,
+    in one line, instead of a run of failures and a traceback."""
+    from wirestance.durable import unwritable_reason
+
+    roots = [("lake", settings.lake_url)] + ([("raw archive", settings.raw_url)] if raw else [])
+    for name, url in roots:
+        reason = unwritable_reason(url)
+        if reason is not None:
+            raise CliError(f"the {name} {reason}")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -165,6 +178,7 @@ def _demo(args: argparse.Namespace) -> int:
         names.append(source.name)
     if not sites:
         raise CliError("no sample site has an available source")
+    check_storage_writable(settings)
     from wirestance.flows.ingest import ingest
 
     with ReplayServer(*sites) as server:
@@ -183,9 +197,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _reclassify(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    check_storage_writable(settings, raw=False)
     from wirestance.flows.reclassify import reclassify
 
-    summary = reclassify(settings=settings_from(args))
+    summary = reclassify(settings=settings)
     print(
         f"relabelled {summary['paragraphs_relabelled']} paragraphs in {summary['partitions_rewritten']} "
         f"partitions with model {summary['model_version']}"

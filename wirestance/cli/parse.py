@@ -54,9 +54,13 @@ def _parse(args: argparse.Namespace) -> int:
 
     try:
         article = _one(args.target, args.url, args.source, sources, fetch_urls=True)
-    except (NotAnArticle, FetchError, ValueError, OSError) as exc:
+    except (NotAnArticle, FetchError, ValueError) as exc:
         message = str(exc)
         raise CliError(message if args.target in message else f"{args.target}: {message}") from None
+    except OSError as exc:
+        raise CliError(f"{args.target}: {exc.strerror or exc}") from None
+    except Exception as exc:  # whatever the page does to a parser, one line, not a traceback
+        raise CliError(f"{args.target}: {type(exc).__name__}: {exc}") from None
     json.dump(article, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return 0
@@ -92,6 +96,9 @@ def _manifest(manifest: Path, forced: str | None, sources: Any) -> int:
         except (NotAnArticle, ValueError, OSError) as exc:
             failed += 1
             out = {"path": path, "error": str(exc)}
+        except Exception as exc:  # a page that crashes a parser is that line's error, not the end of the list
+            failed += 1
+            out = {"path": path, "error": f"{path}: {type(exc).__name__}: {exc}"}
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     sys.stdout.flush()
     return 1 if failed else 0
@@ -100,21 +107,45 @@ def _manifest(manifest: Path, forced: str | None, sources: Any) -> int:
 def _one(target: str, url: str | None, forced: str | None, sources: Any, *, fetch_urls: bool) -> dict[str, Any]:
     """One page's article as the contract's JSON object; NotAnArticle/ValueError/OSError otherwise."""
     from wirestance.fetch import decode_body
+    from wirestance.pages import screen_article
+    from wirestance.settings import Settings
 
+    settings = Settings.from_env()
     if fetch_urls and urlsplit(target).scheme in ("http", "https"):
         html, page_url = _fetch(target, forced, sources), url or target
     else:
         path = Path(target)
         if not path.is_file():
             raise ValueError(f"{target}: no such file")
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        html = decode_body(raw, None)
+        html = decode_body(read_page_file(path, settings.max_body_bytes), None)
         page_url = url or _canonical_link(html) or path.resolve().as_uri()
     source = sources.pick(page_url, forced)
-    result: dict[str, Any] = source.parse(html, page_url).to_json_dict()
+    result: dict[str, Any] = screen_article(source.parse(html, page_url), settings).to_json_dict()
     return result
+
+
+def read_page_file(path: Path, limit: int) -> bytes:
+    """A page file's bytes, a gzip one (`.gz`, or gzip's magic bytes) decompressed, never more than `limit`
+    bytes (a small file can expand to gigabytes). Raises ValueError naming the file and what is wrong."""
+    import zlib
+
+    try:
+        with open(path, "rb") as handle:
+            zipped = path.suffix == ".gz" or handle.read(2) == b"\x1f\x8b"
+            handle.seek(0)
+            if not zipped:
+                data = handle.read(limit + 1)
+            else:
+                with gzip.GzipFile(fileobj=handle) as unzipped:
+                    data = unzipped.read(limit + 1)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise ValueError(f"{path}: not a readable gzip file ({exc or type(exc).__name__})") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        what = "decompresses to" if zipped else "is"
+        raise ValueError(f"{path}: {what} more than {limit} bytes (WIRESTANCE_MAX_BODY_BYTES)")
+    return data
 
 
 def _fetch(target: str, forced: str | None, sources: Any) -> str:

@@ -18,10 +18,12 @@ from wirestance.discovery.past import archive_hosts, discover_past
 from wirestance.discovery.types import Candidate
 from wirestance.failures import Failure
 from wirestance.fetch import PoliteFetcher
+from wirestance.identity import one_page_per_article
 from wirestance.pages import Page, parse_page
 from wirestance.pipeline import StanceLabeller, Window, article_rows
 from wirestance.reports import SourceReport
 from wirestance.resources import Resources
+from wirestance.settings import Settings
 from wirestance.sources import get_source
 from wirestance.sources.base import Source
 
@@ -57,7 +59,7 @@ def backfill_window(
     pages = PageFetcher(site, archives, config, live_base_url=live_base_url)
     workers = max(1, resources.settings.per_host_concurrency)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="backfill") as pool:
-        results = list(pool.map(lambda c: _fetch_and_parse(pages, source, c), todo))
+        results = list(pool.map(lambda c: _fetch_and_parse(pages, source, c, resources.settings), todo))
     parsed: list[tuple[Article, datetime]] = []
     for result in results:
         if isinstance(result, Failure):
@@ -70,6 +72,8 @@ def backfill_window(
             parsed.append((article, page.fetched_at))
         else:
             report.out_of_window += 1
+    parsed, duplicates = one_page_per_article(parsed, resources.kept_pages)
+    report.failures.extend(duplicates)
     if parsed:
         articles, paragraphs = article_rows(parsed, model)
         report.counts = resources.lake.upsert(articles, paragraphs)
@@ -81,7 +85,9 @@ def archives_fetcher(resources: Resources, config: DiscoveryConfig) -> PoliteFet
     return resources.fetcher_for(("archives", config), archive_hosts(config), obey_robots=config.archive_obey_robots)
 
 
-def _fetch_and_parse(pages: PageFetcher, source: Source, candidate: Candidate) -> tuple[Article, Page] | Failure:
+def _fetch_and_parse(
+    pages: PageFetcher, source: Source, candidate: Candidate, settings: Settings
+) -> tuple[Article, Page] | Failure:
     def fetch() -> Page:
         fetched: FetchedPage = pages.fetch(candidate)
         result = fetched.result
@@ -94,7 +100,7 @@ def _fetch_and_parse(pages: PageFetcher, source: Source, candidate: Candidate) -
             fetched.capture_origin,
         )
 
-    return parse_page(source, candidate.url, fetch)
+    return parse_page(source, candidate.url, fetch, settings)
 
 
 def _stored_ids(resources: Resources, source: str) -> set[str]:
