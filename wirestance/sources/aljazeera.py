@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -32,6 +31,7 @@ from wirestance.sources.kit import (
     parse_printed,
     split_byline,
     split_tags,
+    url_on_domains,
     with_class,
 )
 
@@ -50,12 +50,8 @@ _NOT_ARTICLE_SECTIONS = frozenset({"video", "gallery", "program", "where", "tag"
 
 def article_id(url: str) -> str | None:
     """Al Jazeera's story id: the number of an old URL, or "YYYY-MM-DD-slug" of a dated one; else None."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not (host == "aljazeera.com" or host.endswith(".aljazeera.com")):
+    parts = url_on_domains(url, ALLOWED_DOMAINS)
+    if parts is None:
         return None
     if parts.path.strip("/").split("/")[0].lower() in _NOT_ARTICLE_SECTIONS:
         return None

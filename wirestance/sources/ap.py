@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -33,6 +32,7 @@ from wirestance.sources.kit import (
     split_byline,
     split_tags,
     unique,
+    url_on_domains,
     with_class,
 )
 
@@ -50,19 +50,12 @@ _HOSTED_PATH = re.compile(rf"^/[^/]+/article/(?P<id>{_HEX_ID})(?:/[^/]*)?/?$", r
 
 def article_id(url: str) -> str | None:
     """AP's 32-hex story id from an apnews.com or hosted.ap.org article URL, else None."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
+    parts = url_on_domains(url, ALLOWED_DOMAINS)
+    if parts is None:
         return None
-    if parts.scheme not in ("http", "https"):
-        return None
-    if host == "apnews.com" or host.endswith(".apnews.com"):
-        match = _APNEWS_PATH.match(parts.path)
-    elif host == "hosted.ap.org":
-        match = _HOSTED_PATH.match(parts.path)
-    else:
-        return None
+    host = (parts.hostname or "").lower()
+    pattern = _HOSTED_PATH if host == "hosted.ap.org" or host.endswith(".hosted.ap.org") else _APNEWS_PATH
+    match = pattern.match(parts.path)
     return match.group("id").lower() if match else None
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, ClassVar
+from urllib.parse import SplitResult, urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -112,6 +113,19 @@ class Page:
 
 
 # --- shared helpers: text, authors, tags, boilerplate --------------------------------------------
+
+
+def url_on_domains(url: str, domains: Iterable[str]) -> SplitResult | None:
+    """The parts of an http(s) URL whose host is one of `domains` or a subdomain of one; None for any other
+    URL, a malformed one included (what every agency's `article_id` checks first)."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not any(host == d or host.endswith("." + d) for d in domains):
+        return None
+    return parts
 
 
 def has_class(name: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -29,6 +28,7 @@ from wirestance.sources.kit import (
     split_byline,
     split_tags,
     unique,
+    url_on_domains,
 )
 
 NAME = "reuters"
@@ -43,12 +43,8 @@ _NOT_ARTICLE_SECTIONS = frozenset({"graphics", "pictures", "video", "live-events
 
 def article_id(url: str) -> str | None:
     """Reuters' story id: the dated slug of an Arc URL, or the "USKBN..." id of an older one; else None."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not (host == "reuters.com" or host.endswith(".reuters.com")):
+    parts = url_on_domains(url, ALLOWED_DOMAINS)
+    if parts is None:
         return None
     legacy = _LEGACY_PATH.match(parts.path)
     if legacy:
@@ -157,8 +153,9 @@ class ReutersReactV2(_ReutersLayout):
         return [drop_hidden(p) for p in self._paragraphs(self.body)]
 
 
-class ReutersStandardV1(_ReutersLayout):
-    """The site of 2019 and before: h1.ArticleHeader_headline, div.StandardArticleBody_body <p>s."""
+class ReutersStandardV1(ReutersReactV2):
+    """The site of 2019 and before: h1.ArticleHeader_headline, div.StandardArticleBody_body <p>s; read as the
+    React site is, with its own selectors."""
 
     version = "reuters/standard-v1"
     requires = "a div.StandardArticleBody_body body"
@@ -166,21 +163,6 @@ class ReutersStandardV1(_ReutersLayout):
     _bodies = etree.XPath(f"//div[{has_class('StandardArticleBody_body')}]")
     _paragraphs = etree.XPath("p")
     _title = etree.XPath(f"//h1[{has_class('ArticleHeader_headline')}]")
-
-    def __init__(self, page: Page, body: HtmlElement) -> None:
-        super().__init__(page)
-        self.body = body
-
-    @classmethod
-    def match(cls, page: Page) -> ReutersStandardV1 | None:
-        bodies = cls._bodies(page.root)
-        return cls(page, bodies[0]) if bodies else None
-
-    def title(self) -> str | None:
-        return first_text(self._title(self.page.root)) or super().title()
-
-    def body_paragraphs(self) -> list[HtmlElement]:
-        return [drop_hidden(p) for p in self._paragraphs(self.body)]
 
 
 LAYOUTS: tuple[type[Layout], ...] = (ReutersArcV3, ReutersReactV2, ReutersStandardV1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -30,6 +29,7 @@ from wirestance.sources.kit import (
     parse_printed,
     split_byline,
     unique,
+    url_on_domains,
     with_class,
 )
 
@@ -43,12 +43,8 @@ _ARTICLE_PATH = re.compile(r"^/[a-z-]+/(?P<id>\d{4,9})-[^/]+/?$", re.IGNORECASE)
 
 def article_id(url: str) -> str | None:
     """RT's numeric story id from an article URL, else None."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not (host == "rt.com" or host.endswith(".rt.com")):
+    parts = url_on_domains(url, ALLOWED_DOMAINS)
+    if parts is None:
         return None
     match = _ARTICLE_PATH.match(parts.path)
     return match.group("id") if match else None

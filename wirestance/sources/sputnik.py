@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -29,6 +28,7 @@ from wirestance.sources.kit import (
     parse_page,
     split_byline,
     split_tags,
+    url_on_domains,
     with_class,
 )
 
@@ -44,14 +44,8 @@ _NEW_PATH = re.compile(r"^/\d{8}/[^/]*?-(?P<id>\d{6,12})\.html$", re.IGNORECASE)
 
 def article_id(url: str) -> str | None:
     """Sputnik's numeric story id from an article URL, else None."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not any(
-        host == domain or host.endswith("." + domain) for domain in ALLOWED_DOMAINS
-    ):
+    parts = url_on_domains(url, ALLOWED_DOMAINS)
+    if parts is None:
         return None
     match = _OLD_PATH.match(parts.path) or _NEW_PATH.match(parts.path)
     return match.group("id") if match else None
