@@ -38,7 +38,11 @@ FORMS: dict[str, dict[str, tuple[str, str]]] = {
             "Settings",
             "Overrides of the WIRESTANCE_* settings of the process that runs the flow; empty: those.",
         ),
-        "dates": ("Days to ingest", f"First and last day: {WINDOW_RULE}."),
+        "dates": (
+            "Days to ingest",
+            f"The first day and how many days from it (at least 1, so a range never ends before it starts): "
+            f"{WINDOW_RULE}.",
+        ),
         "sources": ("Sources", "The agencies to backfill, chosen from the known sources."),
         "categories": ("Feed categories", "Feed categories of each source; empty: each source's default categories."),
         "reprocess": (
@@ -57,9 +61,10 @@ FORMS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "mode": (
             "Where articles come from",
-            "feeds: the sources' RSS feeds. discovery: "
-            "sitemaps, the Wayback Machine and the Common Crawl index. archive: parse the raw WARC archive "
-            "again with today's parsers and model, no network.",
+            "auto (default): the feeds, unless the days end before the oldest article the feeds list today; "
+            "then the raw archive when it holds those days' article pages, discovery otherwise. feeds: the "
+            "sources' RSS feeds. discovery: sitemaps, the Wayback Machine and the Common Crawl index. archive: "
+            "parse the raw WARC archive again with today's parsers and model, no network.",
         ),
     },
     "retrain": {

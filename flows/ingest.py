@@ -47,20 +47,32 @@ def batch_task(resources: Resources, source: str, urls: list[str], request: Inge
 
 
 def run_ingest(
-    resources: Resources, request: IngestRequest, artifact_key: str = "ingest-summary"
+    resources: Resources, request: IngestRequest, artifact_key: str | None = "ingest-summary"
 ) -> list[SourceReport]:
     """The body of both ingest flows (and of a backfill's feeds chunk): one report per source, and the
-    per-source table artifact."""
+    per-source table artifact (none when `artifact_key` is None: a backfill leaves its own per chunk)."""
     run_id = str(flow_run.id or uuid.uuid4())
     reports = ingest_window(resources, request, run_id, discover_step=discover_task, batch_step=batch_task)
     rows = [report.as_row() for report in reports]
     window = request.window
-    create_table_artifact(
-        key=artifact_key,
-        table=rows,
-        description=f"Ingest {window.start.isoformat()} -> {window.end.isoformat()}: per source counts",
-    )
-    get_run_logger().info("ingest summary: %s", rows)
+    if artifact_key is not None:
+        create_table_artifact(
+            key=artifact_key,
+            table=rows,
+            description=f"Ingest {window.start.isoformat()} -> {window.end.isoformat()}: per source counts",
+        )
+    logger = get_run_logger()
+    for row in rows:
+        logger.info(
+            "%s: %s articles in the window, %s new, %s updated, %s unchanged, %s paragraphs written, %s failed.",
+            row.get("source"),
+            row.get("discovered", 0),
+            row.get("new", 0),
+            row.get("updated", 0),
+            row.get("unchanged", 0),
+            row.get("paragraphs", 0),
+            row.get("failed", 0),
+        )
     return reports
 
 

@@ -12,7 +12,7 @@ duplicates nothing. The `backfill` flow runs each chunk as one Prefect task; tes
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
@@ -31,8 +31,13 @@ from wirestance.sources import enabled_source_names
 
 #: Where a backfill finds its articles.
 BackfillMode = Literal["feeds", "discovery", "archive"]
+#: What a run may ask for: a mode, or `auto` (see `choose_mode`: the feeds unless the range is older than
+#: what they list, then the raw archive if it has those days, else past-date discovery).
+BackfillModeChoice = Literal["auto", "feeds", "discovery", "archive"]
 
 MAX_CHUNK_DAYS = 366
+#: A century of days: more is a typing slip.
+MAX_RANGE_DAYS = 36_525
 #: Days are counted in each source's own time zone by default (sources.toml): the date an agency prints on a
 #: story is its lake partition (published_date), so a backfill of 2019-11-26 fills partition 2019-11-26.
 #: Empty rather than None: a plain text box in the UI's run form (no str/None switch).
@@ -47,13 +52,24 @@ SUMMARY_COLUMNS = (
 )  # fmt: skip
 
 
+# A first day and a number of days rather than a first and a last day: the Prefect UI's run form is checked
+# against the parameters' JSON schema, which cannot compare two fields but can refuse a number of days below
+# 1, so a range that would end before it starts is refused in the form itself. Python callers (and the CLI's
+# --since/--until) may still give `end_date`: it becomes the number of days, and one before the start is
+# refused with a sentence saying so.
 class DateRange(BaseModel):
-    """The days to ingest, both ends included, counted in `timezone` (default: each source's own)."""
+    """The days to ingest: a first day and how many days from it, counted in a time zone."""
 
     model_config = ConfigDict(title="Date range", extra="forbid")
 
-    start_date: date = Field(title="Start date", description="First day to ingest, included.")
-    end_date: date = Field(title="End date", description="Last day to ingest, included; not before the start.")
+    start_date: date = Field(title="First day", description="First day to ingest, included.")
+    days: int = Field(
+        ge=1,
+        le=MAX_RANGE_DAYS,
+        title="Number of days",
+        description="How many days to ingest from the first day on, the first day included: 1 ingests the "
+        "first day alone, 7 a week. At least 1: a range cannot end before it starts.",
+    )
     timezone: str = Field(
         default=DEFAULT_TIMEZONE,
         title="Time zone",
@@ -61,13 +77,33 @@ class DateRange(BaseModel):
         "which matches the lake's published_date partitions.",
     )
 
-    @model_validator(mode="after")
-    def _valid(self) -> Self:
-        if self.end_date < self.start_date:
+    @model_validator(mode="before")
+    @classmethod
+    def _from_end_date(cls, data: Any) -> Any:
+        """`end_date` (the last day, included) given instead of `days`."""
+        if not isinstance(data, dict) or "end_date" not in data:
+            return data
+        data = dict(data)
+        end, start = data.pop("end_date"), data.get("start_date")
+        if "days" in data:
+            raise ValueError("give the last day (end_date) or the number of days (days), not both")
+        try:
+            end_day = _as_date(end)
+        except (TypeError, ValueError):
+            raise ValueError(f"the end date {end!r} is not a date (YYYY-MM-DD)") from None
+        try:
+            start_day = _as_date(start)
+        except (TypeError, ValueError):
+            return data  # the start date's own error says what is wrong
+        if end_day < start_day:
             raise ValueError(
-                f"the end date {self.end_date.isoformat()} is before the start date {self.start_date.isoformat()}; "
+                f"the end date {end_day.isoformat()} is before the start date {start_day.isoformat()}; "
                 "both days are included, so pick an end on or after the start"
             )
+        return data | {"days": (end_day - start_day).days + 1}
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
         try:
             if self.timezone:
                 ZoneInfo(self.timezone)
@@ -78,12 +114,21 @@ class DateRange(BaseModel):
         return self
 
     @property
-    def days(self) -> int:
-        return (self.end_date - self.start_date).days + 1
+    def end_date(self) -> date:
+        """The last day, included."""
+        return self.start_date + timedelta(days=self.days - 1)
 
     @property
     def label(self) -> str:
         return f"{self.start_date.isoformat()}..{self.end_date.isoformat()}"
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 ChunkDays = Annotated[int, Field(ge=1, le=MAX_CHUNK_DAYS)]
@@ -97,10 +142,24 @@ class Chunk:
     first_day: date
     last_day: date
 
+    zone: str = "UTC"
+
     @property
     def label(self) -> str:
         first, last = self.first_day.isoformat(), self.last_day.isoformat()
         return first if first == last else f"{first}..{last}"
+
+    @property
+    def days_text(self) -> str:
+        """The chunk's days for a sentence: `2019-11-26` or `2019-11-26 to 2019-11-30`."""
+        first, last = self.first_day.isoformat(), self.last_day.isoformat()
+        return first if first == last else f"{first} to {last}"
+
+    @property
+    def artifact_key(self) -> str:
+        """Its table's artifact key, by its days in its zone (Prefect keys take lowercase letters, digits and
+        dashes): `backfill-2019-11-26-to-2019-11-30`."""
+        return "backfill-" + self.days_text.replace(" ", "-")
 
 
 def split_range(dates: DateRange, chunk_days: int, zone_name: str | None = None) -> list[Chunk]:
@@ -115,7 +174,8 @@ def split_range(dates: DateRange, chunk_days: int, zone_name: str | None = None)
             yield day
             day += timedelta(days=chunk_days)
 
-    zone = ZoneInfo(zone_name or dates.timezone or "UTC")
+    zone_key = zone_name or dates.timezone or "UTC"
+    zone = ZoneInfo(zone_key)
     firsts = list(starts())
     last = dates.end_date + timedelta(days=1)
     return [
@@ -125,9 +185,24 @@ def split_range(dates: DateRange, chunk_days: int, zone_name: str | None = None)
             Window(_midnight(first, zone), _midnight(min(first + timedelta(days=chunk_days), last), zone)),
             first,
             min(first + timedelta(days=chunk_days), last) - timedelta(days=1),
+            zone_key,
         )
         for i, first in enumerate(firsts, start=1)
     ]
+
+
+def plan_chunks(dates: DateRange, chunk_days: int, sources: Sequence[str]) -> list[tuple[Chunk, list[str]]]:
+    """Every chunk of a backfill with the sources it covers: days are counted in each source's own zone (or
+    the range's), so sources in different zones get chunks of their own; numbered 1..n over all of them.
+    An unknown source raises a ValueError naming the known ones."""
+    from wirestance.sources import zones_of
+
+    plan = [
+        (chunk, names)
+        for zone, names in zones_of(list(sources), dates.timezone).items()
+        for chunk in split_range(dates, chunk_days, zone)
+    ]
+    return [(replace(chunk, index=i, count=len(plan)), names) for i, (chunk, names) in enumerate(plan, start=1)]
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -145,6 +220,87 @@ class ChunkRequest:
     reprocess: bool = False
     feed_base_url: str | None = None
     mode: BackfillMode = "feeds"
+
+
+# -- auto mode -------------------------------------------------------------------------------------
+
+
+def choose_mode(range_end: datetime, feeds_horizon: datetime | None, archived: bool) -> tuple[BackfillMode, str]:
+    """The mode of a backfill given none, and why (the end of a sentence for the log).
+
+    `feeds` unless the range ends before the oldest article the feeds list today (`feeds_horizon`; None
+    when they list nothing): then `archive` when the raw archive holds those days' article pages
+    (`archived`), past-date `discovery` otherwise.
+    """
+    if feeds_horizon is not None and range_end > feeds_horizon:
+        return "feeds", f"the feeds list articles back to {_minute(feeds_horizon)}"
+    reach = (
+        f"the range ends before the oldest article the feeds list ({_minute(feeds_horizon)})"
+        if feeds_horizon is not None
+        else "the feeds list no article"
+    )
+    if archived:
+        return "archive", f"{reach} and the raw archive holds article pages fetched on those days"
+    return "discovery", f"{reach} and the raw archive holds no article page fetched on those days"
+
+
+def feeds_horizon(
+    resources: Resources, sources: Sequence[str], categories: Sequence[str] | None, feed_base_url: str | None
+) -> datetime | None:
+    """The oldest publication time the sources' feeds (and news sitemaps) list now; None if they list none."""
+    from wirestance.pipeline import discover
+
+    everything = Window(datetime(1970, 1, 1, tzinfo=UTC), datetime.now(UTC) + timedelta(days=2))
+    published = [
+        item.published
+        for name in sources
+        for item in discover(resources, name, categories, everything, feed_base_url).items
+        if item.published is not None
+    ]
+    return min(published, default=None)
+
+
+def archive_has_days(
+    resources: Resources, sources: Sequence[str], start: datetime, end: datetime, feed_base_url: str | None = None
+) -> bool:
+    """Whether the raw archive holds an article page of the sources (or of the mirror at `feed_base_url`)
+    fetched in [start, end + one day): a page is fetched on its publication day or soon after, so then the
+    archive has those days' articles. Feeds and robots.txt, fetched every day, do not count."""
+    from wirestance.sources import get_source
+
+    known = [get_source(name) for name in sources]
+    domains = [domain for source in known for domain in source.allowed_domains]
+    if feed_base_url:
+        domains.append(urlsplit(feed_base_url).hostname or "")
+    try:
+        urls = resources.reader.index(start, end + timedelta(days=1), domains, columns=["url"]).column(0)
+    except Exception:  # an archive that cannot be read has nothing to offer: discovery it is
+        return False
+    return any(source.article_id(url) for url in urls.to_pylist() if url for source in known)
+
+
+def resolve_mode(
+    resources: Resources,
+    dates: DateRange,
+    sources: Sequence[str],
+    categories: Sequence[str] | None,
+    feed_base_url: str | None,
+) -> tuple[BackfillMode, str]:
+    """`choose_mode` for a range: it starts at its first day's first moment and ends at its last day's end,
+    in the earliest and the latest of the sources' zones."""
+    from wirestance.sources import zones_of
+
+    zones = [ZoneInfo(zone) for zone in zones_of(list(sources), dates.timezone)]
+    start = min(_midnight(dates.start_date, zone) for zone in zones)
+    end = max(_midnight(dates.end_date + timedelta(days=1), zone) for zone in zones)
+    horizon = feeds_horizon(resources, sources, categories, feed_base_url)
+    if horizon is not None and end > horizon:
+        return choose_mode(end, horizon, False)
+    return choose_mode(end, horizon, archive_has_days(resources, sources, start, end, feed_base_url))
+
+
+def _minute(moment: datetime) -> str:
+    return moment.isoformat(timespec="minutes")
 
 
 #: Ingest one chunk from the feeds: (resources, request, run id) -> one report per source.
@@ -215,13 +371,42 @@ def summary_row(chunk: Chunk, row: dict[str, Any]) -> dict[str, Any]:
     return {"chunk": chunk.label, **{key: row.get(key, 0) for key in SUMMARY_COLUMNS}}
 
 
+def with_totals_row(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The summary rows and a last row, `total`, adding up every count (and naming every source)."""
+    if not rows:
+        return rows
+    total: dict[str, Any] = {"chunk": "total", "source": ", ".join(sorted({str(r.get("source", "")) for r in rows}))}
+    for key in rows[0]:
+        if key not in total:
+            total[key] = sum(int(row.get(key) or 0) for row in rows)
+    return [*rows, total]
+
+
+def whole_percent(done: int, total: int) -> int:
+    """Progress as a whole percentage, never 100 before the end."""
+    return 100 * done // total if total else 100
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def totals(rows: list[dict[str, Any]]) -> str:
-    """Counts over summary rows, as one line for the log."""
+    """Counts over summary rows, as the end of a sentence for the log."""
 
     def total(key: str) -> int:
         return sum(int(row.get(key, 0)) for row in rows)
 
     return (
-        f"{total('discovered')} in window, {total('new')} new, {total('updated')} updated, "
-        f"{total('unchanged')} unchanged, {total('paragraphs')} paragraphs written, {total('failed')} failures"
+        f"{plural(total('discovered'), 'article')} in the window, {total('new')} new, {total('updated')} updated, "
+        f"{total('unchanged')} unchanged, {plural(total('paragraphs'), 'paragraph')} written and "
+        f"{plural(total('failed'), 'failure')}"
     )
+
+
+#: The modes in a sentence.
+MODE_WORDS: dict[str, str] = {
+    "feeds": "the sources' feeds",
+    "discovery": "past-date discovery (sitemaps and web archives)",
+    "archive": "the raw archive (no network)",
+}

@@ -71,11 +71,44 @@ def test_parameter_schema_gives_the_ui_titles_descriptions_and_bounds():
     assert dates["properties"]["start_date"] == {
         "description": "First day to ingest, included.",
         "format": "date",
-        "title": "Start date",
+        "title": "First day",
         "type": "string",
     }
+    assert dates["properties"]["days"]["minimum"] == 1 and dates["properties"]["days"]["title"] == "Number of days"
     assert dates["properties"]["timezone"]["default"] == ""
-    assert dates["required"] == ["start_date", "end_date"]
+    assert dates["required"] == ["start_date", "days"]
+    assert properties["mode"]["enum"] == ["auto", "feeds", "discovery", "archive"]
+    assert properties["mode"]["default"] == "auto"
+
+
+def test_the_servers_schema_check_refuses_a_range_that_ends_before_it_starts():
+    """What the UI's form and the API check a run's parameters with (Prefect's jsonschema validation): a
+    number of days below 1 is refused with the reason, on the field; an end date is no field of the form."""
+    from prefect.utilities.schema_tools.validation import build_error_obj, validate
+
+    deployment = next(d for d in build_deployments(DeploymentConfig()) if d.name == "backfill")
+    schema = deployment._parameter_openapi_schema.model_dump_for_openapi()
+    assert validate({"dates": {"start_date": "2019-07-10", "days": 11}}, schema) == []
+    refused = build_error_obj(validate({"dates": {"start_date": "2019-07-20", "days": 0}}, schema))
+    assert refused == {
+        "valid": False,
+        "errors": [
+            {"property": "dates", "errors": [{"property": "days", "errors": ["0 is less than the minimum of 1"]}]}
+        ],
+    }
+    errors = validate({"dates": {"start_date": "2019-07-20", "end_date": "2019-07-10"}}, schema)
+    assert any("'end_date' was unexpected" in error.message for error in errors)
+    assert any("'days' is a required property" in error.message for error in errors)
+
+
+def test_python_callers_may_give_the_last_day_instead_of_the_number_of_days():
+    dates = DateRange(start_date=date(2019, 7, 10), end_date=date(2019, 7, 20))
+    assert dates == DateRange(start_date=date(2019, 7, 10), days=11) and dates.end_date == date(2019, 7, 20)
+    assert DateRange.model_validate({"start_date": "2019-07-10", "end_date": "2019-07-10"}).days == 1
+    with pytest.raises(ValidationError, match="not both"):
+        DateRange.model_validate({"start_date": "2019-07-10", "end_date": "2019-07-10", "days": 1})
+    with pytest.raises(ValidationError, match="greater than or equal to 1"):
+        DateRange(start_date=date(2019, 7, 10), days=0)
 
 
 def test_deployments_names_schedules_and_module_entrypoints():

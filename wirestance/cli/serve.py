@@ -57,8 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--mode",
-        choices=("feeds", "discovery", "archive"),
-        help="where articles come from: the sources' feeds (default), past-date discovery, or the raw archive",
+        choices=("auto", "feeds", "discovery", "archive"),
+        default="auto",
+        help="where articles come from: the sources' feeds, past-date discovery (sitemaps, Wayback, Common "
+        "Crawl), or the raw archive (no network); auto (default): the feeds, unless the days end before the "
+        "oldest article the feeds list, then the raw archive if it holds those days, else discovery",
     )
     p.add_argument("--timezone", help="IANA time zone the days are counted in (default: each source's own)")
     p.add_argument("--source", action="append", dest="sources", help="source (repeatable; default: every enabled one)")
@@ -110,9 +113,11 @@ def _backfill(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from wirestance.flows.backfill import CHUNK_LISTENERS, DEFAULT_SOURCES, Chunk, backfill, split_range
+    from wirestance.backfill import plan_chunks
+    from wirestance.flows.backfill import CHUNK_LISTENERS, DEFAULT_SOURCES, Chunk, backfill
+    from wirestance.sources import enabled_source_names
 
-    chunks = len(split_range(dates, args.chunk_days))
+    chunks = len(plan_chunks(dates, args.chunk_days, args.sources or enabled_source_names()))
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -141,7 +146,7 @@ def _backfill(args: argparse.Namespace) -> int:
                 reprocess=args.reprocess,
                 chunk_days=args.chunk_days,
                 feed_base_url=args.base_url,
-                mode=args.mode or "feeds",
+                mode=args.mode,
                 settings=settings,
             )
         finally:
@@ -225,10 +230,11 @@ def trigger_hint(api_url: str) -> str:
     `wirestance sample serve` on its default port)."""
     from wirestance.cli.report import SAMPLE_PORT
 
-    dates = '{"start_date": "2019-11-25", "end_date": "2019-11-26"}'
+    dates = '{"start_date": "2019-11-25", "days": 2}'
     return (
         "trigger one in the UI (Deployments > backfill > Run > Custom run), or from another terminal, on the\n"
-        f"offline sample (start `wirestance sample serve` first; days are both included, in the source's time zone):\n"
+        "offline sample (start `wirestance sample serve` first; the first day and the number of days, counted in\n"
+        "the source's time zone):\n"
         f"  PREFECT_API_URL={api_url} prefect deployment run {BACKFILL_NAME} --param dates='{dates}' "
         f"--param mode=feeds --param feed_base_url=http://127.0.0.1:{SAMPLE_PORT}\n"
     )
