@@ -72,14 +72,46 @@ def test_ingest_leaves_a_stance_summary_with_the_report_path(run_env: Path, samp
     assert report.is_file() and str(report) in markdown
 
 
-def test_backfill_leaves_its_summary_and_the_stance_summary(run_env: Path, sample: ReplayServer):
+def _log_lines(run_id: UUID) -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+    return [log.message for log in sorted(logs, key=lambda log: log.timestamp)]
+
+
+def test_backfill_artifacts_are_named_by_days_with_a_totals_row_and_whole_percents(run_env: Path, sample: ReplayServer):
     dates = DateRange(start_date=date(2019, 11, 26), end_date=date(2019, 12, 15))
     state = backfill(dates=dates, chunk_days=10, feed_base_url=sample.base_url, return_state=True)
     assert state.is_completed()
     rows = state.result()
-    artifacts = _artifacts(state.state_details.flow_run_id)
-    ((_, table),) = artifacts["backfill-summary"]
-    assert table == rows and sum(row["new"] for row in rows) == 3
+    run_id = state.state_details.flow_run_id
+    artifacts = _artifacts(run_id)
+    assert "ingest-summary" not in artifacts  # one table per chunk, named by its days instead
+    ((first_text, first),) = artifacts["backfill-2019-11-26-to-2019-12-05"]
+    ((second_text, second),) = artifacts["backfill-2019-12-06-to-2019-12-15"]
+    assert first_text == "Backfill chunk 1 of 2: 2019-11-26 to 2019-12-05 (days in Europe/Istanbul), one row per source"
+    assert second_text.startswith("Backfill chunk 2 of 2: 2019-12-06 to 2019-12-15")
+    assert [row["new"] for row in first] == [2] and [row["new"] for row in second] == [1]
+    ((summary_text, table),) = artifacts["backfill-summary"]
+    assert "the last row is the total" in summary_text
+    assert table[:-1] == rows == first + second
+    total = table[-1]
+    assert total["chunk"] == "total" and total["source"] == "anadolu"
+    assert total["new"] == 3 and total["discovered"] == sum(row["discovered"] for row in rows)
+    assert set(total) == set(rows[0])  # no column left out of the totals
+    progress = [data for _, data in artifacts["backfill-progress"]]
+    assert progress[-1] == 100 and all(float(value).is_integer() for value in progress)
     ((_, markdown),) = artifacts["stance-summary"]
     assert "backfill 2019-11-26..2019-12-15" in markdown and "| anadolu |" in markdown
     assert (run_env / "reports" / "stance-report_2019-11-26_2019-12-15_week.html").is_file()
+
+    lines = _log_lines(run_id)
+    assert any(
+        line.startswith("The backfill reads the sources' feeds: the feeds list articles back to 2017-09-12T00:00+03:00")
+        for line in lines
+    ), lines  # no mode given: auto, and the range is within the feeds' reach
+    assert "Chunk 1 of 2 (2019-11-26 to 2019-12-05) is stored, 50% done: " in "\n".join(lines)
+    assert any(line.startswith("Backfill 2019-11-26..2019-12-15 is done: ") for line in lines)
+    assert not [line for line in lines if "{'" in line], "a log line shows a Python dict"
