@@ -168,7 +168,9 @@ def _task_runs(run_id: UUID) -> list[Any]:
 
 
 def _backfill_parameters(first: str, last: str, chunk_days: int, feed_base_url: str) -> dict[str, Any]:
-    return {"dates": {"start_date": first, "end_date": last}, "chunk_days": chunk_days, "feed_base_url": feed_base_url}
+    """A backfill's parameters as the API takes them: the first day and the number of days (last included)."""
+    days = (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
+    return {"dates": {"start_date": first, "days": days}, "chunk_days": chunk_days, "feed_base_url": feed_base_url}
 
 
 def _check_lake(lake_url: str, champion: str) -> tuple[Any, Any]:
@@ -241,8 +243,11 @@ def test_backfill_through_the_api_overlapping_runs_and_a_rerun(served: Served, r
         assert chunks == ["chunk 2019-07-10..2019-07-14", "chunk 2019-07-15..2019-07-19", "chunk 2019-07-20"]
         artifacts = _artifacts(first)
         assert artifacts["backfill-progress"][-1] == 100
-        assert len(artifacts["ingest-summary"]) == 3  # one table per chunk
-        rows = artifacts["backfill-summary"][-1] + _artifacts(second)["backfill-summary"][-1]
+        per_chunk = {"backfill-2019-07-10-to-2019-07-14", "backfill-2019-07-15-to-2019-07-19", "backfill-2019-07-20"}
+        assert per_chunk <= set(artifacts)  # one table per chunk, named by its days
+        first_rows, second_rows = artifacts["backfill-summary"][-1], _artifacts(second)["backfill-summary"][-1]
+        assert first_rows[-1]["chunk"] == second_rows[-1]["chunk"] == "total"
+        rows = first_rows[:-1] + second_rows[:-1]
         assert sum(row["new"] for row in rows) == len(wanted)  # each article was new for exactly one run
         assert all(row["new"] + row["unchanged"] == row["discovered"] for row in rows)
 
@@ -251,7 +256,7 @@ def test_backfill_through_the_api_overlapping_runs_and_a_rerun(served: Served, r
         (done,) = _wait_final([rerun]).values()
         record_timing("identical backfill rerun through the API", time.monotonic() - started)
         assert done.state.is_completed(), done.state.message
-        summary = _artifacts(rerun)["backfill-summary"][-1]
+        summary = _artifacts(rerun)["backfill-summary"][-1][:-1]  # without the totals row
         assert sum(row["new"] + row["updated"] for row in summary) == 0
         assert sum(row["unchanged"] for row in summary) == 3
         after_articles, after_paragraphs = _check_lake(served.lake_url, champion)
@@ -296,11 +301,57 @@ def _champion(served: Served) -> str | None:
     return ModelRegistry(served.models_dir).champion_version()
 
 
-def test_prefect_cli_trigger_and_an_end_before_start_fails_with_a_clear_message(
-    served: Served, replay: ReplayServer, tmp_path: Path
-):
-    """`prefect deployment run` with --param values; the dates are valid alone, so the run is created and
-    fails at once on the range check, with the reason in its state message."""
+def test_the_trigger_hint_serve_prints_runs_as_copied(served: Served, tmp_path: Path):
+    """The `prefect deployment run ...` line `wirestance serve` prints, run as is in a shell (with the offline
+    sample served by `wirestance sample serve` where the hint says), creates a backfill run that completes."""
+    (hint,) = [line.strip() for line in served.child.output().splitlines() if "prefect deployment run" in line]
+    assert hint.startswith(f"PREFECT_API_URL={served.api_url} prefect deployment run {BACKFILL} ")
+    sample_port = int(re.search(r"feed_base_url=http://127\.0\.0\.1:(\d+)", hint).group(1))  # type: ignore[union-attr]
+    sample: Child | None = None
+    if _port_free(sample_port):
+        env = base_env(tmp_path / "sample-home", WIRESTANCE_LAKE_URL=str(tmp_path / "unused-lake"))
+        argv = wirestance_argv("sample", "serve", "--port", str(sample_port))
+        sample = Child("wirestance sample serve", argv, env, tmp_path / "sample.log")
+    try:
+        if sample is not None:
+            wait_for(lambda: "base URL:" in sample.output(), 60, "sample serve start", sample)
+        env = base_env(tmp_path / "prefect-home")
+        env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"  # `prefect` of this environment
+        result = subprocess.run(["bash", "-c", hint], env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        found = re.search(r"UUID:\s*([0-9a-f-]{36})", result.stdout)
+        assert found, result.stdout
+        with api(served.api_url):
+            (run,) = _wait_final([UUID(found.group(1))]).values()
+    finally:
+        if sample is not None:
+            sample.stop()
+    assert run.parameters == {
+        "dates": {"start_date": "2019-11-25", "days": 2},
+        "mode": "feeds",
+        "feed_base_url": f"http://127.0.0.1:{sample_port}",
+    }
+    if sample is not None:  # the sample answered where the hint says: a clean run
+        assert run.state.is_completed(), run.state.message
+        with api(served.api_url):
+            (total,) = [row for row in _artifacts(run.id)["backfill-summary"][-1] if row["chunk"] == "total"]
+        assert total["failed"] == 0 and total["discovered"] > 0
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_prefect_cli_refuses_a_range_that_ends_before_it_starts(served: Served, replay: ReplayServer, tmp_path: Path):
+    """`prefect deployment run` with a number of days below 1 (what an end before the start is): the server
+    checks the parameters against the deployment's schema and creates no run; the reason names the field."""
     argv = [
         sys.executable,
         "-m",
@@ -309,19 +360,29 @@ def test_prefect_cli_trigger_and_an_end_before_start_fails_with_a_clear_message(
         "run",
         BACKFILL,
         "--param",
-        'dates={"start_date": "2019-07-20", "end_date": "2019-07-10"}',
+        'dates={"start_date": "2019-07-20", "days": -9}',
         "--param",
         f"feed_base_url={replay.base_url}",
     ]
     env = base_env(tmp_path / "prefect-home", PREFECT_API_URL=served.api_url)
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    found = re.search(r"UUID:\s*([0-9a-f-]{36})", result.stdout)
-    assert found, result.stdout
     with api(served.api_url):
-        (run,) = _wait_final([UUID(found.group(1))]).values()
-    assert run.state.is_failed()
-    assert "the end date 2019-07-10 is before the start date 2019-07-20" in (run.state.message or "")
+        before = _run_count()
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "'dates.days'" in output and "-9 is less than the minimum of 1" in output, output
+    with api(served.api_url):
+        assert _run_count() == before
+
+
+def _run_count() -> int:
+    """Runs of the backfill deployment (the scheduler adds ingest-latest's own, far in the future)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+
+    with get_client(sync_client=True) as client:
+        backfills = DeploymentFilter(name=DeploymentFilterName(any_=[BACKFILL.split("/")[1]]))
+        return len(client.read_flow_runs(deployment_filter=backfills, limit=200))
 
 
 def test_cli_backfill_in_process_with_the_dask_task_runner(served: Served, replay: ReplayServer, tmp_path: Path):
@@ -369,23 +430,19 @@ def test_browser_custom_run_with_a_typed_date_range(served: Served, replay: Repl
             page.get_by_role("button", name="Run", exact=True).click()
             page.get_by_role("menuitem", name="Custom run").click()
             page.wait_for_url(re.compile(r".*/deployments/deployment/[^/]+/run.*"))
-            for label, day, shown in (
-                ("Start date", "2019-04-02", "April 2nd, 2019"),
-                ("End date", "2019-04-03", "April 3rd, 2019"),
-            ):
-                page.get_by_role("button", name=label, exact=True).click()
-                popover = page.get_by_role("textbox", name="Date (yyyy-MM-dd)")
-                popover.fill(day)
-                page.keyboard.press("Escape")
-                sync_api.expect(popover).to_have_count(0)  # closed, so the next one is the only one
-                sync_api.expect(page.get_by_role("button", name=label, exact=True)).to_have_text(shown)
+            _pick_date(page, sync_api, "First day", "2019-04-02", "April 2nd, 2019")
+            _number_of_days(page).fill("2")
             # feed_base_url is `str | None`: switch it to a string and point it at the replayed sample.
             page.get_by_role("tab", name="str", exact=True).click()
             page.get_by_role("tabpanel").get_by_role("textbox").fill(replay.base_url)
             page.screenshot(path=str(OUTPUT / "backfill-custom-run-form.png"), full_page=True)
             run_name = page.get_by_role("textbox", name="Run Name").input_value()
             page.get_by_role("button", name="Submit").click()
-            page.get_by_role("link", name="View run").click()
+            try:
+                page.get_by_role("link", name="View run").click()
+            except sync_api.TimeoutError:
+                page.screenshot(path=str(OUTPUT / "backfill-custom-run-not-submitted.png"), full_page=True)
+                raise
             page.wait_for_function(f"document.title.startsWith({json.dumps('Flow Run: ' + run_name)})")
             completed = page.get_by_role("main").locator('[data-slot="badge"]', has_text=re.compile(r"^Completed$"))
             completed.first.wait_for(timeout=RUN_TIMEOUT * 1000)
@@ -401,10 +458,62 @@ def test_browser_custom_run_with_a_typed_date_range(served: Served, replay: Repl
     assert run.name == run_name and run.state.is_completed()
     # The time zone is left empty in the form: each source's own (Europe/Istanbul for the AA sample).
     assert {**run.parameters["dates"], "timezone": run.parameters["dates"].get("timezone") or ""} == {
-        "start_date": "2019-04-02", "end_date": "2019-04-03", "timezone": ""
+        "start_date": "2019-04-02",
+        "days": 2,
+        "timezone": "",
     }
     articles, _ = lake_tables(served.lake_url)
     assert expected_articles(date(2019, 4, 2), date(2019, 4, 3)) <= set(articles["article_id"])
+
+
+def test_browser_form_refuses_a_range_that_ends_before_it_starts(served: Served, replay: ReplayServer):
+    """Custom run of the backfill: a range typed to end before it starts (a number of days below 1) is refused
+    in the form itself, on the field, with the reason; no run is created."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (scripts/install-test-services.sh installs it)")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with api(served.api_url):
+        deployment_id = _deployment_ids(served.api_url)[BACKFILL]
+        before = _run_count()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"), _abort)
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(f"{served.ui_url}/deployments/deployment/{deployment_id}/run")
+            _pick_date(page, sync_api, "First day", "2019-07-20", "July 20th, 2019")
+            # The last day 2019-07-10 is 9 days before the first: -9 days.
+            _number_of_days(page).fill("-9")
+            page.get_by_role("button", name="Submit").click()
+            # The field carries the schema's minimum: the form shows the browser's message on it and submits
+            # nothing (the server's own check, with the same minimum, is the CLI test above).
+            message = _number_of_days(page).evaluate("field => field.validationMessage")
+            page.screenshot(path=str(OUTPUT / "backfill-form-refuses-end-before-start.png"), full_page=True)
+            assert message == "Value must be greater than or equal to 1."
+            assert _number_of_days(page).evaluate("field => field.validity.rangeUnderflow") is True
+            page.wait_for_timeout(3_000)  # a run the form did create anyway would show by now
+            assert "/run" in page.url and page.get_by_role("link", name="View run").count() == 0
+        finally:
+            browser.close()
+    with api(served.api_url):
+        assert _run_count() == before
+
+
+def _pick_date(page: Any, sync_api: Any, label: str, day: str, shown: str) -> None:
+    """A date field of the run form: a button that opens a popover with a typed date (see the shared notes)."""
+    page.get_by_role("button", name=label, exact=True).click()
+    popover = page.get_by_role("textbox", name="Date (yyyy-MM-dd)")
+    popover.fill(day)
+    page.keyboard.press("Escape")
+    sync_api.expect(popover).to_have_count(0)  # closed, so the next one is the only one
+    sync_api.expect(page.get_by_role("button", name=label, exact=True)).to_have_text(shown)
+
+
+def _number_of_days(page: Any) -> Any:
+    return page.get_by_label("Number of days", exact=True)
 
 
 def _abort(route: Any) -> None:

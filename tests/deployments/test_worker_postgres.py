@@ -187,7 +187,7 @@ def test_process_worker_runs_backfill_from_prefect_yaml_on_a_postgres_backed_ser
             run = run_deployment(
                 BACKFILL,
                 parameters={
-                    "dates": {"start_date": "2019-11-25", "end_date": "2019-11-26"},
+                    "dates": {"start_date": "2019-11-25", "days": 2},
                     "feed_base_url": replay.base_url,
                 },
                 timeout=180,
