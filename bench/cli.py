@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,7 +101,10 @@ def _run(args: argparse.Namespace, parts: list[str], sandbox: Sandbox) -> int:
     started, load_before = time.perf_counter(), load_average()
     results = Results()
     print(f"# wirestance bench: N={args.n}, parts {', '.join(parts)}, temp dir {sandbox.root}", flush=True)
-    _run_parts(results, args, parts, sandbox)
+    from wirestance.cli.progress import print_summary, progress_bar
+
+    with progress_bar("bench", len(parts), "parts") as advance:
+        _run_parts(results, args, parts, sandbox, advance)
     command = "python -m bench " + shlex.join(argv_for_report(args))
     section = report.render(
         results,
@@ -115,10 +118,23 @@ def _run(args: argparse.Namespace, parts: list[str], sandbox: Sandbox) -> int:
     )
     report.write(args.output, section, append=args.append)
     print(f"# results written to {args.output}")
+    print_summary(
+        "Bench",
+        [
+            ("parts", ", ".join(parts)),
+            ("articles (N)", f"{args.n:,}"),
+            ("seconds", f"{time.perf_counter() - started:.0f}"),
+            ("results written to", args.output),
+            ("lake, archive and logs", sandbox.root if args.keep else f"{sandbox.root} (removed; --keep keeps it)"),
+        ],
+    )
     return 0
 
 
-def _run_parts(results: Results, args: argparse.Namespace, parts: list[str], sandbox: Sandbox) -> None:
+def _run_parts(
+    results: Results, args: argparse.Namespace, parts: list[str], sandbox: Sandbox, advance: Callable[[], None]
+) -> None:
+    """Each part in order; `advance` moves the progress bar once per part done."""
     # Imported here, after Sandbox.enter(): these import Prefect, which reads its settings on import.
     from bench import classify, corpus, e2e, fetch, parse
     from wirestance.settings import Settings
@@ -129,12 +145,14 @@ def _run_parts(results: Results, args: argparse.Namespace, parts: list[str], san
         pages = corpus.sample_pages(min(args.n, PARSE_PAGES), args.seed)
         if "parse" in parts:
             parse.run(results, pages, args.repeats)
+            advance()
         if "classify" in parts:
             texts = [t for p in pages for t in parse.ours_paragraphs(p)]
             if len(texts) < CLASSIFY_PARAGRAPHS:  # small --n: more pages, for a steady figure
                 more = corpus.sample_pages(CLASSIFY_PARAGRAPHS // 10, args.seed + 1)
                 texts += [t for p in more for t in parse.ours_paragraphs(p)]
             classify.run(results, texts[:CLASSIFY_PARAGRAPHS], settings, args.repeats)
+            advance()
     flow_at_n = None
     workers = settings.workers
     if "e2e" in parts or "growth" in parts:
@@ -150,6 +168,7 @@ def _run_parts(results: Results, args: argparse.Namespace, parts: list[str], san
             for run in runs.values():
                 results.note(e2e.describe(run))
             e2e.record_e2e(results, flow_at_n, runs["plain"], runs["one_worker"], runs["floor"])
+            advance()
         shutil.rmtree(archive.raw.parent, ignore_errors=True)
     if "growth" in parts and flow_at_n is not None:
         large_archive = _archive(results, sandbox, 10 * args.n, args.seed)
@@ -157,14 +176,17 @@ def _run_parts(results: Results, args: argparse.Namespace, parts: list[str], san
         results.note(e2e.describe(large))
         e2e.record_growth(results, flow_at_n, large)
         shutil.rmtree(large_archive.raw.parent, ignore_errors=True)
+        advance()
     if "fetch" in parts:
         assert model is not None
         fetch.run(results, sandbox, min(args.n, FETCH_PAGES), args.seed, model)
+        advance()
     if "lake" in parts:
         from bench import lake
 
         # The default N (2,000) gives 30 days of 100 articles and 20 timed batches; the smoke run a small lake.
         lake.run(results, sandbox.root, args.repeats, history_days=min(30, max(5, args.n // 70)))
+        advance()
 
 
 def _archive(results: Results, sandbox: Sandbox, n: int, seed: int) -> Archive:

@@ -7,6 +7,7 @@ flow adds one Prefect task per stored batch of whole days, and a summary artifac
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,16 @@ from wirestance.reprocess import ReprocessBatch, StoreCounts, run_reprocess
 from wirestance.settings import Settings
 from wirestance.sources import enabled_source_names
 
-__all__ = ["reprocess", "run_reprocess"]
+__all__ = ["PAGE_LISTENERS", "reprocess", "run_reprocess"]
+
+#: Called with the number of archived pages each parse job read, in the process that runs the flow:
+#: `wirestance reprocess` moves its progress bar with it. Empty unless a caller adds one.
+PAGE_LISTENERS: list[Callable[[int], None]] = []
+
+
+def _pages_read(count: int) -> None:
+    for listener in PAGE_LISTENERS:
+        listener(count)
 
 
 @task(name="reprocess-batch", cache_policy=NO_CACHE)
@@ -54,6 +64,7 @@ def reprocess(
         fetched_until=_aware(fetched_until) if fetched_until else None,
         run_id=str(flow_run.id or uuid.uuid4()),
         run_batch=store_batch_task,
+        on_pages=_pages_read,
     )
     create_table_artifact(
         key="reprocess-summary",

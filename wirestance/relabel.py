@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -20,7 +21,9 @@ class RelabelCounts:
     paragraphs_relabelled: int = 0
 
 
-def relabel_paragraphs(lake: Lake, model: StanceLabeller) -> RelabelCounts:
+def relabel_paragraphs(
+    lake: Lake, model: StanceLabeller, on_partition: Callable[[], None] | None = None
+) -> RelabelCounts:
     """Give every paragraph not yet labelled by `model` its label; running it twice changes nothing.
 
     An article with any stale paragraph is labelled again whole, its paragraphs in para_index order, with
@@ -34,6 +37,8 @@ def relabel_paragraphs(lake: Lake, model: StanceLabeller) -> RelabelCounts:
     }
 
     def relabel(table: pa.Table) -> pa.Table | None:
+        if on_partition is not None:  # a progress bar's step: one partition read
+            on_partition()
         stale = pc.fill_null(pc.not_equal(table["model_version"], model.version), True)
         if not pc.any(stale).as_py():
             return None
@@ -93,11 +98,11 @@ def _label_groups(model: StanceLabeller, articles: list[_Paragraphs]) -> tuple[l
     return labels, confidence, probabilities
 
 
-def reclassify(resources: Resources) -> dict[str, int | str]:
+def reclassify(resources: Resources, on_partition: Callable[[], None] | None = None) -> dict[str, int | str]:
     """Relabel the lake's stale paragraphs with the run's model; a one-row summary (the model's version and
-    the counts)."""
+    the counts). `on_partition` hears each partition read (the CLI's progress bar)."""
     model = resources.model
-    counts = relabel_paragraphs(resources.lake, model)
+    counts = relabel_paragraphs(resources.lake, model, on_partition)
     return {"model_version": model.version, **asdict(counts)}
 
 

@@ -201,6 +201,7 @@ def run_reprocess(
     batch_articles: int = BATCH_ARTICLES,
     spill_dir: str | None = None,
     workers: int | None = None,
+    on_pages: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Reprocess the archived pages of `sources` published in `window`; one summary row per source.
 
@@ -208,7 +209,8 @@ def run_reprocess(
     sample); `fetched_since`/`fetched_until` narrow the archive scan to a fetch-time range. `run_batch`
     stores one batch (the flow passes its Prefect task); `spill_dir` is where parsed articles wait
     (default: the system's temporary directory); `workers` overrides `settings.workers` (0: no worker
-    processes, everything in this one).
+    processes, everything in this one). `on_pages` hears how many archived pages each parse job read (the
+    CLI's progress bar).
     """
     lake = Lake(settings.lake_url)
     run_id = run_id or f"reprocess-{uuid.uuid4()}"
@@ -220,7 +222,7 @@ def run_reprocess(
             source = get_source(name)
             with _Spill(spill_dir) as spill:
                 run = _SourceRun(source=source.name, spill=spill)
-                _scan(run, source, pool, settings, lake, scan)
+                _scan(run, source, pool, settings, lake, scan, on_pages)
                 _store(run, lake, pool, model.version, run_batch, batch_articles, settings.batch_size)
             lake.append_failures(run.failures, run_id)
             rows.append(run.as_row())
@@ -257,7 +259,15 @@ def _store(
         run.counts += run_batch(batch)
 
 
-def _scan(run: _SourceRun, source: Source, pool: WorkerPool, settings: Settings, lake: Lake, scan: _ScanRange) -> None:
+def _scan(
+    run: _SourceRun,
+    source: Source,
+    pool: WorkerPool,
+    settings: Settings,
+    lake: Lake,
+    scan: _ScanRange,
+    on_pages: Callable[[int], None] | None = None,
+) -> None:
     """Parse every archived response of the source in the workers; keep the copy an ingest would keep."""
     domains = [*source.allowed_domains, *scan.hosts]
     with ArchiveReader(settings.raw_url, lake) as reader:
@@ -271,6 +281,8 @@ def _scan(run: _SourceRun, source: Source, pool: WorkerPool, settings: Settings,
                 log.warning("archive record skipped: %s", problem)
                 run.corrupt += 1
                 run.failures.append(Failure(f"{problem.file}#{problem.offset}", source.name, "archive", str(problem)))
+            if on_pages is not None:
+                on_pages(len(answer.pages) + len(answer.problems))
             for page in answer.pages:
                 if page.not_article:
                     run.not_article += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import socket
 from datetime import UTC, datetime
@@ -73,7 +74,9 @@ def test_reprocess_rebuilds_the_lake_a_fresh_ingest_made_without_network(
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_cli_reprocess_runs_the_flow(settings: Settings, model: FakeModel, monkeypatch: pytest.MonkeyPatch):
+def test_cli_reprocess_runs_the_flow(
+    settings: Settings, model: FakeModel, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
     ingest_with_archive(settings, model)
     monkeypatch.setenv("WIRESTANCE_LAKE_URL", settings.lake_url)
     monkeypatch.setenv("WIRESTANCE_RAW_URL", settings.raw_url)
@@ -85,6 +88,11 @@ def test_cli_reprocess_runs_the_flow(settings: Settings, model: FakeModel, monke
 
     code = main(["reprocess", "--since", "2019-11-01", "--until", "2019-12-01", "--host", "127.0.0.1"])
     assert code == 0
+    # The bar's last line (every archived page of the source and host read), then where the results went.
+    out = capsys.readouterr().out
+    assert re.search(r"^reprocess ━+ (\d+)/\1 archived pages, 100%, time left 0:00:00$", out, re.M), out
+    assert re.search(rf"│ read from +│ {re.escape(settings.raw_url)} +│", out), out
+    assert re.search(rf"│ stored in the lake at +│ {re.escape(settings.lake_url)} +│", out), out
     articles = Lake(settings.lake_url).read("articles").to_pylist()
     paragraphs = Lake(settings.lake_url).read("paragraphs").to_pylist()
     relabelled = {p["article_id"] for p in paragraphs if p["model_version"] == "champion-2"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,9 @@ def test_bench_smoke_run_prints_every_required_figure(tmp_path: Path):
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # The progress bar's last line (one step per part), then the table saying where the results went.
+    assert re.search(r"^bench ━+ 6/6 parts, 100%, time left 0:00:00$", done.stdout, re.M), done.stdout[-3000:]
+    assert re.search(rf"│ results written to +│ {re.escape(str(results))} +│", done.stdout), done.stdout[-3000:]
     figures = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line and line[:1] != "#")
     missing = [name for name in REQUIRED if name not in figures]
     assert not missing, f"not printed: {missing}\n{done.stdout}"

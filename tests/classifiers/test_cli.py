@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,10 @@ def test_train_evaluate_classify_explain(
     registry = ModelRegistry(settings.models_dir)
     champion = registry.champion_version()
     assert champion is not None and f"champion: {champion}" in out
+    # The progress bar's last line, then the summary table saying where the model went.
+    assert re.search(r"^train ━+ 4/4 steps, 100%, time left 0:00:00$", out, re.M), out
+    assert re.search(rf"│ challenger +│ {champion} +│", out) and re.search(rf"│ champion +│ {champion} +│", out)
+    assert re.search(rf"│ models registry +│ {re.escape(str(settings.models_dir))} +│", out), out
 
     # Same data, seed and split again (issue 12 item 8): nothing new is registered, nothing changes.
     assert main(["train", "--cv-folds", "0", "--eval-fraction", "0.25"]) == 0

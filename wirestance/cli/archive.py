@@ -35,14 +35,51 @@ def _reprocess(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     until = checked_window_end(args)
     check_storage_writable(settings, raw=False)
-    from wirestance.flows.reprocess import reprocess
+    from wirestance.cli.progress import print_summary, progress_bar
+    from wirestance.flows.reprocess import PAGE_LISTENERS, reprocess
+    from wirestance.sources import enabled_source_names
 
-    rows = reprocess(start=args.since, end=until, sources=args.sources, hosts=args.hosts, settings=settings)
+    sources = args.sources or enabled_source_names()
+    pages = _archived_pages(settings, sources, args.hosts or [])
+    with progress_bar("reprocess", pages, "archived pages") as advance:
+        PAGE_LISTENERS.append(advance)
+        try:
+            rows = reprocess(start=args.since, end=until, sources=sources, hosts=args.hosts, settings=settings)
+        finally:
+            PAGE_LISTENERS.remove(advance)
     for row in rows:
         print("  ".join(f"{key}={value}" for key, value in row.items()))
         if not row.get("responses"):
             print(_no_records_hint(settings, str(row.get("source", "")), args.hosts or []))
+    print_summary(
+        "Reprocessed from the raw archive",
+        [
+            ("window", f"{args.since.isoformat()} to {until.isoformat()} (end excluded)"),
+            ("articles", sum(int(row.get("articles", 0)) for row in rows)),
+            ("failures", sum(int(row.get("failed", 0)) for row in rows)),
+            ("read from", settings.raw_url),
+            ("stored in the lake at", settings.lake_url),
+        ],
+    )
     return 0
+
+
+def _archived_pages(settings: Settings, sources: list[str], hosts: list[str]) -> int:
+    """How many archived responses of the sources (and `hosts`) a reprocess reads: the bar's total."""
+    from wirestance.archive.reader import ArchiveReader
+    from wirestance.lake import Lake
+    from wirestance.sources import get_source
+
+    total = 0
+    try:
+        with ArchiveReader(settings.raw_url, Lake(settings.lake_url)) as reader:
+            for name in sources:
+                domains = [*get_source(name).allowed_domains, *hosts]
+                statuses = reader.index(domains=domains, columns=["status"]).column("status").to_pylist()
+                total += sum(1 for status in statuses if status in (200, 206))
+    except Exception:  # no archive yet: the bar has nothing to count, the command says why below
+        return 0
+    return total
 
 
 def _no_records_hint(settings: Settings, source_name: str, hosts: list[str]) -> str:

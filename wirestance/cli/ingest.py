@@ -199,12 +199,29 @@ def _demo(args: argparse.Namespace) -> int:
 def _reclassify(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     check_storage_writable(settings, raw=False)
-    from wirestance.flows.reclassify import reclassify
+    from wirestance.cli.progress import print_summary, progress_bar
+    from wirestance.flows.reclassify import PARTITION_LISTENERS, reclassify
+    from wirestance.lake import Lake
 
-    summary = reclassify(settings=settings)
+    partitions = len(Lake(settings.lake_url).partitions("paragraphs"))
+    with progress_bar("reclassify", partitions, "partitions") as advance:
+        PARTITION_LISTENERS.append(advance)
+        try:
+            summary = reclassify(settings=settings)
+        finally:
+            PARTITION_LISTENERS.remove(advance)
     print(
         f"relabelled {summary['paragraphs_relabelled']} paragraphs in {summary['partitions_rewritten']} "
         f"partitions with model {summary['model_version']}"
+    )
+    print_summary(
+        "Reclassified",
+        [
+            ("model", summary["model_version"]),
+            ("paragraphs relabelled", summary["paragraphs_relabelled"]),
+            ("partitions rewritten", f"{summary['partitions_rewritten']} of {partitions}"),
+            ("stored in the lake at", settings.lake_url),
+        ],
     )
     return 0
 

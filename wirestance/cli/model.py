@@ -76,21 +76,30 @@ def _settings() -> Settings:
     return Settings.from_env()
 
 
+#: The steps of `train`, as its progress bar counts them (what classifiers.gate.retrain does, in order).
+TRAIN_STEPS = ("load and split", "train (and cross-validate)", "compare with the champion", "register and decide")
+
+
 def _train(args: argparse.Namespace) -> int:
-    from wirestance.classifiers.gate import retrain
+    from wirestance.classifiers.dataset import load_labeled_data
+    from wirestance.classifiers.gate import compare_with_champion, register_and_decide
+    from wirestance.classifiers.model import split_for_evaluation, train_model
     from wirestance.classifiers.registry import ModelRegistry
+    from wirestance.cli.progress import print_summary, progress_bar
 
     settings = _settings()
     data_path = args.data or settings.labeled_dir
+    registry = ModelRegistry.from_settings(settings)
     started = time.perf_counter()
-    with _user_errors():
-        trained, outcome = retrain(
-            data_path,
-            ModelRegistry.from_settings(settings),
-            eval_fraction=args.eval_fraction,
-            seed=args.seed,
-            cv_folds=args.cv_folds,
-        )
+    with _user_errors(), progress_bar("train", len(TRAIN_STEPS), "steps") as advance:
+        split = split_for_evaluation(load_labeled_data(data_path), args.eval_fraction, args.seed)
+        advance()
+        trained = train_model(split, cv_folds=args.cv_folds)
+        advance()
+        comparison = compare_with_champion(trained, split, registry)
+        advance()
+        outcome = register_and_decide(trained, comparison, registry)
+        advance()
     elapsed = time.perf_counter() - started
     split = trained.split
     print(
@@ -114,6 +123,16 @@ def _train(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"registered {outcome.challenger_version}; {outcome.decision.reason}")
     print(f"champion: {outcome.champion_version}  ({elapsed:.1f} s)")
+    print_summary(
+        "Trained",
+        [
+            ("data", data_path),
+            ("challenger", outcome.challenger_version),
+            ("champion", outcome.champion_version),
+            ("held-out macro-F1", f"{comparison.challenger.macro_f1:.4f}"),
+            ("models registry", registry.root),
+        ],
+    )
     return 0
 
 
