@@ -88,6 +88,30 @@ def test_backfill_shows_progress_and_says_where_the_results_went(tmp_path: Path)
                 "2019-11-26",
                 "--until",
                 "2019-11-27",
+                "--source",
+                "anadolu",
+                "--base-url",
+                server.base_url,
+                "--lake",
+                str(lake),
+            ),
+            env=_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        # The same days again from the raw archive the first run left: --mode is passed to the flow.
+        again = subprocess.run(
+            _wirestance(
+                "backfill",
+                "--since",
+                "2019-11-26",
+                "--until",
+                "2019-11-27",
+                "--mode",
+                "archive",
+                "--source",
+                "anadolu",
                 "--base-url",
                 server.base_url,
                 "--lake",
@@ -99,7 +123,14 @@ def test_backfill_shows_progress_and_says_where_the_results_went(tmp_path: Path)
             timeout=600,
         )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert re.search(r"backfill 2019-11-26\.\.2019-11-27 .*2/2 chunks, 100%", done.stdout), done.stdout
+    assert re.search(r"backfill 2019-11-26\.\.2019-11-27 .*2/2 chunks, 100%, time left", done.stdout), done.stdout
     assert f"stored in the lake at {lake}" in done.stdout
+    # No --mode: auto, and these days are within what the sample's feeds list.
+    assert "The backfill reads the sources' feeds: the feeds list articles back to" in done.stdout + done.stderr
+    assert re.search(r"^\s+total\s+anadolu\s", done.stdout, re.M), done.stdout  # the totals row
+    assert re.search(rf"│ stored in the lake at +│ {re.escape(str(lake))} +│", done.stdout), done.stdout
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "from the raw archive (no network), for anadolu" in again.stdout + again.stderr
+    assert re.search(r"│ articles new / updated / unchanged +│ 0 / 0 / \d+ +│", again.stdout), again.stdout
     reports = list((tmp_path / "reports").glob("stance-report_2019-11-26_2019-11-27_week.html"))
     assert reports, "no stance report of the backfill's days"

@@ -111,27 +111,18 @@ def _backfill(args: argparse.Namespace) -> int:
             get_source(name)
         except ValueError as exc:
             raise CliError(str(exc)) from None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from wirestance.backfill import plan_chunks
+    from wirestance.backfill import plan_chunks, with_totals_row
+    from wirestance.cli.progress import print_summary, progress_bar
     from wirestance.flows.backfill import CHUNK_LISTENERS, DEFAULT_SOURCES, Chunk, backfill
+    from wirestance.report.data import reports_dir
     from wirestance.sources import enabled_source_names
 
     chunks = len(plan_chunks(dates, args.chunk_days, args.sources or enabled_source_names()))
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("chunks, {task.percentage:>3.0f}%, time left"),
-        TimeRemainingColumn(),
-    )
-    # No stdout/stderr redirection: Prefect pickles what a task sees to send it to a Dask worker, and rich's
-    # stand-in for sys.stdout holds a lock that cannot be pickled.
-    with Progress(*columns, transient=False, redirect_stdout=False, redirect_stderr=False) as progress:
-        bar = progress.add_task(f"backfill {dates.label}", total=chunks)
+    with progress_bar(f"backfill {dates.label}", chunks, "chunks") as move:
 
         def advance(chunk: Chunk | None) -> None:
-            progress.update(bar, completed=chunk.index if chunk is not None else chunks)
+            if chunk is not None:
+                move()
 
         # With the Dask runner Prefect ships the flow's context to the workers; a listener holding the
         # progress display (and its locks) must not be part of it.
@@ -152,10 +143,23 @@ def _backfill(args: argparse.Namespace) -> int:
         finally:
             if advance in CHUNK_LISTENERS:
                 CHUNK_LISTENERS.remove(advance)
-    print_rows(rows)
-    from wirestance.report.data import reports_dir
-
+    print_rows(with_totals_row(rows))
     print(f"\nstored in the lake at {settings.lake_url}; stance report of these days under {reports_dir(settings)}")
+    total = with_totals_row(rows)[-1] if rows else {}
+    zone_words = args.timezone or "each source's own time zone"
+    print_summary(
+        f"Backfill {dates.label}",
+        [
+            ("days", f"{dates.label}, both included, in {zone_words}"),
+            (
+                "articles new / updated / unchanged",
+                f"{total.get('new', 0)} / {total.get('updated', 0)} / {total.get('unchanged', 0)}",
+            ),
+            ("failures", total.get("failed", 0)),
+            ("stored in the lake at", settings.lake_url),
+            ("stance report under", reports_dir(settings)),
+        ],
+    )
     return 0
 
 
