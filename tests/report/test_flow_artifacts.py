@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -72,13 +73,20 @@ def test_ingest_leaves_a_stance_summary_with_the_report_path(run_env: Path, samp
     assert report.is_file() and str(report) in markdown
 
 
-def _log_lines(run_id: UUID) -> list[str]:
+def _log_lines(run_id: UUID, last: str, timeout: float = 60.0) -> list[str]:
+    """The run's log lines, once the one starting with `last` has arrived (logs reach the API in batches,
+    a moment after the run ends)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
+    deadline = time.monotonic() + timeout
     with get_client(sync_client=True) as client:
-        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
-    return [log.message for log in sorted(logs, key=lambda log: log.timestamp)]
+        while True:
+            logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+            lines = [log.message for log in sorted(logs, key=lambda log: log.timestamp)]
+            if any(line.startswith(last) for line in lines) or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.5)
 
 
 def test_backfill_artifacts_are_named_by_days_with_a_totals_row_and_whole_percents(run_env: Path, sample: ReplayServer):
@@ -107,7 +115,7 @@ def test_backfill_artifacts_are_named_by_days_with_a_totals_row_and_whole_percen
     assert "backfill 2019-11-26..2019-12-15" in markdown and "| anadolu |" in markdown
     assert (run_env / "reports" / "stance-report_2019-11-26_2019-12-15_week.html").is_file()
 
-    lines = _log_lines(run_id)
+    lines = _log_lines(run_id, "Backfill 2019-11-26..2019-12-15 is done: ")
     assert any(
         line.startswith("The backfill reads the sources' feeds: the feeds list articles back to 2017-09-12T00:00+03:00")
         for line in lines
