@@ -114,6 +114,14 @@ _ATTRIBUTION_VERBS = (
     r"in a statement|in an interview"
 )
 _ACCORDING_TO = "according to"
+# Voices that are not officials of any side (labelling guide rule 10): when one of them is the nearest
+# speaker, the paragraph is an outsider's view, not the side whose country is named next to it ("said
+# Ahmet Kaya, an analyst in Ankara" is not Ankara speaking).
+_OTHER_VOICES = (
+    r"analysts?|experts?|observers?|researchers?|scholars?|professors?|commentators?|columnists?|"
+    r"(?:senior |research )?fellows?|think[- ]tanks?|people familiar|critics|economists?|historians?"
+)
+_OTHER_GROUP = "other"
 # "he said" after a quote: the speaker was named earlier in the article, outside this paragraph.
 _PRONOUN_GROUP = "pronoun"
 
@@ -139,6 +147,37 @@ _ACCORDING_PATTERN = re.compile(rf"\b{_ACCORDING_TO}\b")
 _PRONOUN_PATTERN = re.compile(r"\b(?:he|she)\b")
 _QUOTE_PATTERN = re.compile(r"[\"“”«»]")
 _TOKEN_PATTERN = re.compile(r"\S+")
+_OTHER_PATTERN = re.compile(rf"\b(?:{_OTHER_VOICES})\b")
+# Within this many leading tokens an actor is the paragraph's subject: the side it opens with, which
+# settles a paragraph two sides share about equally (rule 13).
+OPENING_TOKENS = 8
+
+_MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
+# A dated past event (rule 11): "in December 2020", "on July 12, 2019", "back in 2017", "in mid-2019".
+_PAST_DATE = re.compile(
+    rf"\b(?:in|on|since|by|until|back in|as early as|as of)\s+(?:(?:early|late|mid)[- ])?"
+    rf"(?:(?:{_MONTHS})\s+(?:\d{{1,2}},?\s+)?)?(?:19|20)\d\d\b"
+)
+# A past action told as background: pluperfect, or "X years ago" / "the previous year".
+_BACKGROUND_TENSE = re.compile(
+    r"\bhad (?:\w+ly )?(?:been|\w+ed|made|signed|paid|bought|taken|begun|sent|said|told|won|given|led)\b|"
+    r"\b(?:\w+ )?years? ago\b|\b(?:the )?previous (?:year|month)\b|\blast year\b"
+)
+# A standing position keeps its actor (rule 11): "has repeatedly warned", "have long argued", "continues to".
+_STANDING_POSITION = re.compile(
+    r"\b(?:has|have)\s+(?:repeatedly |long |consistently |always |so far |also )?"
+    r"(?:warned|said|insisted|argued|urged|maintained|made clear|stated|threatened|objected|rejected|"
+    r"defended|called|demanded|stressed|emphasi[sz]ed|opposed)\b|\bcontinues? to\b|\bremains? (?:opposed|committed)\b"
+)
+# A line that carries no position (rule 12).
+_NO_POSITION = re.compile(
+    r"\b(?:did not|didn't|has not|have not|had not) (?:immediately )?(?:respond|reply|return|comment|elaborate|"
+    r"specify|give details|disclose|provide)|\bdeclined to (?:comment|elaborate|give|say|specify|disclose)|"
+    r"\bcould not (?:immediately )?be reached|\b(?:were|was) not (?:immediately )?(?:available|disclosed|given|"
+    r"made public|released)|\bno (?:immediate )?comment\b|\brequests? for comment\b"
+)
+# An interviewer's question: "Q: ...", "Question: ...", or a paragraph that is one question.
+_QUESTION_OPENER = re.compile(r"^\W*(?:q\s*[:.-]|question\s*:)")
 
 
 _US_ABBREVIATION = re.compile(r"\bU\.\s?S\.(?:\s?A\.)?|\bUSA?\b")
@@ -185,6 +224,14 @@ class ActorAttribution(TransformerMixin, BaseEstimator):
                 *(f"speaks:{g}" for g in (*ACTOR_GROUPS, _PRONOUN_GROUP)),
                 *(f"named:{g}" for g in ACTOR_GROUPS),
                 "quote",
+                # Appended after the original 15 columns, so the context stage's column slices hold.
+                f"speaks:{_OTHER_GROUP}",
+                *(f"opens:{g}" for g in (*ACTOR_GROUPS, _OTHER_GROUP, _PRONOUN_GROUP)),
+                "past_date",
+                "background_tense",
+                "standing_position",
+                "no_position",
+                "question",
             ],
             dtype=object,
         )
@@ -193,8 +240,10 @@ class ActorAttribution(TransformerMixin, BaseEstimator):
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         check_is_fitted(self, "feature_names_")
         _require_texts(texts)
-        rows = [self._features(text) for text in texts]
-        return sp.csr_matrix(np.array(rows, dtype=np.float64).reshape(len(rows), len(self.feature_names_)))
+        # A model pickled before columns were added keeps its own (shorter) layout.
+        width = len(self.feature_names_)
+        rows = [self._features(text)[:width] for text in texts]
+        return sp.csr_matrix(np.array(rows, dtype=np.float64).reshape(len(rows), width))
 
     def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
         return self.feature_names_.copy()
@@ -213,8 +262,9 @@ class ActorAttribution(TransformerMixin, BaseEstimator):
                 named[group] = 1.0
             mentions.extend((token_at(m.start()), group) for m in every_pattern.finditer(plain))
         mentions.extend((token_at(m.start()), _PRONOUN_GROUP) for m in _PRONOUN_PATTERN.finditer(plain))
+        mentions.extend((token_at(m.start()), _OTHER_GROUP) for m in _OTHER_PATTERN.finditer(plain))
 
-        speaks = dict.fromkeys((*ACTOR_GROUPS, _PRONOUN_GROUP), 0.0)
+        speaks = dict.fromkeys((*ACTOR_GROUPS, _PRONOUN_GROUP, _OTHER_GROUP), 0.0)
         for verb in _VERB_PATTERN.finditer(plain):
             group = self._nearest(mentions, token_at(verb.start()), forward_only=False)
             if group is not None:
@@ -225,7 +275,21 @@ class ActorAttribution(TransformerMixin, BaseEstimator):
                 speaks[group] = 1.0
 
         quote = 1.0 if _QUOTE_PATTERN.search(text) else 0.0
-        return [*speaks.values(), *named.values(), quote]
+        opens = dict.fromkeys((*ACTOR_GROUPS, _OTHER_GROUP, _PRONOUN_GROUP), 0.0)
+        opening = [(index, group) for index, group in mentions if index < OPENING_TOKENS]
+        if opening:
+            opens[min(opening)[1]] = 1.0
+        original = [*(speaks[g] for g in (*ACTOR_GROUPS, _PRONOUN_GROUP)), *named.values(), quote]
+        return [
+            *original,
+            speaks[_OTHER_GROUP],
+            *opens.values(),
+            1.0 if _PAST_DATE.search(plain) else 0.0,
+            1.0 if _BACKGROUND_TENSE.search(plain) else 0.0,
+            1.0 if _STANDING_POSITION.search(plain) else 0.0,
+            1.0 if _NO_POSITION.search(plain) else 0.0,
+            1.0 if _QUESTION_OPENER.match(plain) or plain.rstrip().endswith("?") else 0.0,
+        ]
 
     def _nearest(self, mentions: list[tuple[int, str]], position: int, *, forward_only: bool) -> str | None:
         best: tuple[int, int, str] | None = None  # (distance, prefer-preceding tie-break, group)
