@@ -171,10 +171,12 @@ _STANDING_POSITION = re.compile(
 )
 # A line that carries no position (rule 12).
 _NO_POSITION = re.compile(
-    r"\b(?:did not|didn't|has not|have not|had not) (?:immediately )?(?:respond|reply|return|comment|elaborate|"
-    r"specify|give details|disclose|provide)|\bdeclined to (?:comment|elaborate|give|say|specify|disclose)|"
-    r"\bcould not (?:immediately )?be reached|\b(?:were|was) not (?:immediately )?(?:available|disclosed|given|"
-    r"made public|released)|\bno (?:immediate )?comment\b|\brequests? for comment\b"
+    r"\b(?:did not|didn't|has not|have not|had not|could not) (?:immediately )?(?:respond|reply|return)\w*(?: to)? "
+    r"(?:\w+ ){0,3}(?:requests?|calls?|e-?mails?|messages?|inquir\w+|questions?)\b|"
+    r"\b(?:did not|didn't|has not|have not|had not) (?:immediately )?(?:comment|elaborate|specify|give details|disclose)|"
+    r"\bdeclined to (?:comment|elaborate|give|say|specify|disclose)|\bcould not (?:immediately )?be reached|"
+    r"\b(?:were|was) not (?:immediately )?(?:available|disclosed|given|made public|released)|"
+    r"\bno (?:immediate )?comment\b|\brequests? for comment\b"
 )
 # An interviewer's question: "Q: ...", "Question: ...", or a paragraph that is one question.
 _QUESTION_OPENER = re.compile(r"^\W*(?:q\s*[:.-]|question\s*:)")
