@@ -41,6 +41,9 @@ _NAMED_ACTORS: dict[str, tuple[str, ...]] = {
         "zakharova",
         "ryabkov",
         "belousov",
+        "borisov",
+        "fomin",
+        "ushakov",
     ),
     "turkish_government": (
         "erdogan",
@@ -57,6 +60,13 @@ _NAMED_ACTORS: dict[str, tuple[str, ...]] = {
         "ssb",
         "savunma sanayii",
         "msb",
+        "canikli",
+        "isik",
+        "yildirim",
+        "aksoy",
+        "kilic",
+        "oktay",
+        "bilgic",
     ),
     "us_objection": (
         "pentagon",
@@ -84,6 +94,18 @@ _NAMED_ACTORS: dict[str, tuple[str, ...]] = {
         "lloyd austin",
         "mattis",
         "tillerson",
+        "pence",
+        "shaheen",
+        "tillis",
+        "risch",
+        "inhofe",
+        "van hollen",
+        "engel",
+        "jake sullivan",
+        "wess mitchell",
+        "scaparrotti",
+        "wheelbarger",
+        "hoffman",
     ),
     "nato": ("stoltenberg", "rutte", "nato secretary general", "nato officials?", "nato spokes\\w+"),
 }
@@ -96,7 +118,9 @@ _COUNTRY_WORDS: dict[str, str] = {
 }
 _OFFICES = (
     r"(?:\w+ ){0,2}(?:minister|ministry|president|presidency|spokes\w+|officials?|government|"
-    r"diplomats?|ambassador|envoy|secretary|side|administration|sources|senators?|lawmakers|authorities)"
+    r"diplomats?|ambassador|envoy|secretary|side|administration|sources|senators?|lawmakers|authorities|"
+    r"leader|leadership|counterpart|delegation|embassy|negotiators|military|armed forces|army|air force|"
+    r"prime minister|chief|head)"
 )
 # Countries themselves act in news prose ("Turkey emphasized", "Russia delivered"); they count as a
 # speaker only next to an attribution verb, never as a mere mention.
@@ -257,14 +281,18 @@ class ActorAttribution(TransformerMixin, BaseEstimator):
         def token_at(offset: int) -> int:
             return bisect_right(token_starts, offset) - 1
 
-        mentions: list[tuple[int, str]] = []  # (token index, group) of every actor mention
+        # (first token, last token, group) of every actor mention: "the turkish defence minister" ends next
+        # to the verb in "the turkish defence minister said", however long the title.
+        mentions: list[tuple[int, int, str]] = []
         named = dict.fromkeys(ACTOR_GROUPS, 0.0)
         for group, (named_pattern, every_pattern) in _ACTOR_PATTERNS.items():
             if named_pattern.search(plain):
                 named[group] = 1.0
-            mentions.extend((token_at(m.start()), group) for m in every_pattern.finditer(plain))
-        mentions.extend((token_at(m.start()), _PRONOUN_GROUP) for m in _PRONOUN_PATTERN.finditer(plain))
-        mentions.extend((token_at(m.start()), _OTHER_GROUP) for m in _OTHER_PATTERN.finditer(plain))
+            mentions.extend(
+                (token_at(m.start()), token_at(m.end() - 1), group) for m in every_pattern.finditer(plain)
+            )
+        for group, pattern in ((_PRONOUN_GROUP, _PRONOUN_PATTERN), (_OTHER_GROUP, _OTHER_PATTERN)):
+            mentions.extend((token_at(m.start()), token_at(m.end() - 1), group) for m in pattern.finditer(plain))
 
         speaks = dict.fromkeys((*ACTOR_GROUPS, _PRONOUN_GROUP, _OTHER_GROUP), 0.0)
         for verb in _VERB_PATTERN.finditer(plain):
@@ -278,7 +306,7 @@ class ActorAttribution(TransformerMixin, BaseEstimator):
 
         quote = 1.0 if _QUOTE_PATTERN.search(text) else 0.0
         opens = dict.fromkeys((*ACTOR_GROUPS, _OTHER_GROUP, _PRONOUN_GROUP), 0.0)
-        opening = [(index, group) for index, group in mentions if index < OPENING_TOKENS]
+        opening = [(first, group) for first, _last, group in mentions if first < OPENING_TOKENS]
         if opening:
             opens[min(opening)[1]] = 1.0
         original = [*(speaks[g] for g in (*ACTOR_GROUPS, _PRONOUN_GROUP)), *named.values(), quote]
@@ -293,15 +321,16 @@ class ActorAttribution(TransformerMixin, BaseEstimator):
             1.0 if _QUESTION_OPENER.match(plain) or plain.rstrip().endswith("?") else 0.0,
         ]
 
-    def _nearest(self, mentions: list[tuple[int, str]], position: int, *, forward_only: bool) -> str | None:
+    def _nearest(self, mentions: list[tuple[int, int, str]], position: int, *, forward_only: bool) -> str | None:
         best: tuple[int, int, str] | None = None  # (distance, prefer-preceding tie-break, group)
-        for index, group in mentions:
-            if forward_only and index < position:
+        for first, last, group in mentions:
+            if forward_only and first < position:
                 continue
-            distance = abs(index - position)
+            preceding = last <= position
+            distance = position - last if preceding else max(first - position, 0)
             if distance > self.window:
                 continue
-            candidate = (distance, 0 if index <= position else 1, group)
+            candidate = (distance, 0 if preceding else 1, group)
             if best is None or candidate < best:
                 best = candidate
         return None if best is None else best[2]
