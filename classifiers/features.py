@@ -197,7 +197,8 @@ _STANDING_POSITION = re.compile(
 _NO_POSITION = re.compile(
     r"\b(?:did not|didn't|has not|have not|had not|could not) (?:immediately )?(?:respond|reply|return)\w*(?: to)? "
     r"(?:\w+ ){0,3}(?:requests?|calls?|e-?mails?|messages?|inquir\w+|questions?)\b|"
-    r"\b(?:did not|didn't|has not|have not|had not) (?:immediately )?(?:comment|elaborate|specify|give details|disclose)|"
+    r"\b(?:did not|didn't|has not|have not|had not) (?:immediately )?"
+    r"(?:comment|elaborate|specify|give details|disclose)|"
     r"\bdeclined to (?:comment|elaborate|give|say|specify|disclose)|\bcould not (?:immediately )?be reached|"
     r"\b(?:were|was) not (?:immediately )?(?:available|disclosed|given|made public|released)|"
     r"\bno (?:immediate )?comment\b|\brequests? for comment\b"
@@ -288,9 +289,7 @@ class ActorAttribution(TransformerMixin, BaseEstimator):
         for group, (named_pattern, every_pattern) in _ACTOR_PATTERNS.items():
             if named_pattern.search(plain):
                 named[group] = 1.0
-            mentions.extend(
-                (token_at(m.start()), token_at(m.end() - 1), group) for m in every_pattern.finditer(plain)
-            )
+            mentions.extend((token_at(m.start()), token_at(m.end() - 1), group) for m in every_pattern.finditer(plain))
         for group, pattern in ((_PRONOUN_GROUP, _PRONOUN_PATTERN), (_OTHER_GROUP, _OTHER_PATTERN)):
             mentions.extend((token_at(m.start()), token_at(m.end() - 1), group) for m in pattern.finditer(plain))
 
