@@ -32,6 +32,8 @@ class Run:
     unchanged_labelled: int = -1
     #: The floor's parts: bare parse, bare predict_proba, lake writes.
     parts: tuple[float, float, float] = (float("nan"),) * 3
+    #: Peak proportional set size of the run and its workers (shared pages split among them).
+    peak_pss_mb: float = float("nan")
 
     @property
     def articles_per_s(self) -> float:
@@ -77,6 +79,7 @@ def run_once(sandbox: Sandbox, archive: Archive, mode: str, workers: int) -> Run
         load=load,
         workers=workers,
         unchanged_seconds=float(data.get("unchanged_seconds", float("nan"))),
+        peak_pss_mb=float(data.get("peak_pss_mb", float("nan"))),
         unchanged_labelled=int(data.get("unchanged_labelled", -1)),
         parts=(
             float(data.get("parse_seconds", float("nan"))),
@@ -125,14 +128,24 @@ def record_e2e(results: Results, flow: Run, plain: Run, one_worker: Run, floor: 
         f"first pass / second pass over the unchanged archive ({plain.unchanged_labelled} articles labelled "
         "in the second); target >= 3",
     )
-    results.add(f"peak_rss_mb{suffix}", flow.peak_rss_mb, "peak resident memory of the flow run's process")
-    results.add(f"peak_rss_plain_mb{suffix}", plain.peak_rss_mb, "peak resident memory of the plain run")
+    results.add(
+        f"peak_rss_mb{suffix}", flow.peak_rss_mb, "peak resident memory of the flow run, workers included (sum of RSS)"
+    )
+    results.add(
+        f"peak_pss_mb{suffix}",
+        flow.peak_pss_mb,
+        "the same as proportional set size (pages shared between the processes counted once)",
+    )
+    results.add(
+        f"peak_rss_plain_mb{suffix}", plain.peak_rss_mb, "peak resident memory of the plain run, workers included"
+    )
     results.add(f"prefect_startup_s{suffix}", flow.startup_seconds, "ephemeral API server start, not in the above")
 
 
 def record_growth(results: Results, small: Run, large: Run) -> None:
     results.add("e2e_articles_per_s_10n", large.articles_per_s, f"reprocess flow, {large.articles} articles")
-    results.add("peak_rss_mb_10n", large.peak_rss_mb, f"flow run at {large.articles} articles")
+    results.add("peak_rss_mb_10n", large.peak_rss_mb, f"flow run at {large.articles} articles, workers included")
+    results.add("peak_pss_mb_10n", large.peak_pss_mb, "the same as proportional set size")
     results.add(
         "e2e_seconds_per_article_growth",
         ratio(large.seconds_per_article, small.seconds_per_article),
@@ -148,6 +161,7 @@ def record_growth(results: Results, small: Run, large: Run) -> None:
 def describe(run: Run) -> str:
     return (
         f"{run.mode} run, {run.workers} workers, {run.articles} articles: {run.seconds:.1f} s "
-        f"({run.articles_per_s:.1f} articles/s), peak RSS {run.peak_rss_mb:.0f} MB (workers included), "
+        f"({run.articles_per_s:.1f} articles/s), peak RSS {run.peak_rss_mb:.0f} MB "
+        f"(PSS {run.peak_pss_mb:.0f} MB; workers included), "
         f"load average at start {run.load}"
     )

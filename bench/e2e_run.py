@@ -97,11 +97,17 @@ def run_floor() -> dict[str, Any]:
 
 
 class PeakMemory:
-    """The largest sum, sampled every 0.1 s, of this process's resident memory and its worker processes'
-    (children started by multiprocessing; Prefect's API server is not counted)."""
+    """The largest sums, sampled every 0.1 s, of this process's memory and its worker processes' (children
+    started by multiprocessing; Prefect's API server is not counted).
+
+    Two sums: resident set sizes (RSS; pages shared by the processes, such as the libraries' code, are
+    counted once per process, so it overstates) and proportional set sizes (PSS; each shared page split
+    among the processes sharing it: what the run takes from the machine's memory).
+    """
 
     def __init__(self) -> None:
         self.peak_bytes = 0
+        self.peak_pss_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -118,19 +124,27 @@ class PeakMemory:
 
         me = psutil.Process()
         while not self._stop.wait(0.1):
-            total = me.memory_info().rss
-            for child in me.children(recursive=True):
+            rss = pss = 0
+            for process in [me, *me.children(recursive=True)]:
                 try:
-                    if "multiprocessing" in " ".join(child.cmdline()):
-                        total += child.memory_info().rss
+                    if process is not me and "multiprocessing" not in " ".join(process.cmdline()):
+                        continue
+                    info = process.memory_full_info()  # reads smaps_rollup: PSS besides RSS
                 except psutil.Error:
                     continue  # a worker that just ended
-            self.peak_bytes = max(self.peak_bytes, total)
+                rss += info.rss
+                pss += getattr(info, "pss", info.rss)
+            self.peak_bytes = max(self.peak_bytes, rss)
+            self.peak_pss_bytes = max(self.peak_pss_bytes, pss)
 
     @property
     def mb(self) -> float:
         own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
         return max(self.peak_bytes, own_peak) / 1024**2
+
+    @property
+    def pss_mb(self) -> float:
+        return self.peak_pss_bytes / 1024**2
 
 
 def main(argv: list[str]) -> int:
@@ -150,6 +164,7 @@ def main(argv: list[str]) -> int:
         "articles": sum(int(r["articles"]) for r in rows),
         "rows": rows,
         "peak_rss_mb": memory.mb,
+        "peak_pss_mb": memory.pss_mb,
         **extra,
     }
     print(RESULT_PREFIX + json.dumps(result, default=str), flush=True)

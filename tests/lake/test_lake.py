@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from lake_rows import DAY, article, paragraphs
+from lake_rows import DAY, T0, article, paragraphs
 
 from wirestance.lake import Lake, ReadOnlyLakeError
 from wirestance.lake import store as lake_store
@@ -273,3 +273,48 @@ def test_labelled_data_read_from_the_lake_skips_superseded_files(tmp_path: Path)
     lake.upsert([article("1", DAY)], paragraphs("1"))
     lake.upsert([article("1", DAY, content="v2", updated=datetime(2019, 11, 27, tzinfo=UTC))], paragraphs("1", "v2"))
     assert sorted(load_labeled_data(tmp_path / "paragraphs").texts) == ["1 paragraph 0 v2", "1 paragraph 1 v2"]
+
+
+def test_a_commit_between_the_articles_and_the_paragraphs_is_seen(tmp_path: Path, monkeypatch):
+    """An upsert decides its paragraphs from its own articles commit only while no other commit followed it:
+    here another writer stores a newer copy in between, and the first one must leave that copy's paragraphs."""
+    lake, other = Lake(str(tmp_path)), Lake(str(tmp_path))
+    lake.upsert([article("1", DAY)], paragraphs("1"))
+    write_articles = Lake._write_articles
+
+    def then_a_newer_copy(self: Lake, *args, **kwargs):
+        result = write_articles(self, *args, **kwargs)
+        if self is lake:
+            later = T0 + timedelta(hours=2)
+            other.upsert([article("1", DAY, content="v3", updated=later)], paragraphs("1", "v3", 3))
+        return result
+
+    monkeypatch.setattr(Lake, "_write_articles", then_a_newer_copy)
+    counts = lake.upsert([article("1", DAY, content="v2", updated=T0 + timedelta(hours=1))], paragraphs("1", "v2"))
+    assert (counts.updated, counts.paragraphs_written) == (1, 0)
+    assert lake.read("articles").column("content_hash").to_pylist() == ["1-v3"]
+    assert sorted(lake.read("paragraphs").column("text").to_pylist()) == [f"1 paragraph {i} v3" for i in range(3)]
+
+
+def test_upserts_keep_statistics_of_the_key_and_time_columns_only(tmp_path: Path):
+    """Tables made before the statistics setting (here: made bare) get it on their next write; look-ups and
+    replace-wheres still prune data files by the keys' statistics."""
+    from deltalake import DeltaTable
+
+    lake = Lake(str(tmp_path))
+    DeltaTable.create(lake.table_uri("articles"), lake.full_schema("articles"), partition_by=["published_date"])
+    lake.upsert([article(str(i), DAY) for i in range(3)], [p for i in range(3) for p in paragraphs(str(i))])
+    for table, columns in (
+        ("articles", "source,article_id,published,updated"),
+        ("paragraphs", "source,article_id,para_index"),
+    ):
+        dt = lake.delta_table(table)
+        assert dt is not None
+        assert dt.metadata().configuration["delta.dataSkippingStatsColumns"] == columns
+        stats = {
+            name.split(".", 1)[1] for name in dt.get_add_actions(flatten=True).schema.names if name.startswith("min.")
+        }
+        assert stats == set(columns.split(","))
+    again = lake.upsert([article("1", DAY, content="v2")], paragraphs("1", "v2"))
+    assert (again.updated, again.paragraphs_written) == (1, 2)
+    assert lake.read("articles").num_rows == 3

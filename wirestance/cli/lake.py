@@ -118,7 +118,8 @@ def _history(args: argparse.Namespace) -> int:
         print(f"no {args.table} table yet")
         return 0
     for entry in dt.history(args.limit):
-        when = datetime.fromtimestamp(entry["timestamp"] / 1000, tz=UTC).isoformat(timespec="seconds")
+        # To the millisecond: `--as-of` with this time reads this version, the one before it if cut to seconds.
+        when = datetime.fromtimestamp(entry["timestamp"] / 1000, tz=UTC).isoformat(timespec="milliseconds")
         metrics = entry.get("operationMetrics") or {}
         added = metrics.get("num_added_rows", metrics.get("num_output_rows", ""))
         print(f"{entry['version']:>6}  {when}  {entry.get('operation', ''):<20} rows added {added}")

@@ -8,8 +8,13 @@ import threading
 from datetime import date
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from wirestance.cli import CliError
+from wirestance.cli.ingest import as_of  # the one --as-of parser, summary's
+
+if TYPE_CHECKING:
+    from wirestance.lake import Lake
 
 #: Said in the help of every --since/--until pair of days.
 DAYS_RULE = "both days included, in each source's own time zone"
@@ -65,6 +70,12 @@ def _window_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", type=day, help=f"last day, YYYY-MM-DD ({DAYS_RULE}; default: the last stored day)")
     p.add_argument("--source", action="append", dest="sources", help="source name (repeatable; default: all)")
     p.add_argument("--lake", help="lake path or fsspec URL (default: $WIRESTANCE_LAKE_URL or data/lake)")
+    p.add_argument(
+        "--as-of",
+        type=as_of,
+        help="read the lake as it was: a version of the articles table (see `wirestance lake history`) or a time "
+        "(ISO 8601, UTC if no offset), e.g. the labels before the last reclassify",
+    )
 
 
 def day(text: str) -> date:
@@ -92,17 +103,40 @@ def _checked(args: argparse.Namespace) -> str:
     return lake_url
 
 
+def _lake(args: argparse.Namespace, lake_url: str) -> tuple[Lake, str | None]:
+    """The lake to read (as it was, with --as-of) and, with --as-of, the moment read, as the user is told it."""
+    from wirestance.lake import Lake
+
+    lake = Lake(lake_url, as_of=args.as_of)
+    if args.as_of is None:
+        return lake, None
+    try:
+        version = lake.version("articles")
+    except ValueError as exc:  # a version the table does not have
+        raise CliError(str(exc)) from None
+    if isinstance(args.as_of, int):
+        said = f"version {args.as_of} of the articles table"
+    elif version is None:
+        said = f"{args.as_of.isoformat()} (before the first write: the lake was empty)"
+    else:
+        said = f"{args.as_of.isoformat()} (version {version} of the articles table)"
+    print(f"as of {said}")
+    return lake, said
+
+
 def _report(args: argparse.Namespace) -> int:
     from wirestance.report import load_paragraphs, summarize, write_report
 
     lake_url = _checked(args)
-    paragraphs = load_paragraphs(lake_url, args.since, args.until, args.sources)
+    lake, past = _lake(args, lake_url)
+    paragraphs = load_paragraphs(lake, args.since, args.until, args.sources)
     summary = summarize(paragraphs, args.by, args.since, args.until)
     from wirestance.report.data import reports_dir
     from wirestance.settings import Settings
 
     out = Path(args.out) if args.out else reports_dir(Settings.from_env(lake_url=lake_url))
-    files = write_report(summary, out, png=not args.no_png)
+    version = lake.version("articles") if past is not None else None
+    files = write_report(summary, out, png=not args.no_png, lake_version=version, as_of=past)
     if summary.empty:
         print("no labelled paragraphs of on-topic articles in this window; the page says so")
     else:
@@ -122,7 +156,8 @@ def _export(args: argparse.Namespace) -> int:
     if fmt not in EXPORT_FORMATS:
         raise CliError(f"give --format {'|'.join(EXPORT_FORMATS)} (the suffix of {args.out} says none of them)")
     lake_url = _checked(args)
-    paragraphs = load_paragraphs(lake_url, args.since, args.until, args.sources, on_topic_only=args.on_topic)
+    lake, _ = _lake(args, lake_url)
+    paragraphs = load_paragraphs(lake, args.since, args.until, args.sources, on_topic_only=args.on_topic)
     try:
         rows = write_export(paragraphs, args.out, fmt)
     except (ValueError, OSError) as exc:

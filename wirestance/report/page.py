@@ -22,22 +22,35 @@ class ReportFiles:
     pngs: list[Path] = field(default_factory=list)
 
 
-def report_name(summary: StanceSummary) -> str:
-    """File stem of a report: its window and period, so reports of other windows sit beside it."""
+def report_name(summary: StanceSummary, lake_version: int | None = None) -> str:
+    """File stem of a report: its window and period, so reports of other windows sit beside it; a report of
+    the lake as it was (`lake_version`, of the articles table) names the version, beside the current one."""
     since = summary.since.isoformat() if summary.since else "start"
     until = summary.until.isoformat() if summary.until else "end"
-    return f"stance-report_{since}_{until}_{summary.by}"
+    past = f"_v{lake_version}" if lake_version is not None else ""
+    return f"stance-report_{since}_{until}_{summary.by}{past}"
 
 
-def write_report(summary: StanceSummary, out_dir: str | Path, *, png: bool = True) -> ReportFiles:
-    """Write `<name>.html` and, with `png`, `<name>_<chart>.png` per chart into `out_dir`."""
+def write_report(
+    summary: StanceSummary,
+    out_dir: str | Path,
+    *,
+    png: bool = True,
+    lake_version: int | None = None,
+    as_of: str | None = None,
+) -> ReportFiles:
+    """Write `<name>.html` and, with `png`, `<name>_<chart>.png` per chart into `out_dir`.
+
+    For a report of the lake as it was: `lake_version` (of the articles table) goes into the file names,
+    `as_of` (how the user named that moment) onto the page.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    name = report_name(summary)
+    name = report_name(summary, lake_version)
     charts = {} if summary.empty else report_charts(summary)
     page = out / f"{name}.html"
     tmp = page.with_suffix(".html.tmp")
-    tmp.write_text(render_html(summary, charts), encoding="utf-8")
+    tmp.write_text(render_html(summary, charts, as_of=as_of), encoding="utf-8")
     tmp.replace(page)  # a reader never sees half a page
     pngs = []
     if png:
@@ -67,7 +80,7 @@ def _window_text(summary: StanceSummary) -> str:
     return f"{since} to {until} (both days included, each agency's own day), per {summary.by}"
 
 
-def render_html(summary: StanceSummary, charts: dict[str, alt.TopLevelMixin]) -> str:
+def render_html(summary: StanceSummary, charts: dict[str, alt.TopLevelMixin], *, as_of: str | None = None) -> str:
     e = html.escape
     parts = [
         "<!DOCTYPE html>",
@@ -80,6 +93,8 @@ def render_html(summary: StanceSummary, charts: dict[str, alt.TopLevelMixin]) ->
         f'<p class="window">{e(_window_text(summary))}. Articles on the dispute\'s topic only. '
         f"Made {datetime.now(UTC).strftime('%Y-%m-%d %H:%M')} UTC.</p>",
     ]
+    if as_of is not None:
+        parts.append(f'<p id="as-of">The lake as it was: {e(as_of)}. Later changes are not shown.</p>')
     if summary.empty:
         parts.append('<p id="empty">No labelled paragraphs in this window.</p></body></html>')
         return "\n".join(parts)
