@@ -121,20 +121,28 @@ class ArticleStanceModel:
         outputs = self.paragraph_outputs(texts)
         headlines = [" ".join(part for part in (a.title, a.lede) if part) for a in articles]
         headline_actors = self._actor_attribution().transform(headlines).toarray() if articles else np.zeros((0, 0))
+        probabilities_of_all = outputs.scores
+        if self.context_classifier is not None and texts:
+            # One context-stage call for every article: per-article calls cost more than the model itself.
+            blocks = []
+            offset = 0
+            for position, article in enumerate(articles):
+                n = len(article.paragraphs)
+                actors = outputs.actors[offset : offset + n]
+                if n:
+                    lede_rows = [headline_actors[position], *actors[:1]]
+                    scores = outputs.scores[offset : offset + n]
+                    blocks.append(context_features_for(article.paragraphs, scores, actors, lede_rows))
+                offset += n
+            probabilities_of_all = _in_label_order(
+                self.context_classifier.predict_proba(np.vstack(blocks)), self.context_classifier.classes_
+            )
         results = []
         offset = 0
-        for position, article in enumerate(articles):
+        for article in articles:
             n = len(article.paragraphs)
-            scores = outputs.scores[offset : offset + n]
-            actors = outputs.actors[offset : offset + n]
+            probabilities = probabilities_of_all[offset : offset + n]
             offset += n
-            probabilities = scores
-            if self.context_classifier is not None and n > 0:
-                lede_rows = [headline_actors[position], *actors[:1]]
-                features = context_features_for(article.paragraphs, scores, actors, lede_rows)
-                probabilities = _in_label_order(
-                    self.context_classifier.predict_proba(features), self.context_classifier.classes_
-                )
             topic = topic_score(article.paragraphs, article.title, threshold=self.topic_threshold)
             if not topic.on_topic:
                 probabilities = off_topic_probabilities(probabilities, topic.score)

@@ -27,6 +27,9 @@ _SPEAKS = slice(0, len(ACTOR_GROUPS))
 _SPEAKS_PRONOUN = len(ACTOR_GROUPS)
 _NAMED = slice(len(ACTOR_GROUPS) + 1, 2 * len(ACTOR_GROUPS) + 1)
 _QUOTE = 2 * len(ACTOR_GROUPS) + 1
+#: The columns after `quote` (outsider speaking, opening actor, background and no-position markers); a
+#: model trained before they existed has none.
+_EXTRA = _QUOTE + 1
 #: Speaker sides the "last speaker" memory tracks: the four actor groups and "nobody named yet".
 _SPEAKER_SLOTS = len(ACTOR_GROUPS) + 1
 
@@ -51,13 +54,16 @@ _LATER_PRONOUN_SPEAKER = re.compile(
 )
 
 
-def context_feature_names() -> list[str]:
+def context_feature_names(extra_actor_columns: Sequence[str] = ()) -> list[str]:
+    """Names of article_context_features' columns; `extra_actor_columns`: ActorAttribution's names after
+    `quote` (none for a model trained before they existed)."""
     sides = [*ACTOR_GROUPS, "nobody"]
     names = [f"own:{label}" for label in LABELS]
     names += [f"prev:{label}" for label in LABELS] + [f"next:{label}" for label in LABELS]
     names += ["has_prev", "has_next", "is_first", "is_last", "relative_position"]
     names += [f"own_speaker:{group}" for group in ACTOR_GROUPS]
     names += ["no_own_speaker", "pronoun_opener", "office_opener", "quote_opener", "pronoun_speaker", "quote"]
+    names += [f"paragraph:{name}" for name in extra_actor_columns]
     names += [f"last_speaker:{side}" for side in sides]
     names += [f"last_speaker_scores:{label}" for label in LABELS]
     names += [f"dependent_x_last_speaker:{side}" for side in sides]
@@ -93,7 +99,7 @@ def article_context_features(
     """
     n = scores.shape[0]
     if n == 0:
-        return np.zeros((0, len(context_feature_names())))
+        return np.zeros((0, len(context_feature_names()) + max(actors.shape[1] - _EXTRA, 0)))
     zeros = np.zeros((1, N_LABELS))
     previous = np.vstack([zeros, scores[:-1]])
     following = np.vstack([scores[1:], zeros])
@@ -103,7 +109,11 @@ def article_context_features(
     relative = index / max(n - 1, 1)
 
     own_speaker = actors[:, _SPEAKS]
-    no_own_speaker = (own_speaker.sum(axis=1) == 0).astype(np.float64)
+    extra = actors[:, _EXTRA:]
+    # An outsider who speaks (analyst, expert: extra column 0) is a speaker too: such a paragraph does not
+    # go on with the last official.
+    outsider = extra[:, 0] if extra.shape[1] else np.zeros(n)
+    no_own_speaker = ((own_speaker.sum(axis=1) + outsider) == 0).astype(np.float64)
     pronoun_speaker = np.maximum(openers[:, 3], actors[:, _SPEAKS_PRONOUN])
 
     # The side that last spoke by name before each paragraph, and that paragraph's scores.
@@ -133,6 +143,7 @@ def article_context_features(
             own_speaker,
             np.column_stack([no_own_speaker, openers[:, 0], openers[:, 1], openers[:, 2], pronoun_speaker]),
             actors[:, [_QUOTE]],
+            extra,
             last_side,
             last_scores,
             dependent_column * last_side,

@@ -144,11 +144,16 @@ def fit_article_model(
         targets.extend(labels[p] for p in positions)
     # No class weights: the context stage gives the final probabilities, and reweighting classes would
     # shift them away from observed frequencies (grouped CV: 0.948 unweighted against 0.947 balanced).
-    context = LogisticRegression(C=CONTEXT_C, max_iter=5000)
+    context = build_context_classifier(seed)
     context.fit(np.vstack(blocks), targets)
     if len(set(targets)) < len(LABELS):  # a context stage blind to a label would never predict it
         return model
     return ArticleStanceModel(pipeline, context)
+
+
+def build_context_classifier(seed: int = DEFAULT_SEED) -> LogisticRegression:
+    """The unfitted context stage."""
+    return LogisticRegression(C=CONTEXT_C, max_iter=5000)
 
 
 def _out_of_fold_outputs(

@@ -73,6 +73,47 @@ def test_actor_feature_says_who_speaks() -> None:
     active = [{names[i] for i in np.flatnonzero(row)} for row in matrix]
     assert "speaks:russian_supplier" in active[0] and "speaks:turkish_government" not in active[0]
     assert "speaks:us_objection" in active[1]
-    assert active[2] == {"speaks:turkish_government"}
-    assert active[3] == {"speaks:pronoun", "quote"}
-    assert active[4] == set()
+    assert active[2] == {"speaks:turkish_government", "opens:turkish_government"}
+    assert active[3] == {"speaks:pronoun", "opens:pronoun", "quote"}
+    assert active[4] == {"past_date"}
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # Rule 10: an analyst speaking in Ankara is not Ankara speaking.
+        (
+            '"It is a done deal," said Ahmet Kaya, an analyst in Ankara.',
+            {"speaks:other"},
+            {"speaks:turkish_government"},
+        ),
+        # A long title ends next to its verb.
+        (
+            "The Turkish leader said Trump had told him the issue would be solved.",
+            {"speaks:turkish_government", "opens:turkish_government"},
+            set(),
+        ),
+        # Rule 11: dated background against a standing position.
+        ("In December 2020 Washington imposed sanctions on the SSB.", {"past_date", "opens:us_objection"}, set()),
+        ("Washington has repeatedly warned that the system is incompatible.", {"standing_position"}, {"past_date"}),
+        ("Turkey had signed the deal two years earlier.", {"background_tense"}, set()),
+        # Rule 12: lines that carry no position; a side's unanswered proposal is not one of them.
+        ("The State Department did not immediately respond to a request for comment.", {"no_position"}, set()),
+        ("The embassy did not return calls seeking comment.", {"no_position"}, set()),
+        ("But the U.S. has, so far, not responded to this proposal.", set(), {"no_position"}),
+        ("Q: Will Turkey accept Patriots as well?", {"question"}, set()),
+        ("Question: what happens to the pilots in Arizona?", {"question"}, set()),
+    ],
+)
+def test_actor_feature_marks_the_guide_rules(text: str, present: set[str], absent: set[str]) -> None:
+    actor = ActorAttribution().fit([])
+    names = list(actor.get_feature_names_out())
+    active = {names[i] for i in np.flatnonzero(actor.transform([text]).toarray()[0])}
+    assert present <= active, (text, active)
+    assert not (absent & active), (text, active)
+
+
+def test_a_model_pickled_before_the_rule_columns_keeps_its_layout() -> None:
+    actor = ActorAttribution().fit([])
+    actor.feature_names_ = actor.feature_names_[:15]  # the layout of models registered before them
+    assert actor.transform(["According to Mikheev, Turkey paid in full."]).shape == (1, 15)

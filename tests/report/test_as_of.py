@@ -1,5 +1,6 @@
 """`wirestance export --as-of` and `wirestance report --as-of`: the labels as they were before a reprocess
-(a version of the articles table) and before a reclassify (a time: it commits only paragraphs)."""
+(a version of the articles table) and before a reclassify (a time: its paragraphs commit comes before its
+articles commit, so an articles version would already show the new labels)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_export_and_report_read_the_labels_as_they_were(
     assert lake.version("articles") == first + 1
     reprocessed_at = _last_commit_time(lake, "paragraphs")
     time.sleep(0.01)  # the reclassify's commits get a later millisecond than the reprocess's
-    # A reclassify: paragraphs rewritten in place, the articles table untouched.
+    # A reclassify's first commit: paragraphs rewritten in place.
     assert lake.rewrite_paragraphs(lambda table: _relabelled(table, "russian_supplier", "model-d")) > 0
     assert lake.version("articles") == first + 1
     capsys.readouterr()

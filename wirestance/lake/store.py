@@ -397,14 +397,21 @@ class Lake:
         Each partition is replaced in one commit; a concurrent write to it makes the commit fail, and the
         partition is read and transformed again.
         """
+        return self._rewrite_partitions("paragraphs", transform)
+
+    def rewrite_articles(self, transform: Callable[[pa.Table], pa.Table | None]) -> int:
+        """As rewrite_paragraphs, for the articles table (reclassify's topic columns)."""
+        return self._rewrite_partitions("articles", transform)
+
+    def _rewrite_partitions(self, table: str, transform: Callable[[pa.Table], pa.Table | None]) -> int:
         rewritten = 0
         column = schema.PARTITION_COLUMN
-        for day in self.partitions("paragraphs"):
+        for day in self.partitions(table):
 
             def rewrite_one(day: date = day) -> bool:
-                dt = self._writable("paragraphs")
+                dt = self._writable(table)
                 current = dt.to_pyarrow_dataset().to_table(
-                    filter=pc.field(column) == pa.scalar(day, pa.date32()), columns=schema.PARAGRAPHS.names
+                    filter=pc.field(column) == pa.scalar(day, pa.date32()), columns=schema.TABLES[table].names
                 )
                 if current.num_rows == 0:
                     return False
@@ -414,14 +421,14 @@ class Lake:
                 changed = changed.append_column(column, pa.array([day] * changed.num_rows, pa.date32()))
                 write_deltalake(
                     dt,
-                    changed.cast(self.full_schema("paragraphs")),
+                    changed.cast(self.full_schema(table)),
                     mode="overwrite",
                     predicate=f"{column} = '{day.isoformat()}'",
                     writer_properties=_WRITER,
                 )
                 return True
 
-            if with_commit_retries(rewrite_one, f"rewrite paragraphs {day}"):
+            if with_commit_retries(rewrite_one, f"rewrite {table} {day}"):
                 rewritten += 1
         return rewritten
 
