@@ -26,11 +26,11 @@ def discover_task(resources: Resources, source: str, request: IngestRequest) -> 
     found = discover_source(resources, source, request)
     logger = get_run_logger()
     logger.info(
-        "%s: %d articles in window, %d outside, %d feed problems",
+        "%s: the feeds list %s in the window, %d outside it, and %s.",
         source,
-        len(found.items),
+        _count(len(found.items), "article"),
         found.out_of_window,
-        len(found.failures),
+        _count(len(found.failures), "feed problem"),
     )
     for item in found.failures:
         logger.warning("discover failed: %s", item.reason)
@@ -158,3 +158,7 @@ def stance_summary_artifact(
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
@@ -71,8 +71,20 @@ def reprocess(
         table=rows,
         description=f"Reprocess {window.start.isoformat()} -> {window.end.isoformat()} from the raw archive",
     )
-    print(f"reprocess summary: {rows}")
+    logger = get_run_logger()
+    for row in rows:
+        logger.info(_summary_sentence(row))
     return rows
+
+
+def _summary_sentence(row: dict) -> str:
+    """One source's reprocess counts as a sentence for the run's log (the artifact has the table)."""
+    return (
+        f"{row['source']}: {row['responses']:,} archived responses gave {row['articles']:,} articles; "
+        f"{row['new']:,} new, {row['updated']:,} updated, {row['unchanged']:,} unchanged; "
+        f"{row['labelled']:,} labelled, labels reused for {row['labels_reused']:,}; "
+        f"{row['failed']:,} failed, {row['corrupt_records']:,} damaged records."
+    )
 
 
 def _aware(moment: datetime) -> datetime:
