@@ -23,7 +23,6 @@ from wirestance.cli import CliError
 from wirestance.cli.ingest import print_rows, settings_from
 
 LOCK_NAME = "wirestance-serve.lock"
-BACKFILL_NAME = "backfill/backfill"
 SERVER_LOG = "wirestance-server.log"
 SERVER_START_TIMEOUT = 120.0
 
@@ -233,13 +232,14 @@ def trigger_hint(api_url: str) -> str:
     """How to start a backfill, runnable as copied into another terminal (the offline sample served by
     `wirestance sample serve` on its default port)."""
     from wirestance.cli.report import SAMPLE_PORT
+    from wirestance.deployments import BACKFILL
 
     dates = '{"start_date": "2019-11-25", "days": 2}'
     return (
         "trigger one in the UI (Deployments > backfill > Run > Custom run), or from another terminal, on the\n"
         "offline sample (start `wirestance sample serve` first; the first day and the number of days, counted in\n"
         "the source's time zone):\n"
-        f"  PREFECT_API_URL={api_url} prefect deployment run {BACKFILL_NAME} --param dates='{dates}' "
+        f"  PREFECT_API_URL={api_url} prefect deployment run {BACKFILL} --param dates='{dates}' "
         f"--param mode=feeds --param feed_base_url=http://127.0.0.1:{SAMPLE_PORT}\n"
     )
 

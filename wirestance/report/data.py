@@ -3,6 +3,8 @@ article's title, link and publication day, read from the lake through `Lake.read
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -10,9 +12,10 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import pyarrow.dataset as ds
 
 from wirestance.lake import Lake
-from wirestance.lake.schema import PROBABILITY_COLUMNS
+from wirestance.lake.schema import PARTITION_COLUMN, PROBABILITY_COLUMNS
 
 if TYPE_CHECKING:
     from wirestance.pipeline import Window
@@ -43,7 +46,7 @@ EXPORT_COLUMNS = (
     *PROBABILITY_COLUMNS,
 )
 
-#: Article columns the stance helper adds; read when the lake has them.
+#: Article columns of the topic flag (schema version 5): a lake made before reads them as nulls.
 TOPIC_COLUMNS = ("on_topic", "topic_score")
 _ARTICLE_COLUMNS = ("source", "article_id", "title", "url", "published", "published_date")
 _PARAGRAPH_COLUMNS = (
@@ -75,18 +78,14 @@ def load_paragraphs(
     `datetime.date` whatever type the lake returns it as.
     """
     lake = Lake(lake) if isinstance(lake, str) else lake
-    articles = lake.read("articles").to_pandas()
-    paragraphs = lake.read("paragraphs").to_pandas()
+    # Days and sources are read as a filter on the partition column, so a report of one month of one
+    # agency reads that month's files, not the whole lake.
+    where = _days_and_sources(since, until, sources)
+    articles = lake.read("articles", filter=where).to_pandas()
+    paragraphs = lake.read("paragraphs", filter=where).to_pandas()
     keep = [c for c in (*_ARTICLE_COLUMNS, *TOPIC_COLUMNS) if c in articles.columns]
     articles = articles[keep].copy()
     articles["published_date"] = as_dates(articles["published_date"])
-    if since is not None:
-        articles = articles[articles["published_date"] >= since]
-    if until is not None:
-        articles = articles[articles["published_date"] <= until]
-    if sources:
-        wanted = {name.strip().lower() for name in sources}
-        articles = articles[articles["source"].isin(wanted)]
     if on_topic_only and "on_topic" in articles.columns:
         articles = articles[articles["on_topic"].fillna(True).astype(bool)]
     paragraphs = paragraphs[[c for c in _PARAGRAPH_COLUMNS if c in paragraphs.columns]]
@@ -95,6 +94,19 @@ def load_paragraphs(
     ordered = [*EXPORT_COLUMNS, *(c for c in merged.columns if c not in EXPORT_COLUMNS)]
     merged = merged[[c for c in ordered if c in merged.columns]]
     return merged.sort_values(["published_date", "source", "article_id", "para_index"], ignore_index=True)
+
+
+def _days_and_sources(since: date | None, until: date | None, sources: Sequence[str] | None) -> ds.Expression | None:
+    """The lake filter of a window of days (both included) and of sources (all when empty)."""
+    day = ds.field(PARTITION_COLUMN)
+    parts = []
+    if since is not None:
+        parts.append(day >= since)
+    if until is not None:
+        parts.append(day <= until)
+    if sources:
+        parts.append(ds.field("source").isin(sorted({name.strip().lower() for name in sources})))
+    return functools.reduce(operator.and_, parts) if parts else None
 
 
 def as_dates(values: pd.Series) -> pd.Series:
