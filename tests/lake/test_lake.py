@@ -209,16 +209,16 @@ def test_conflicting_commits_are_retried_with_backoff(tmp_path: Path, monkeypatc
     from deltalake.exceptions import CommitFailedError
 
     lake = Lake(str(tmp_path))
-    real = lake_store.write_deltalake
+    real = lake_store.DeltaTable.create_write_transaction
     failures = iter([True, True, False, False, False])
     sleeps: list[float] = []
 
     def flaky(*args, **kwargs):
         if next(failures, False):
-            raise CommitFailedError("a concurrent transaction added new data")
+            raise CommitFailedError("a concurrent transaction deleted data this operation read")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(lake_store, "write_deltalake", flaky)
+    monkeypatch.setattr(lake_store.DeltaTable, "create_write_transaction", flaky)
     monkeypatch.setattr(lake_store.time, "sleep", sleeps.append)
     counts = lake.upsert([article("1", DAY)], paragraphs("1"))
     assert (counts.new, counts.paragraphs_written) == (1, 2)
