@@ -448,7 +448,7 @@ class Lake:
         seen: _ArticlesSeen | None,
     ) -> int:
         """One attempt: make the stored paragraphs of every article whose stored row is this batch's copy
-        equal to the batch's, in one replace-where commit (all its old paragraphs go, on any date).
+        equal to the batch's, in one commit (all its old paragraphs go, on any date: `_replace_rows`).
 
         The paragraphs version is taken before the articles are re-read: a writer that saw an older article
         and commits after a newer one's paragraphs conflicts, retries, and then sees the newer article.
@@ -817,24 +817,6 @@ def _version_at(dt: DeltaTable, moment: datetime) -> int | None:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _scan(dt: DeltaTable, columns: list[str], predicate: str) -> pa.Table:
-    """Rows of this version matching an SQL predicate, read by delta-rs (files pruned by their statistics):
-    an order of magnitude faster for key look-ups than building a pyarrow dataset of every file."""
-    return pa.RecordBatchReader.from_stream(dt.scan(columns=columns, predicate=predicate)).read_all()
-
-
-def _keys_predicate(keys: Iterable[ArticleKey]) -> str:
-    """SQL selecting exactly the rows of these articles' keys."""
-    by_source: dict[str, list[str]] = {}
-    for source, article_id in sorted(keys):
-        by_source.setdefault(source, []).append(article_id)
-    parts = [
-        f"(source = {_sql_string(source)} AND article_id IN ({', '.join(_sql_string(i) for i in ids)}))"
-        for source, ids in by_source.items()
-    ]
-    return " OR ".join(parts)
 
 
 def _sql_string(text: str) -> str:
