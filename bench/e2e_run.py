@@ -44,13 +44,13 @@ def run_flow() -> tuple[list[dict[str, Any]], float]:
 
 
 def run_plain() -> list[dict[str, Any]]:
-    from wirestance.flows.resources import champion_model
+    from wirestance.flows.reprocess import champion_ref
     from wirestance.pipeline import Window
     from wirestance.reprocess import run_reprocess
     from wirestance.settings import Settings
 
     settings = Settings.from_env()
-    model = champion_model(settings)
+    model = champion_ref(settings)  # what the flow passes: the workers load the model
     return run_reprocess(settings, Window(*WINDOW), ["anadolu"], model)
 
 
