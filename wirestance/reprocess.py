@@ -5,9 +5,10 @@ For every article of a source published in the window it picks the copy an inges
 order; a changed content replaces the kept one unless its update time is older) and stores it again, so new
 parser or model versions land even where the content is the same.
 
-Work is split by cost. Reading and parsing pages, and labelling articles, run in worker processes
-(`Settings.workers`, default one per core; see wirestance.workers); this process chooses the copy to keep,
-parks parsed articles and writes the lake, so lake writes stay in one place.
+Work is split by cost. Reading, parsing, hashing and (un)packing pages, and labelling articles, run in
+worker processes (`Settings.workers`, default one per core; see wirestance.workers), which load the model
+themselves when given a `ModelRef`; this process chooses the copy to keep from the keys and hashes the
+workers send, parks the packed articles as bytes and writes the lake, so lake writes stay in one place.
 
 1. Scan: index rows of the archived responses, in fetch order, go to the workers in small jobs; parsed
    articles come back in the same order and wait in a temporary spill file (only their sort keys and file
