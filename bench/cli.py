@@ -185,7 +185,13 @@ def _run_parts(
         from bench import lake
 
         # The default N (2,000) gives 30 days of 100 articles and 20 timed batches; the smoke run a small lake.
-        lake.run(results, sandbox.root, args.repeats, history_days=min(30, max(5, args.n // 70)))
+        lake.run(
+            results,
+            sandbox.root,
+            args.repeats,
+            history_days=min(30, max(5, args.n // 70)),
+            growth_batch=min(500, max(50, args.n // 4)),
+        )
         advance()
 
 

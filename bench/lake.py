@@ -7,6 +7,11 @@ floor here does exactly that work (read, replace by key, write whole, fsync, ren
 
 Scenario: a lake already holding `history_days` days of `per_day` articles, then scheduled-ingest batches of
 `batch` articles, most of them new on the latest days and a fifth of them updates of stored ones.
+
+Growth: a lake made from empty by upserts of `growth_batch` articles with random ids over `growth_days` days (a
+reprocess or backfill: every upsert touches every day), a fifth of them updates. The per-article cost of the
+last upserts against the first ones shows whether a write's cost follows the table's size (a key look-up that
+reads every file) or only what it touches.
 """
 
 from __future__ import annotations
@@ -143,6 +148,38 @@ class _EarlierLayout:
                 os.replace(tmp, path)
 
 
+def _growth_batches(batches: int, batch: int, days: int, seed: int) -> list:
+    """Upserts with random article ids (statistics prune nothing) on random days, a fifth of them updates."""
+    rng = random.Random(seed)
+    stored: list[tuple[int, date]] = []
+    upserts = []
+    for b in range(batches):
+        rows = []
+        for _ in range(batch):
+            if stored and rng.random() < 0.2:
+                i, day = rng.choice(stored)
+                rows.append(_article(i, day, b + 1))
+            else:
+                i, day = rng.randrange(10**9), FIRST_DAY + timedelta(days=rng.randrange(days))
+                stored.append((i, day))
+                rows.append(_article(i, day, 0))
+        upserts.append(([r for r, _ in rows], [p for _, ps in rows for p in ps]))
+    return upserts
+
+
+def _growth(make, where: Path, upserts: list) -> list[float]:
+    """CPU seconds (this process, all threads) of each upsert into a lake growing from empty."""
+    shutil.rmtree(where, ignore_errors=True)
+    writer = make(where)
+    spent = []
+    for rows, paragraphs in upserts:
+        started = time.process_time()
+        writer.upsert(rows, paragraphs)
+        spent.append(time.process_time() - started)
+    shutil.rmtree(where, ignore_errors=True)
+    return spent
+
+
 def _timed_writes(make, where: Path, history: list, timed: list) -> tuple[float, float]:
     """(wall seconds, CPU seconds of this process, all its threads) of the timed upserts."""
     shutil.rmtree(where, ignore_errors=True)
@@ -158,7 +195,15 @@ def _timed_writes(make, where: Path, history: list, timed: list) -> tuple[float,
 
 
 def run(
-    results: Results, root: Path, repeats: int = 1, history_days: int = 30, per_day: int = 100, batches: int = 20
+    results: Results,
+    root: Path,
+    repeats: int = 1,
+    history_days: int = 30,
+    per_day: int = 100,
+    batches: int = 20,
+    growth_batches: int = 20,
+    growth_batch: int = 500,
+    growth_days: int = 100,
 ) -> None:
     """Both writers `repeats` times, alternating, the best of each kept (a shared machine's load hits the
     multi-threaded Delta writer harder than the single-threaded floor)."""
@@ -184,3 +229,32 @@ def run(
     # The same in CPU time: the earlier layout's wall time includes waiting for fsync, which a busy disk
     # stretches; CPU time compares the work alone (above 1: the Delta writes use less CPU).
     results.add("lake_write_cpu_ratio_vs_earlier_layout", cpu_seconds["earlier"] / cpu_seconds["delta"])
+
+    _run_growth(results, root, repeats, growth_batches, growth_batch, growth_days)
+
+
+def _run_growth(results: Results, root: Path, repeats: int, batches: int, batch: int, days: int) -> None:
+    upserts = _growth_batches(batches, batch, days, seed=1)
+    writers = {"earlier": _EarlierLayout, "delta": lambda p: Lake(str(p))}
+    best: dict[str, list[float]] = {}
+    for _ in range(max(1, repeats)):
+        for name, make in writers.items():
+            spent = _growth(make, root / f"lake-growth-{name}", upserts)
+            best[name] = [min(a, b) for a, b in zip(best.get(name, spent), spent, strict=True)]
+    window = max(1, batches // 4)
+    # The first upsert (an empty lake, the tables made) is left out of the early window.
+    early = {name: sum(spent[1 : 1 + window]) / (window * batch) for name, spent in best.items()}
+    late = {name: sum(spent[-window:]) / (window * batch) for name, spent in best.items()}
+    stored = int(batch * 0.8 * batches)
+    results.note(
+        f"lake growth: {batches} upserts of {batch} articles (random ids, {days} days, a fifth updates) into a lake "
+        f"growing from empty to ~{stored:,} articles, CPU ms per article, best of {max(1, repeats)}: Delta "
+        f"{1000 * early['delta']:.2f} early -> {1000 * late['delta']:.2f} late; earlier layout "
+        f"{1000 * early['earlier']:.2f} -> {1000 * late['earlier']:.2f}"
+    )
+    # CPU ms per article of the last quarter of the upserts (a table ~10x the size of the early ones').
+    results.add("lake_write_cpu_ms_per_article_at_10x_table", 1000 * late["delta"])
+    results.add("lake_write_cpu_ms_per_article_at_10x_table_earlier_layout", 1000 * late["earlier"])
+    # Near 1: an upsert costs what it touches, not the table's size (the key look-up is bounded).
+    results.add("lake_write_growth_late_vs_early", late["delta"] / early["delta"])
+    results.add("lake_write_growth_late_vs_early_earlier_layout", late["earlier"] / early["earlier"])

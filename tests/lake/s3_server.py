@@ -95,6 +95,11 @@ def seaweed_s3(workdir: Path, bucket: str = "lake", ready_timeout: float = 60.0)
             "-s3",
             f"-s3.port={s3}",
             "-master.volumeSizeLimitMB=64",
+            # Off: the Iceberg and Lance catalogs listen on fixed ports (8181, 9101) by default, which makes two
+            # suites running at once collide; the lake needs only the S3 API.
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-master.telemetry=false",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -209,16 +209,16 @@ def test_conflicting_commits_are_retried_with_backoff(tmp_path: Path, monkeypatc
     from deltalake.exceptions import CommitFailedError
 
     lake = Lake(str(tmp_path))
-    real = lake_store.write_deltalake
+    real = lake_store.DeltaTable.create_write_transaction
     failures = iter([True, True, False, False, False])
     sleeps: list[float] = []
 
     def flaky(*args, **kwargs):
         if next(failures, False):
-            raise CommitFailedError("a concurrent transaction added new data")
+            raise CommitFailedError("a concurrent transaction deleted data this operation read")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(lake_store, "write_deltalake", flaky)
+    monkeypatch.setattr(lake_store.DeltaTable, "create_write_transaction", flaky)
     monkeypatch.setattr(lake_store.time, "sleep", sleeps.append)
     counts = lake.upsert([article("1", DAY)], paragraphs("1"))
     assert (counts.new, counts.paragraphs_written) == (1, 2)
@@ -318,3 +318,49 @@ def test_upserts_keep_statistics_of_the_key_and_time_columns_only(tmp_path: Path
     again = lake.upsert([article("1", DAY, content="v2")], paragraphs("1", "v2"))
     assert (again.updated, again.paragraphs_written) == (1, 2)
     assert lake.read("articles").num_rows == 3
+
+
+def test_two_writers_inserting_one_new_article_on_different_dates_conflict(tmp_path: Path, monkeypatch):
+    """The second writer decides on a snapshot from before the first one's insert (the article is new to it)
+    and puts it on another day: the two commits share no data file, yet the second conflicts (both swap the
+    table's marker), retries on the new version and replaces the article: one copy, on the newer date."""
+    first, second = Lake(str(tmp_path)), Lake(str(tmp_path))
+    first.upsert([article("0", DAY)], paragraphs("0"))
+    stale = second._writable("articles")  # the second writer's snapshot: before "x" exists
+    first.upsert([article("x", DAY)], paragraphs("x"))
+    real = lake_store.DeltaTable.update_incremental
+    skipped: list[object] = []
+
+    def stale_once(self):  # as if the second writer had read just before the first one's commit
+        if self is stale and not skipped:
+            skipped.append(self)
+            return None
+        return real(self)
+
+    monkeypatch.setattr(lake_store.DeltaTable, "update_incremental", stale_once)
+    newer = article("x", DAY + timedelta(days=1), content="v2", updated=T0 + timedelta(hours=1))
+    counts = second.upsert([newer], paragraphs("x", "v2"))
+    assert skipped and (counts.new, counts.updated) == (0, 1)  # counted new on the stale snapshot, then retried
+    rows = [r for r in Lake(str(tmp_path)).read("articles").to_pylist() if r["article_id"] == "x"]
+    assert [(r["content_hash"], r["published_date"]) for r in rows] == [("x-v2", DAY + timedelta(days=1))]
+    texts = sorted(r["text"] for r in Lake(str(tmp_path)).read("paragraphs").to_pylist() if r["article_id"] == "x")
+    assert texts == ["x paragraph 0 v2", "x paragraph 1 v2"]
+
+
+def test_key_look_ups_follow_other_writers_and_compaction(tmp_path: Path):
+    """A writer's key index follows commits made by others (and a compaction that rewrites every file) by
+    the files they added and removed: an unchanged copy is still recognised, an older one still refused."""
+    from wirestance.lake.maintain import maintain
+
+    mine, other = Lake(str(tmp_path)), Lake(str(tmp_path))
+    mine.upsert([article("a", DAY)], paragraphs("a"))
+    other.upsert([article("b", DAY + timedelta(days=1))], paragraphs("b"))
+    maintain(other, retention_hours=0)
+    other.upsert([article("a", DAY, content="v2", updated=T0 + timedelta(hours=2))], paragraphs("a", "v2"))
+    counts = mine.upsert(
+        [article("a", DAY, content="v1"), article("b", DAY + timedelta(days=1)), article("c", DAY)],
+        paragraphs("a") + paragraphs("b") + paragraphs("c"),
+    )
+    assert (counts.new, counts.updated, counts.unchanged, counts.paragraphs_written) == (1, 0, 2, 2)
+    stored = {r["article_id"]: r["content_hash"] for r in mine.read("articles").to_pylist()}
+    assert stored == {"a": "a-v2", "b": "b-v1", "c": "c-v1"}

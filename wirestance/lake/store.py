@@ -24,21 +24,29 @@ rewrites them.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 from deltalake import DeltaTable, Field, WriterProperties, write_deltalake
+from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+from deltalake.fs import DeltaStorageHandler
+from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
 from wirestance.failures import Failure
 from wirestance.lake import schema
@@ -97,6 +105,82 @@ class _ArticlesSeen:
 
     version: int
     stored: dict[ArticleKey, _Stored]
+
+
+@dataclass(frozen=True, slots=True)
+class _DataFile:
+    partition: date
+    size: int
+    keys: tuple[ArticleKey, ...]
+
+
+class _KeyIndex:
+    """Which data files of a table version hold which article keys (and, for the articles table, each key's
+    stored partition, update time and content hash). Brought to a later version by the difference of the two
+    versions' file lists (files removed: their keys go; files added: their key columns are read), which is
+    what the versions in between added: a few files per upsert, whatever the table's size. Compaction
+    (maintain-lake) removes and adds files holding the same rows, read once afterwards."""
+
+    def __init__(self, table: str, table_uri: str, storage_options: dict[str, str]) -> None:
+        self.table = table
+        self.table_uri = table_uri
+        self.version = -1
+        self.files: dict[str, _DataFile] = {}
+        self.holders: dict[ArticleKey, set[str]] = {}
+        self.stored: dict[ArticleKey, _Stored] = {}
+        self.filesystem, self.root = _filesystem(table_uri, storage_options)
+        self._columns = ["source", "article_id"] + (["updated", "content_hash"] if table == "articles" else [])
+
+    @property
+    def markers(self) -> list[str]:
+        return [path for path in self.files if _is_marker(path)]
+
+    def bring_to(self, dt: DeltaTable) -> None:
+        if dt.version() == self.version:
+            return
+        actions = pa.table(dt.get_add_actions(flatten=True))
+        current = dict(
+            zip(
+                actions.column("path").to_pylist(),
+                zip(
+                    actions.column(f"partition.{schema.PARTITION_COLUMN}").to_pylist(),
+                    actions.column("size_bytes").to_pylist(),
+                    strict=True,
+                ),
+                strict=True,
+            )
+        )
+        for path in [path for path in self.files if path not in current]:
+            self._forget(path)
+        for path, (day, size) in current.items():
+            if path not in self.files:
+                with self.filesystem.open_input_file(self.root + unquote(path)) as handle:
+                    present = set(pq.read_schema(handle).names)
+                    handle.seek(0)
+                    rows = pq.ParquetFile(handle).read(columns=[c for c in self._columns if c in present])
+                self.learn(path, day, size, rows)
+        self.version = dt.version()
+
+    def learn(self, path: str, day: date, size: int, rows: pa.Table) -> None:
+        """A data file and its rows (at least the key columns; for articles also update time and hash)."""
+        keys = list(zip(rows.column("source").to_pylist(), rows.column("article_id").to_pylist(), strict=True))
+        self.files[path] = _DataFile(day, size, tuple(dict.fromkeys(keys)))
+        for key in keys:
+            self.holders.setdefault(key, set()).add(path)
+        if self.table == "articles" and keys:
+            updated, hashes = rows.column("updated").to_pylist(), rows.column("content_hash").to_pylist()
+            for key, when, content_hash in zip(keys, updated, hashes, strict=True):
+                self.stored[key] = _Stored(day, when, content_hash)
+
+    def _forget(self, path: str) -> None:
+        for key in self.files.pop(path).keys:
+            paths = self.holders.get(key)
+            if paths is None:
+                continue
+            paths.discard(path)
+            if not paths:
+                del self.holders[key]
+                self.stored.pop(key, None)
 
 
 class ReadOnlyLakeError(RuntimeError):
@@ -197,6 +281,21 @@ class Lake:
                 self._add_missing_columns(existing, table)
                 self._set_properties(existing, table)
                 return existing
+            if table in _STATS_COLUMNS:  # a table upserts write to: made with its marker (see _replace_rows)
+                filesystem, root = _filesystem(self.table_uri(table), self.storage_options)
+                marker, _ = self._write_file(
+                    table, filesystem, root, _MARKER_DAY, self.full_schema(table).empty_table()
+                )
+                create_table_with_add_actions(
+                    self.table_uri(table),
+                    DeltaSchema.from_arrow(self.full_schema(table)),
+                    [marker],
+                    mode="ignore",  # made meanwhile by another writer: its marker serves
+                    partition_by=[schema.partition_column(table)],
+                    configuration=_TABLE_PROPERTIES.get(table),
+                    storage_options=self.storage_options or None,
+                )
+                return DeltaTable(self.table_uri(table), storage_options=self.storage_options or None)
             return DeltaTable.create(
                 self.table_uri(table),
                 self.full_schema(table),
@@ -231,7 +330,7 @@ class Lake:
             return []
         column = schema.partition_column(table)
         values = {part[column] for part in dt.partitions()}
-        return sorted(date.fromisoformat(v) for v in values if v)
+        return sorted(day for day in (date.fromisoformat(v) for v in values if v) if day != _MARKER_DAY)
 
     def version(self, table: str) -> int | None:
         dt = self.delta_table(table)
@@ -255,18 +354,22 @@ class Lake:
         columns = [data[name] if name in present else pa.nulls(data.num_rows, full.field(name).type) for name in wanted]
         return pa.Table.from_arrays(columns, schema=pa.schema([full.field(name) for name in wanted]))
 
+    def _key_index(self, table: str, dt: DeltaTable) -> _KeyIndex:
+        """This thread's key index of `table`, brought to `dt`'s version (a writable table of this thread)."""
+        indexes: dict[str, _KeyIndex] = self._thread_tables.__dict__.setdefault("key_indexes", {})
+        index = indexes.get(table)
+        if index is None or index.table_uri != dt.table_uri or index.version > dt.version():
+            index = indexes[table] = _KeyIndex(table, dt.table_uri, self.storage_options)
+        index.bring_to(dt)
+        return index
+
     def _stored_articles(self, dt: DeltaTable | None, keys: Iterable[ArticleKey]) -> dict[ArticleKey, _Stored]:
+        """The stored rows of these keys in `dt`'s version, from the key index: a look-up costs what changed
+        since this writer's last one, not the table's size."""
         if dt is None:
             return {}
-        wanted = set(keys)
-        columns = ["source", "article_id", "updated", "content_hash", schema.PARTITION_COLUMN]
-        rows = _scan(dt, columns, _keys_predicate(wanted)).to_pylist()
-        stored: dict[ArticleKey, _Stored] = {}
-        for row in rows:
-            key = (row["source"], row["article_id"])
-            if key in wanted:
-                stored[key] = _Stored(row[schema.PARTITION_COLUMN], row["updated"], row["content_hash"])
-        return stored
+        stored = self._key_index("articles", dt).stored
+        return {key: known for key in keys if (known := stored.get(key)) is not None}
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -331,8 +434,7 @@ class Lake:
             # one commit read from this same version, so a concurrent commit touching them is a conflict.
             keys = {(row["source"], row["article_id"]) for row in to_write}
             data = pa.Table.from_pylist(to_write, schema=self.full_schema("articles"))
-            write_deltalake(dt, data, mode="overwrite", predicate=_keys_predicate(keys), writer_properties=_WRITER)
-            if dt.version() != read_version + 1:
+            if self._replace_rows("articles", dt, keys, data) != read_version + 1:
                 return counts, keys, None
             for key, row in ((k, latest[k]) for k in keys):
                 stored[key] = _Stored(row[schema.PARTITION_COLUMN], row.get("updated"), row["content_hash"])
@@ -346,7 +448,7 @@ class Lake:
         seen: _ArticlesSeen | None,
     ) -> int:
         """One attempt: make the stored paragraphs of every article whose stored row is this batch's copy
-        equal to the batch's, in one replace-where commit (all its old paragraphs go, on any date).
+        equal to the batch's, in one commit (all its old paragraphs go, on any date: `_replace_rows`).
 
         The paragraphs version is taken before the articles are re-read: a writer that saw an older article
         and commits after a newer one's paragraphs conflicts, retries, and then sees the newer article.
@@ -372,10 +474,15 @@ class Lake:
         to_check = ours - written
         stored: dict[ArticleKey, set[tuple[int, date, str]]] = {}
         if to_check:
-            key_columns = ["source", "article_id", "para_index", schema.PARTITION_COLUMN, "text"]
-            for row in _scan(dt, key_columns, _keys_predicate(to_check)).to_pylist():
-                key = (row["source"], row["article_id"])
-                stored.setdefault(key, set()).add((row["para_index"], row[schema.PARTITION_COLUMN], row["text"]))
+            index = self._key_index("paragraphs", dt)
+            for path in {path for key in to_check for path in index.holders.get(key, ())}:
+                day = index.files[path].partition
+                rows = _without_keys(
+                    self._read_file(index, path, ["source", "article_id", "para_index", "text"]), to_check, keep=True
+                )
+                for row in rows.to_pylist():
+                    key = (row["source"], row["article_id"])
+                    stored.setdefault(key, set()).add((row["para_index"], day, row["text"]))
         needed: set[ArticleKey] = set()
         rows: list[dict] = []
         for key in ours:
@@ -388,8 +495,136 @@ class Lake:
         if not needed:
             return 0
         data = pa.Table.from_pylist(rows, schema=self.full_schema("paragraphs"))
-        write_deltalake(dt, data, mode="overwrite", predicate=_keys_predicate(needed), writer_properties=_WRITER)
+        self._replace_rows("paragraphs", dt, needed, data)
         return len(rows)
+
+    def _replace_rows(self, table: str, dt: DeltaTable, keys: set[ArticleKey], fresh: pa.Table) -> int | None:
+        """One commit on `dt`'s version: every stored row of `keys` goes (from whatever files and partitions
+        the key index says hold them), `fresh` comes. Returns the version committed when known (None when
+        other writers committed after it before it could be read).
+
+        Copy-on-write done here rather than by delta-rs's replace-where, which reads the key columns of every
+        data file to find the rows (keys are random: file statistics prune nothing): each file holding a key
+        is rewritten without it, merged with the fresh rows of its partition into one new file per partition.
+
+        Concurrency: the commit removes exactly the files it rewrote, so a concurrent commit that rewrote any
+        of them conflicts (Delta's delete/delete check); and every such commit also replaces the table's
+        marker file (an empty file in partition `_MARKER_DAY`), so two upserts never both commit from overlapping
+        versions: one retries on the other's result. That covers two writers inserting one new article on
+        different dates (no file of theirs in common otherwise).
+        """
+        index = self._key_index(table, dt)
+        full = self.full_schema(table)
+        if not index.markers:
+            # A table made before markers (or whose markers a restore removed): one commit adding a marker, so
+            # that every later snapshot has one; the caller re-reads (a retry) from a snapshot holding it.
+            self._commit(
+                table, dt, [self._write_file(table, index.filesystem, index.root, _MARKER_DAY, full.empty_table())], []
+            )
+            raise CommitFailedError("marker file added; deciding again on the new version")
+        column = schema.partition_column(table)
+        pieces: dict[date, list[pa.Table]] = {}
+        removed: list[tuple[str, _DataFile]] = []
+        for path in sorted({path for key in keys for path in index.holders.get(key, ())}):
+            file = index.files[path]
+            removed.append((path, file))
+            kept = _without_keys(self._read_file(index, path, full.names[:-1]), keys, keep=False)
+            if kept.num_rows:
+                pieces.setdefault(file.partition, []).append(kept)
+        days = fresh.column(column)
+        for day in pc.unique(days).to_pylist():
+            pieces.setdefault(day, []).append(fresh.filter(pc.equal(days, pa.scalar(day, pa.date32()))).drop([column]))
+        added = [
+            self._write_file(table, index.filesystem, index.root, day, pa.concat_tables(parts))
+            for day, parts in sorted(pieces.items())
+        ]
+        added.append(self._write_file(table, index.filesystem, index.root, _MARKER_DAY, full.empty_table()))
+        removed += [(path, index.files[path]) for path in index.markers]
+        return self._commit(table, dt, added, removed)
+
+    def _read_file(self, index: _KeyIndex, path: str, columns: list[str]) -> pa.Table:
+        """A data file's rows in `columns` (of the table's schema; columns added since it was written: nulls)."""
+        full = self.full_schema(index.table)
+        with index.filesystem.open_input_file(index.root + unquote(path)) as handle:
+            data = pq.ParquetFile(handle).read()
+        arrays = [
+            data.column(name).cast(full.field(name).type)
+            if name in data.column_names
+            else pa.nulls(data.num_rows, full.field(name).type)
+            for name in columns
+        ]
+        return pa.Table.from_arrays(arrays, schema=pa.schema([full.field(name) for name in columns]))
+
+    def _write_file(
+        self, table: str, filesystem: pafs.FileSystem, root: str, day: date, rows: pa.Table
+    ) -> tuple[AddAction, pa.Table]:
+        """A new data file of `rows` (without the partition column) in partition `day`, and its add action
+        with the statistics the table collects (`delta.dataSkippingStatsColumns`)."""
+        column = schema.partition_column(table)
+        rows = rows.select(self.full_schema(table).names[:-1])
+        folder = f"{column}={day.isoformat()}"
+        name = "marker" if rows.num_rows == 0 and day == _MARKER_DAY else "part-00000"
+        path = f"{folder}/{name}-{uuid.uuid4()}-c000.snappy.parquet"
+        sink = pa.BufferOutputStream()
+        pq.write_table(rows, sink, compression="snappy")
+        body = sink.getvalue()
+        if isinstance(filesystem, pafs.LocalFileSystem):
+            filesystem.create_dir(root + folder, recursive=True)
+            with filesystem.open_output_stream(root + path) as out:
+                out.write(body)
+        else:
+            # delta-rs's object-store stream takes bytes only, which pyarrow's file wrapper never passes it:
+            # write to the stream itself (one PUT of the whole file on close).
+            assert isinstance(filesystem, pafs.PyFileSystem)
+            stream = filesystem.handler._handler.open_output_stream(root + path, None)
+            stream.write(body.to_pybytes())
+            stream.close()
+        action = AddAction(
+            path=path,
+            size=body.size,
+            partition_values={column: day.isoformat()},
+            modification_time=int(time.time() * 1000),
+            data_change=True,
+            stats=_stats_json(rows, _STATS_COLUMNS.get(table, ())),
+        )
+        return action, rows
+
+    def _commit(
+        self, table: str, dt: DeltaTable, added: list[tuple[AddAction, pa.Table]], removed: list[tuple[str, _DataFile]]
+    ) -> int | None:
+        """Commit the files added and removed in one version; the key index follows when that version is the
+        one right after the snapshot it was read from (else it reads the difference next time)."""
+        column = schema.PARTITION_COLUMN
+        read_version = dt.version()
+        now = int(time.time() * 1000)
+        actions: list[AddAction | RemoveAction] = [action for action, _ in added]
+        actions += [
+            RemoveAction(
+                path,
+                True,
+                now,
+                size=file.size,
+                partition_values={column: file.partition.isoformat()},
+            )
+            for path, file in removed
+        ]
+        dt.create_write_transaction(actions, "append", dt.schema(), partition_by=[column])
+        dt.update_incremental()
+        if dt.version() != read_version + 1:
+            return None
+        index = self._key_index_if_at(table, read_version)
+        if index is not None:
+            for path, _ in removed:
+                index._forget(path)
+            for action, rows in added:
+                day = date.fromisoformat(action.partition_values[column] or "")
+                index.learn(action.path, day, action.size, rows)
+            index.version = dt.version()
+        return dt.version()
+
+    def _key_index_if_at(self, table: str, version: int) -> _KeyIndex | None:
+        index = self._thread_tables.__dict__.get("key_indexes", {}).get(table)
+        return index if index is not None and index.version == version else None
 
     def rewrite_paragraphs(self, transform: Callable[[pa.Table], pa.Table | None]) -> int:
         """Apply `transform` to every paragraphs partition (None = leave it); returns partitions rewritten.
@@ -509,6 +744,68 @@ def _is_version_race(error: Exception) -> bool:
     return "already exists" in text or "version mismatch" in text or "conflict" in text
 
 
+def _filesystem(table_uri: str, storage_options: dict[str, str]) -> tuple[pafs.FileSystem, str]:
+    """A filesystem to read a table's data files by their log paths, and the prefix to give them: the
+    local one directly (a third of the cost), others through delta-rs's object store."""
+    parsed = urlparse(table_uri)
+    if parsed.scheme in ("", "file"):
+        return pafs.LocalFileSystem(), unquote(parsed.path).rstrip("/") + "/"
+    return pafs.PyFileSystem(DeltaStorageHandler(table_uri, storage_options or None)), ""
+
+
+#: The partition of the articles and paragraphs tables' marker files (empty; see `Lake._replace_rows`): a
+#: date no agency article has, where plain parquet readers find no rows; `Lake.partitions` leaves it out.
+_MARKER_DAY = date(1900, 1, 1)
+
+
+def _is_marker(path: str) -> bool:
+    return path.rsplit("/", 1)[-1].startswith("marker-")
+
+
+#: The columns whose statistics upserts record (as `_TABLE_PROPERTIES` tells delta-rs for its own writes).
+_STATS_COLUMNS = {
+    table: tuple(properties["delta.dataSkippingStatsColumns"].split(","))
+    for table, properties in _TABLE_PROPERTIES.items()
+}
+#: Delta truncates string statistics; longer values are left without min/max (the file is never pruned).
+_MAX_STATS_STRING = 32
+
+
+def _stats_json(rows: pa.Table, columns: Iterable[str]) -> str:
+    """Delta file statistics (numRecords, minValues, maxValues, nullCount) of these columns."""
+    minimum: dict[str, object] = {}
+    maximum: dict[str, object] = {}
+    nulls: dict[str, int] = {}
+    for name in columns:
+        values = rows.column(name)
+        nulls[name] = values.null_count
+        if values.null_count == len(values):
+            continue
+        bounds = pc.min_max(values).as_py()
+        low, high = bounds["min"], bounds["max"]
+        if isinstance(low, str):
+            if max(len(low), len(high)) > _MAX_STATS_STRING:
+                continue
+        elif isinstance(low, datetime):
+            # Millisecond precision: the lower bound rounded down and the upper one up, so no row falls outside.
+            low = _iso_millis(low - timedelta(microseconds=low.microsecond % 1000))
+            high = _iso_millis(high + timedelta(microseconds=(1000 - high.microsecond % 1000) % 1000))
+        minimum[name], maximum[name] = low, high
+    return json.dumps({"numRecords": rows.num_rows, "minValues": minimum, "maxValues": maximum, "nullCount": nulls})
+
+
+def _iso_millis(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _without_keys(rows: pa.Table, keys: set[ArticleKey], *, keep: bool) -> pa.Table:
+    """The rows not of these keys (or, with keep, only theirs)."""
+    joined = pc.binary_join_element_wise(rows.column("source"), rows.column("article_id"), "\x00")
+    wanted = pa.array([f"{source}\x00{article_id}" for source, article_id in keys], pa.string())
+    match = pc.is_in(joined, value_set=wanted)
+    return rows.filter(match if keep else pc.invert(match))
+
+
 def _version_at(dt: DeltaTable, moment: datetime) -> int | None:
     """The table's newest version committed at or before `moment`, by the commit times its history shows
     (`wirestance lake history`); delta-rs's own time travel goes by the log files' modification times, which
@@ -520,24 +817,6 @@ def _version_at(dt: DeltaTable, moment: datetime) -> int | None:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _scan(dt: DeltaTable, columns: list[str], predicate: str) -> pa.Table:
-    """Rows of this version matching an SQL predicate, read by delta-rs (files pruned by their statistics):
-    an order of magnitude faster for key look-ups than building a pyarrow dataset of every file."""
-    return pa.RecordBatchReader.from_stream(dt.scan(columns=columns, predicate=predicate)).read_all()
-
-
-def _keys_predicate(keys: Iterable[ArticleKey]) -> str:
-    """SQL selecting exactly the rows of these articles' keys."""
-    by_source: dict[str, list[str]] = {}
-    for source, article_id in sorted(keys):
-        by_source.setdefault(source, []).append(article_id)
-    parts = [
-        f"(source = {_sql_string(source)} AND article_id IN ({', '.join(_sql_string(i) for i in ids)}))"
-        for source, ids in by_source.items()
-    ]
-    return " OR ".join(parts)
 
 
 def _sql_string(text: str) -> str:
