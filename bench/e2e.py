@@ -34,6 +34,9 @@ class Run:
     parts: tuple[float, float, float] = (float("nan"),) * 3
     #: Peak proportional set size of the run and its workers (shared pages split among them).
     peak_pss_mb: float = float("nan")
+    #: CPU seconds of the calling process and of its workers (plain runs' first pass).
+    cpu_parent_seconds: float = float("nan")
+    cpu_workers_seconds: float = float("nan")
 
     @property
     def articles_per_s(self) -> float:
@@ -81,6 +84,8 @@ def run_once(sandbox: Sandbox, archive: Archive, mode: str, workers: int) -> Run
         unchanged_seconds=float(data.get("unchanged_seconds", float("nan"))),
         peak_pss_mb=float(data.get("peak_pss_mb", float("nan"))),
         unchanged_labelled=int(data.get("unchanged_labelled", -1)),
+        cpu_parent_seconds=float(data.get("cpu_parent_seconds", float("nan"))),
+        cpu_workers_seconds=float(data.get("cpu_workers_seconds", float("nan"))),
         parts=(
             float(data.get("parse_seconds", float("nan"))),
             float(data.get("label_seconds", float("nan"))),
@@ -159,9 +164,16 @@ def record_growth(results: Results, small: Run, large: Run) -> None:
 
 
 def describe(run: Run) -> str:
+    cpu = ""
+    if run.cpu_parent_seconds == run.cpu_parent_seconds:  # not NaN: a plain run
+        cpu = (
+            f"CPU {run.cpu_parent_seconds:.1f} s in the calling process + {run.cpu_workers_seconds:.1f} s in the "
+            f"workers ({(run.cpu_parent_seconds + run.cpu_workers_seconds) / run.articles * 1000:.1f} ms an "
+            "article), "
+        )
     return (
         f"{run.mode} run, {run.workers} workers, {run.articles} articles: {run.seconds:.1f} s "
         f"({run.articles_per_s:.1f} articles/s), peak RSS {run.peak_rss_mb:.0f} MB "
-        f"(PSS {run.peak_pss_mb:.0f} MB; workers included), "
+        f"(PSS {run.peak_pss_mb:.0f} MB; workers included), {cpu}"
         f"load average at start {run.load}"
     )

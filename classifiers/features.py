@@ -209,6 +209,12 @@ _NO_POSITION = re.compile(
     r"\b(?:were|was) not (?:immediately )?(?:available|disclosed|given|made public|released)|"
     r"\bno (?:immediate )?comment\b|\brequests? for comment\b"
 )
+# Substrings of which every match of the pattern holds one: a paragraph with none of them is not scanned
+# (a scan of a paragraph by each of these alternations costs more than these substring tests).
+_PAST_DATE_NEEDS = ("19", "20")
+_BACKGROUND_TENSE_NEEDS = ("had ", "year", "previous ")
+_STANDING_POSITION_NEEDS = ("has", "have", "continue", "remain")
+_NO_POSITION_NEEDS = ("not", "n't", "declined to", "comment")
 # An interviewer's question: "Q: ...", "Question: ...", or a paragraph that is one question.
 _QUESTION_OPENER = re.compile(r"^\W*(?:q\s*[:.-]|question\s*:)")
 
@@ -232,6 +238,11 @@ def normalize(text: str) -> str:
         return spelled_out.lower()
     decomposed = unicodedata.normalize("NFKD", spelled_out.replace("ı", "i").replace("İ", "I"))
     return _COMBINING_MARKS.sub("", decomposed).lower().replace("’", "'")
+
+
+def _flag(text: str, pattern: re.Pattern[str], needs: tuple[str, ...]) -> float:
+    """1.0 when the pattern matches the text; `needs` (see above) skips the scan where it cannot."""
+    return 1.0 if any(part in text for part in needs) and pattern.search(text) else 0.0
 
 
 def _require_texts(texts: Any) -> None:
@@ -329,10 +340,10 @@ class ActorAttribution(TransformerMixin, BaseEstimator):
             *original,
             speaks[_OTHER_GROUP],
             *opens.values(),
-            1.0 if _PAST_DATE.search(plain) else 0.0,
-            1.0 if _BACKGROUND_TENSE.search(plain) else 0.0,
-            1.0 if _STANDING_POSITION.search(plain) else 0.0,
-            1.0 if _NO_POSITION.search(plain) else 0.0,
+            _flag(plain, _PAST_DATE, _PAST_DATE_NEEDS),
+            _flag(plain, _BACKGROUND_TENSE, _BACKGROUND_TENSE_NEEDS),
+            _flag(plain, _STANDING_POSITION, _STANDING_POSITION_NEEDS),
+            _flag(plain, _NO_POSITION, _NO_POSITION_NEEDS),
             1.0 if _QUESTION_OPENER.match(plain) or plain.rstrip().endswith("?") else 0.0,
         ]
 

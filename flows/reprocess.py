@@ -6,6 +6,7 @@ flow adds one Prefect task per stored batch of whole days, and a summary artifac
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,13 +17,13 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from wirestance.flows import resources as flow_resources
-from wirestance.pipeline import Window
+from wirestance.pipeline import StanceLabeller, Window
 from wirestance.reprocess import ReprocessBatch, StoreCounts, run_reprocess
 from wirestance.settings import Settings
 from wirestance.sources import enabled_source_names
+from wirestance.workers import ModelRef
 
-__all__ = ["PAGE_LISTENERS", "reprocess", "run_reprocess"]
+__all__ = ["PAGE_LISTENERS", "champion_ref", "reprocess", "run_reprocess"]
 
 #: Called with the number of archived pages each parse job read, in the process that runs the flow:
 #: `wirestance reprocess` moves its progress bar with it. Empty unless a caller adds one.
@@ -32,6 +33,18 @@ PAGE_LISTENERS: list[Callable[[int], None]] = []
 def _pages_read(count: int) -> None:
     for listener in PAGE_LISTENERS:
         listener(count)
+
+
+def champion_ref(settings: Settings) -> StanceLabeller | ModelRef:
+    """The champion's version and how a worker loads it from the registry (trained and promoted first if
+    there is none yet): this process does not load the model, each worker reads it when it first labels."""
+    from wirestance.classifiers.registry import ModelRegistry, load_champion
+
+    registry = ModelRegistry.from_settings(settings)
+    version = registry.champion_version()
+    if version is None:
+        version = load_champion(settings).version  # trains the first champion under the registry lock
+    return ModelRef(version, functools.partial(registry.load, version))
 
 
 @task(name="reprocess-batch", cache_policy=NO_CACHE)
@@ -58,7 +71,7 @@ def reprocess(
         settings,
         window,
         sources or enabled_source_names(),
-        flow_resources.champion_model(settings),
+        champion_ref(settings),
         hosts=hosts or (),
         fetched_since=_aware(fetched_since) if fetched_since else None,
         fetched_until=_aware(fetched_until) if fetched_until else None,

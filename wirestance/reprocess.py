@@ -5,9 +5,10 @@ For every article of a source published in the window it picks the copy an inges
 order; a changed content replaces the kept one unless its update time is older) and stores it again, so new
 parser or model versions land even where the content is the same.
 
-Work is split by cost. Reading and parsing pages, and labelling articles, run in worker processes
-(`Settings.workers`, default one per core; see wirestance.workers); this process chooses the copy to keep,
-parks parsed articles and writes the lake, so lake writes stay in one place.
+Work is split by cost. Reading, parsing, hashing and (un)packing pages, and labelling articles, run in
+worker processes (`Settings.workers`, default one per core; see wirestance.workers), which load the model
+themselves when given a `ModelRef`; this process chooses the copy to keep from the keys and hashes the
+workers send, parks the packed articles as bytes and writes the lake, so lake writes stay in one place.
 
 1. Scan: index rows of the archived responses, in fetch order, go to the workers in small jobs; parsed
    articles come back in the same order and wait in a temporary spill file (only their sort keys and file
@@ -23,10 +24,8 @@ parks parsed articles and writes the lake, so lake writes stay in one place.
 from __future__ import annotations
 
 import logging
-import pickle
 import tempfile
 import uuid
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -41,12 +40,12 @@ from wirestance.articles import Article
 from wirestance.failures import Failure
 from wirestance.lake import Lake, WriteCounts
 from wirestance.lake.schema import PROBABILITY_COLUMNS
-from wirestance.lake.store import iter_batches
-from wirestance.pipeline import StanceLabeller, Window, article_rows, content_hash, paragraphs_hash, replaces
+from wirestance.lake.store import iter_batches, replaces_stored
+from wirestance.pipeline import StanceLabeller, Window, article_rows
 from wirestance.settings import Settings
 from wirestance.sources import get_source
 from wirestance.sources.base import Source
-from wirestance.workers import ParseJob, WorkerPool, label_job, parse_job
+from wirestance.workers import ModelRef, ParkedArticle, ParseJob, WorkerPool, label_job, parse_job, unpack
 
 log = logging.getLogger(__name__)
 
@@ -64,22 +63,20 @@ _STORED_COLUMNS = ["source", "article_id", "content_hash", "paragraphs_hash", "p
 
 
 class _Spill:
-    """Parsed articles parked in a temporary file (compressed pickles) until they are labelled and stored."""
+    """Packed parsed articles (see workers.pack) parked in a temporary file until they are labelled and stored."""
 
     def __init__(self, directory: str | None = None) -> None:
         self._file = tempfile.TemporaryFile(dir=directory, prefix="wirestance-reprocess-")  # noqa: SIM115
 
-    def put(self, parsed: Parsed) -> tuple[int, int]:
-        """Store one parsed article; its (offset, length) in the file."""
-        data = zlib.compress(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    def put(self, packed: bytes) -> tuple[int, int]:
+        """Store one packed article; its (offset, length) in the file."""
         offset = self._file.seek(0, 2)
-        self._file.write(data)
-        return offset, len(data)
+        self._file.write(packed)
+        return offset, len(packed)
 
-    def get(self, spot: tuple[int, int]) -> Parsed:
+    def get(self, spot: tuple[int, int]) -> bytes:
         self._file.seek(spot[0])
-        parsed: Parsed = pickle.loads(zlib.decompress(self._file.read(spot[1])))
-        return parsed
+        return self._file.read(spot[1])
 
     def __enter__(self) -> _Spill:
         return self
@@ -90,11 +87,17 @@ class _Spill:
 
 @dataclass(frozen=True, slots=True)
 class _Kept:
-    """The copy of an article a run keeps: what ordering needs, and where the parsed article waits."""
+    """The copy of an article a run keeps: what ordering and deciding what to redo need, and where the
+    packed article waits."""
 
     published: datetime
     article_id: str
     spot: tuple[int, int]
+    source: str
+    updated: datetime | None
+    content_hash: str
+    paragraphs_hash: str
+    parser_version: str
 
     @property
     def day(self) -> date:
@@ -193,7 +196,7 @@ def run_reprocess(
     settings: Settings,
     window: Window,
     sources: Sequence[str],
-    model: StanceLabeller,
+    model: StanceLabeller | ModelRef,
     *,
     hosts: Sequence[str] = (),
     fetched_since: datetime | None = None,
@@ -207,7 +210,8 @@ def run_reprocess(
 ) -> list[dict[str, Any]]:
     """Reprocess the archived pages of `sources` published in `window`; one summary row per source.
 
-    `hosts` adds hosts the pages were fetched from besides the sources' domains (a mirror, the offline
+    `model` is best a `ModelRef`: the workers then load it themselves, and only if there is an article to
+    label. `hosts` adds hosts the pages were fetched from besides the sources' domains (a mirror, the offline
     sample); `fetched_since`/`fetched_until` narrow the archive scan to a fetch-time range. `run_batch`
     stores one batch (the flow passes its Prefect task); `spill_dir` is where parsed articles wait
     (default: the system's temporary directory); `workers` overrides `settings.workers` (0: no worker
@@ -292,19 +296,29 @@ def _scan(
                 run.responses += 1
                 if page.failure is not None:
                     run.failures.append(page.failure)
-                elif page.article is not None and page.fetched_at is not None:
-                    _consider(run, page.article, page.fetched_at, scan.window)
+                elif page.article is not None:
+                    _consider(run, page.article, scan.window)
 
 
-def _consider(run: _SourceRun, article: Article, fetched_at: datetime, window: Window) -> None:
-    if not window.contains(article.published):
+def _consider(run: _SourceRun, parked: ParkedArticle, window: Window) -> None:
+    if not window.contains(parked.published):
         run.out_of_window += 1
         return
-    key = (article.source, article.article_id)
+    key = (parked.source, parked.article_id)
     current = run.best.get(key)
-    if current is None or replaces(run.spill.get(current.spot)[0], article):
-        spot = run.spill.put((article, fetched_at))
-        run.best[key] = _Kept(article.published, article.article_id, spot)
+    # The rule of pipeline.replaces, on the hashes the worker computed.
+    if current is None or replaces_stored(current.content_hash, current.updated, parked.content_hash, parked.updated):
+        spot = run.spill.put(parked.packed)
+        run.best[key] = _Kept(
+            parked.published,
+            parked.article_id,
+            spot,
+            parked.source,
+            parked.updated,
+            parked.content_hash,
+            parked.paragraphs_hash,
+            parked.parser_version,
+        )
 
 
 def _whole_days(newest_first: list[_Kept], size: int) -> Iterator[list[_Kept]]:
@@ -352,19 +366,18 @@ def _prepare(
 ) -> ReprocessBatch:
     """Sort a batch's articles into unchanged, labels reused and to label; start the labelling jobs."""
     counts = StoreCounts()
-    to_label: list[Parsed] = []
+    to_label: list[bytes] = []
     reuse: list[Parsed] = []
     for kept in batch:
-        article, fetched_at = spill.get(kept.spot)
-        before = stored.get((article.source, article.article_id))
+        before = stored.get((kept.source, kept.article_id))
         if before is None or before.model_version != model_version:
-            to_label.append((article, fetched_at))
-        elif before.content_hash == content_hash(article) and before.parser_version == article.parser_version:
+            to_label.append(spill.get(kept.spot))  # packed as it is: only the worker opens it
+        elif before.content_hash == kept.content_hash and before.parser_version == kept.parser_version:
             counts.unchanged += 1
-        elif before.paragraphs_hash == paragraphs_hash(article):
-            reuse.append((article, fetched_at))
+        elif before.paragraphs_hash == kept.paragraphs_hash:
+            reuse.append(unpack(spill.get(kept.spot)))
         else:
-            to_label.append((article, fetched_at))
+            to_label.append(spill.get(kept.spot))
     counts.labelled = len(to_label)
     counts.labels_reused = len(reuse)
     labelled = [pool.submit(label_job, chunk) for chunk in iter_batches(to_label, label_batch)]

@@ -1,11 +1,14 @@
 """Worker processes for the CPU-bound steps of a reprocess: reading + parsing archived pages, and labelling.
 
 The lake is written only by the process that owns the pool (one writer, atomic upserts); workers get
-work as small descriptions (index rows, parsed articles) and send back parsed articles or lake rows.
+work as small descriptions (index rows, packed parsed articles) and send back packed parsed articles (with
+the keys and hashes the owner decides on) or lake rows.
 
 Workers are started with `spawn`, never `fork`: the parent may hold threads (Prefect's, the lake's Rust
-runtime) that a forked child would inherit half-locked. Each worker loads the model and opens the raw
-archive once, in its initializer, not per job.
+runtime) that a forked child would inherit half-locked. Each worker opens the raw archive once, in its
+initializer, and loads the model once, when its first labelling job comes. The model is best given as a
+`ModelRef` (a version and how to load it): then each worker reads it from the registry itself and the
+parent never loads it, nor pickles it (~165 MB) into every worker it starts, one after the other.
 
 `workers=0` runs the same job functions in this process, in the same order: the reference a parallel run
 is compared with, and what small jobs (tests, a handful of pages) use to avoid the start-up cost.
@@ -14,10 +17,12 @@ is compared with, and what small jobs (tests, a handful of pages) use to avoid t
 from __future__ import annotations
 
 import multiprocessing
+import pickle
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -26,7 +31,7 @@ from wirestance.articles import Article
 from wirestance.failures import Failure
 from wirestance.lake import Lake
 from wirestance.pages import Page, parse_page
-from wirestance.pipeline import article_rows
+from wirestance.pipeline import StanceLabeller, article_rows, content_hash, paragraphs_hash
 from wirestance.settings import Settings
 from wirestance.sources import get_source
 
@@ -34,12 +39,46 @@ Job = TypeVar("Job")
 Result = TypeVar("Result")
 
 
+@dataclass(frozen=True, slots=True)
+class ParkedArticle:
+    """A parsed article as the owner of the pool handles it: what choosing the copy to keep, ordering and
+    deciding what to redo need, beside the article itself packed (`pack`). The owner stores and forwards
+    the packed bytes as they are: the (un)pickling and hashing of every article stay in the workers."""
+
+    source: str
+    article_id: str
+    published: datetime
+    updated: datetime | None
+    content_hash: str
+    paragraphs_hash: str
+    parser_version: str
+    packed: bytes
+
+
+def pack(article: Article, fetched_at: datetime) -> ParkedArticle:
+    data = zlib.compress(pickle.dumps((article, fetched_at), protocol=pickle.HIGHEST_PROTOCOL), 1)
+    return ParkedArticle(
+        article.source,
+        article.article_id,
+        article.published,
+        article.updated,
+        content_hash(article),
+        paragraphs_hash(article),
+        article.parser_version,
+        data,
+    )
+
+
+def unpack(packed: bytes) -> tuple[Article, datetime]:
+    parsed: tuple[Article, datetime] = pickle.loads(zlib.decompress(packed))
+    return parsed
+
+
 @dataclass(frozen=True)
 class ParsedPage:
     """What one archived response gave: a parsed article, a failure row, or neither (not an article page)."""
 
-    article: Article | None = None
-    fetched_at: datetime | None = None
+    article: ParkedArticle | None = None
     failure: Failure | None = None
     not_article: bool = False
 
@@ -60,20 +99,45 @@ class ParseAnswer:
     problems: list[Any]  # WarcProblem: damaged or missing records, reported by the reader
 
 
+@dataclass(frozen=True)
+class ModelRef:
+    """A model named, not loaded: its version, and a picklable callable that loads it (a module-level
+    function, a bound method of a picklable object, or a functools.partial of one) in the worker."""
+
+    version: str
+    load: Callable[[], StanceLabeller]
+
+
 # -- the jobs: plain functions of (worker state, job) --------------------------------------------------
 
 
 @dataclass
 class WorkerState:
-    """What a worker opens once: the model, and a reader of the raw archive."""
+    """What a worker opens once: a reader of the raw archive, and the model (loaded when first needed)."""
 
-    model: Any = None
+    model_source: StanceLabeller | ModelRef | None = None
     reader: ArchiveReader | None = None
+    _model: StanceLabeller | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, raw_url: str | None, lake_url: str | None, model: Any) -> WorkerState:
+    def open(cls, raw_url: str | None, lake_url: str | None, model: StanceLabeller | ModelRef | None) -> WorkerState:
         reader = ArchiveReader(raw_url, Lake(lake_url)) if raw_url is not None and lake_url is not None else None
-        return cls(model=model, reader=reader)
+        return cls(model_source=model, reader=reader)
+
+    @property
+    def model(self) -> StanceLabeller:
+        if self._model is None:
+            source = self.model_source
+            if source is None:
+                raise RuntimeError("this worker pool was opened without a model")
+            if isinstance(source, ModelRef):
+                loaded = source.load()
+                if loaded.version != source.version:
+                    raise RuntimeError(f"model {source.version!r} asked for, {loaded.version!r} loaded")
+                self._model = loaded
+            else:
+                self._model = source
+        return self._model
 
     def close(self) -> None:
         if self.reader is not None:
@@ -107,23 +171,22 @@ def parse_job(state: WorkerState, job: ParseJob) -> ParseAnswer:
         if isinstance(result, Failure):
             pages.append(ParsedPage(failure=result))
         else:
-            pages.append(ParsedPage(article=result[0], fetched_at=response.fetched_at))
+            pages.append(ParsedPage(article=pack(result[0], response.fetched_at)))
     problems = reader.problems[before:]
     del reader.problems[before:]
     return ParseAnswer(pages, problems)
 
 
-def label_job(
-    state: WorkerState, parsed: list[tuple[Article, datetime]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Lake rows (articles, labelled paragraphs) for whole articles, with the worker's model."""
-    return article_rows(parsed, state.model)
+def label_job(state: WorkerState, packed: list[bytes]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Lake rows (articles, labelled paragraphs) for whole articles (`ParkedArticle.packed`), with the
+    worker's model."""
+    return article_rows([unpack(one) for one in packed], state.model)
 
 
 _worker_state: WorkerState | None = None
 
 
-def _init_worker(raw_url: str | None, lake_url: str | None, model: Any) -> None:
+def _init_worker(raw_url: str | None, lake_url: str | None, model: StanceLabeller | ModelRef | None) -> None:
     global _worker_state
     _worker_state = WorkerState.open(raw_url, lake_url, model)
 
@@ -147,7 +210,7 @@ class WorkerPool:
         self,
         workers: int,
         *,
-        model: Any = None,
+        model: StanceLabeller | ModelRef | None = None,
         raw_url: str | None = None,
         lake_url: str | None = None,
     ) -> None:

@@ -81,9 +81,9 @@ def test_cli_reprocess_runs_the_flow(
     monkeypatch.setenv("WIRESTANCE_LAKE_URL", settings.lake_url)
     monkeypatch.setenv("WIRESTANCE_RAW_URL", settings.raw_url)
 
-    import wirestance.flows.resources
+    import wirestance.flows.reprocess
 
-    monkeypatch.setattr(wirestance.flows.resources, "champion_model", lambda settings: FakeModel("champion-2"))
+    monkeypatch.setattr(wirestance.flows.reprocess, "champion_ref", lambda settings: FakeModel("champion-2"))
     from wirestance.cli import main
 
     code = main(["reprocess", "--since", "2019-11-01", "--until", "2019-12-01", "--host", "127.0.0.1"])

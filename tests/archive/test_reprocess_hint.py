@@ -17,9 +17,9 @@ def test_reprocess_without_the_mirror_host_names_the_hosts_found(
     ingest_with_archive(settings, model)  # pages fetched from the sample on 127.0.0.1, not from aa.com.tr
     monkeypatch.setenv("WIRESTANCE_LAKE_URL", settings.lake_url)
     monkeypatch.setenv("WIRESTANCE_RAW_URL", settings.raw_url)
-    import wirestance.flows.resources
+    import wirestance.flows.reprocess
 
-    monkeypatch.setattr(wirestance.flows.resources, "champion_model", lambda settings: FakeModel("champion-2"))
+    monkeypatch.setattr(wirestance.flows.reprocess, "champion_ref", lambda settings: FakeModel("champion-2"))
     from wirestance.cli import main
 
     assert main(["reprocess", "--since", "2019-11-01", "--until", "2019-11-30"]) == 0
