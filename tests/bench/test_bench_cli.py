@@ -81,7 +81,13 @@ def test_ctrl_c_stops_the_child_processes(tmp_path: Path):
         assert children, "no e2e child appeared"
         time.sleep(1.0)
         bench.send_signal(signal.SIGINT)  # to the parent only, as a wrapper script would
-        _, stderr = bench.communicate(timeout=60)
+        try:
+            # Generous: in one CI run the parent took over 60 s to exit after SIGINT (not
+            # reproduced in seven runs here); a real hang still fails, naming what was left running.
+            _, stderr = bench.communicate(timeout=180)
+        except subprocess.TimeoutExpired:
+            left = {pid: _cmdline(pid) for pid in [bench.pid, *_children(bench.pid)] if _alive(pid)}
+            pytest.fail(f"python -m bench still running 180 s after SIGINT: {left}")
         assert bench.returncode == 130, stderr[-2000:]
         assert "interrupted; no results written" in stderr
         time.sleep(0.5)
