@@ -25,6 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from wirestance.classifiers.context import article_context_features, lede_actor_flags, opener_flags
+from wirestance.classifiers.fast_ngrams import transform_texts
 from wirestance.classifiers.labels import LABEL_INDEX, LABELS
 from wirestance.classifiers.topic import DEFAULT_THRESHOLD, TopicScore, topic_score
 
@@ -79,17 +80,19 @@ class ArticleStanceModel:
         """Paragraph-stage probabilities and the actor columns, each feature block computed once.
 
         The feature union is applied block by block (as FeatureUnion.transform does) so the actor block is
-        kept as computed instead of sliced back out of the stacked matrix."""
+        kept as computed instead of sliced back out of the stacked matrix. The character tf-idf block is
+        computed word by word (fast_ngrams.py): the same matrix as the vectorizer's transform, faster."""
         if len(texts) == 0:
             return ParagraphOutputs(np.zeros((0, len(LABELS))), np.zeros((0, self._actor_width())))
         features = self.paragraph_pipeline.named_steps["features"]
         weights = features.transformer_weights or {}
+        batch = list(texts)
         blocks = []
         actors = None
         for name, transformer in features.transformer_list:
             if transformer == "drop":
                 continue
-            block = transformer.transform(list(texts))
+            block = transform_texts(transformer, batch)
             if name == "actor":
                 actors = block
             weight = weights.get(name)

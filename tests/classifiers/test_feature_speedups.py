@@ -1,9 +1,12 @@
-"""The speed-ups of the actor features and the topic score change no output.
+"""The speed-ups of the actor features, the topic score and the character tf-idf block change no output.
 
 Both skip a regular expression on a text that holds none of the substrings every match of it holds. This
 checks, on every text of data/labeled/ and of the offline sample: that every match holds one of them (the
 invariant the skip relies on), and that the features and scores are the same, bit for bit, as running every
-pattern on every text (the implementation before the skips).
+pattern on every text (the implementation before the skips). The character tf-idf block computed word by
+word (fast_ngrams.py) gives the fitted vectorizer's own matrix, bit for bit, on those texts and on hostile
+ones, and so the same article probabilities; leaving a step of scikit-learn's preprocessing out of it fails
+the comparison.
 """
 
 from __future__ import annotations
@@ -15,8 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.base import clone
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer, strip_accents_ascii, strip_accents_unicode
 
-from wirestance.classifiers import features, topic
+from wirestance.classifiers import article_model, features, topic
+from wirestance.classifiers.article_model import ArticleText
+from wirestance.classifiers.fast_ngrams import CharWordCounter, is_fast_char_vectorizer, transform_texts
 from wirestance.classifiers.features import ActorAttribution, normalize
 from wirestance.classifiers.topic import topic_score
 
@@ -97,3 +104,191 @@ def test_topic_scores_are_those_of_running_every_pattern():
     reference = np.array([_reference_topic_score(paragraphs, title) for title, paragraphs in ARTICLES])
     assert fast.tobytes() == reference.tobytes()
     assert 0 < (fast >= topic.DEFAULT_THRESHOLD).sum() < len(fast)  # on- and off-topic articles both
+
+
+# --- the character tf-idf block computed word by word (fast_ngrams.py) ---
+
+# Every kind of text the word-by-word path must split and preprocess exactly as scikit-learn does.
+_WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+HOSTILE = [
+    "",
+    " ",
+    "\t\n\r\x0b\x0c",
+    "".join(_WHITESPACE),
+    "a",
+    "ab abc a b c",
+    "Erdoğan İstanbul ılık IŞIK Çavuşoğlu Kılıç Güler",
+    "Ankara’s “S-400” deal — naïve façade, Zürich, São Paulo, Łódź, Ærø",
+    "Москва поставила С-400 Турции; Анкара заплатила",
+    "土耳其购买了S-400防空导弹系统 トルコ 터키",
+    "صواريخ إس-400 تركيا روسيا",
+    "ΟΔΟΣ ΟΔΟΣΣ ΑΣ Σ ΑΣ\u00a0Β ΑΣ\u2003Β Α\u3000ΣΑ",
+    "x" * 5000 + " " + "é" * 3000,
+    "tab\tseparated\twords and\nnew\nlines\r\nand  double   spaces",
+    "no\u00a0break\u2009thin\u202fnarrow\u3000ideographic\u2028line\u2029para\x85nel\x1cfs\x1dgs",
+    "a\u00a8b c\u00b4d e\u02d8f \u00a8 \u00b4\u00b4",  # spacing accents: NFKD turns them into space + mark
+    "ﬁnance ﬂight ① ⑴ Ⅻ ½ ＡＢＣ ＄４００ ǅemal ß STRASSE",
+    "\u0301leading mark, e\u0301 composed, zero\u200bwidth, soft\u00adhyphen",
+    "MiXeD CaSe Turkey TURKEY turkey",
+]
+for whitespace in _WHITESPACE:  # Greek final sigma must see every whitespace as a word end
+    HOSTILE.append(f"ΑΣ{whitespace}Β Α{whitespace}ΣΑ Σ{whitespace}Σ")
+    HOSTILE.append(f"word{whitespace}é{whitespace}ab{whitespace}{whitespace}cd")
+
+
+def _char_vectorizer(**overrides: object):
+    """The paragraph stage's character tf-idf (model.build_pipeline), unfitted, with `overrides`."""
+    from wirestance.classifiers.model import build_pipeline
+
+    vectorizer = clone(build_pipeline().named_steps["features"].named_transformers["char"])
+    return vectorizer.set_params(**overrides)
+
+
+def _assert_same_matrix(fast, plain, *, same_type: bool = True) -> None:
+    assert fast.shape == plain.shape
+    assert type(fast) is type(plain) or not same_type
+    for name in ("data", "indices", "indptr"):
+        mine, theirs = getattr(fast, name), getattr(plain, name)
+        assert mine.dtype == theirs.dtype, name
+        assert mine.tobytes() == theirs.tobytes(), name
+
+
+@pytest.fixture(scope="module")
+def labeled_char_vectorizer():
+    return _char_vectorizer().fit([t for paragraphs in LABELED.values() for t in paragraphs])
+
+
+def test_the_char_block_is_the_vectorizers_own_on_labeled_and_sample_texts(labeled_char_vectorizer):
+    assert is_fast_char_vectorizer(labeled_char_vectorizer)
+    _assert_same_matrix(transform_texts(labeled_char_vectorizer, TEXTS), labeled_char_vectorizer.transform(TEXTS))
+    # Again from a warm cache, in another order and in small batches.
+    for start in range(0, 400, 37):
+        batch = TEXTS[::-1][start : start + 37]
+        _assert_same_matrix(transform_texts(labeled_char_vectorizer, batch), labeled_char_vectorizer.transform(batch))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"strip_accents": None}, {"lowercase": False}, {"ngram_range": (1, 4)}, {"dtype": np.float32}],
+    ids=["model", "no-accent-stripping", "case-kept", "ngrams-1-4", "float32"],
+)
+def test_the_char_block_is_the_vectorizers_own_on_hostile_text(overrides: dict[str, object]):
+    # min_df=1 and the hostile texts in the fit: their n-grams are in the vocabulary, so every one counts.
+    vectorizer = _char_vectorizer(min_df=1, **overrides).fit(HOSTILE + TEXTS[:300])
+    _assert_same_matrix(transform_texts(vectorizer, HOSTILE), vectorizer.transform(HOSTILE))
+    one_by_one = [transform_texts(vectorizer, [text]).toarray() for text in HOSTILE]
+    assert np.vstack(one_by_one).tobytes() == vectorizer.transform(HOSTILE).toarray().tobytes()
+
+
+def test_a_full_word_cache_is_emptied_and_the_counts_stay_exact(labeled_char_vectorizer):
+    counter = CharWordCounter(labeled_char_vectorizer, cache_size=5)
+    counts = counter.counts(TEXTS[:200])
+    assert len(counter._rows) <= 5
+    expected = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), strip_accents="unicode", dtype=np.float64)
+    expected.vocabulary_ = labeled_char_vectorizer.vocabulary_
+    _assert_same_matrix(counts, expected.transform(TEXTS[:200]), same_type=False)
+
+
+def test_a_refitted_vectorizer_gets_a_new_word_cache():
+    vectorizer = _char_vectorizer(min_df=1).fit(TEXTS[:100])
+    transform_texts(vectorizer, TEXTS[:50])
+    vectorizer.fit(HOSTILE)
+    _assert_same_matrix(transform_texts(vectorizer, TEXTS[:50]), vectorizer.transform(TEXTS[:50]))
+
+
+def test_what_the_word_path_does_not_cover_goes_through_the_vectorizer():
+    word = TfidfVectorizer().fit(TEXTS[:100])
+    assert not is_fast_char_vectorizer(word)
+    _assert_same_matrix(transform_texts(word, TEXTS[:20]), word.transform(TEXTS[:20]))
+    char = _char_vectorizer(min_df=1).fit(TEXTS[:100])
+    for unsupported in ({"binary": True}, {"preprocessor": str.upper}, {"strip_accents": "ascii"}):
+        assert not is_fast_char_vectorizer(clone(char).set_params(**unsupported).fit(TEXTS[:100])), unsupported
+    assert not is_fast_char_vectorizer(_char_vectorizer())  # not fitted
+    with pytest.raises(ValueError, match="string object received"):
+        transform_texts(char, "one text, not a list")
+    with pytest.raises(ValueError, match=r"np\.nan"):
+        transform_texts(char, ["a text", np.nan])
+
+
+class _Broken(CharWordCounter):
+    """The word path with one piece of scikit-learn's preprocessing left out or changed."""
+
+    def __init__(self, vectorizer, fault: str) -> None:
+        super().__init__(vectorizer)
+        self.fault = fault
+        if fault == "no-lowercase":
+            self._preprocess = strip_accents_unicode
+        elif fault == "no-accent-stripping":
+            self._preprocess = str.lower
+        elif fault == "ascii-accent-stripping":
+            self._preprocess = lambda text: strip_accents_ascii(text.lower())
+        elif fault == "short-words-counted-per-n":
+            self._word_ngrams = _ngrams_without_short_word_rule
+
+    def _compute_row(self, raw_word: str) -> bytes:
+        if self.fault == "no-resplit":  # a piece that preprocessing splits ("a¨b") kept whole
+            columns = [self.vocabulary.get(g) for g in self._word_ngrams(self._preprocess(raw_word).replace(" ", ""))]
+            return np.array([c for c in columns if c is not None], dtype=np.int32).tobytes()
+        return super()._compute_row(raw_word)
+
+
+def _ngrams_without_short_word_rule(word: str) -> list[str]:
+    padded = f" {word} "
+    return [padded[i : i + n] for n in range(3, 6) for i in range(max(len(padded) - n + 1, 1))]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["no-lowercase", "no-accent-stripping", "ascii-accent-stripping", "short-words-counted-per-n", "no-resplit"],
+)
+def test_the_comparison_catches_a_preprocessing_step_left_out(fault: str):
+    vectorizer = _char_vectorizer(min_df=1).fit(HOSTILE + TEXTS[:300])
+    counts = _Broken(vectorizer, fault).counts(HOSTILE)
+    assert vectorizer._tfidf.transform(counts).toarray().tobytes() != vectorizer.transform(HOSTILE).toarray().tobytes()
+
+
+@pytest.fixture(scope="module")
+def labeled_article_model():
+    """The article model trained on data/labeled/ (what `retrain` builds)."""
+    from wirestance.classifiers.dataset import load_labeled_data
+    from wirestance.classifiers.model import fit_article_model
+
+    return fit_article_model(load_labeled_data(DATA / "labeled"))
+
+
+@pytest.mark.slow
+def test_predict_articles_is_the_same_as_through_plain_scikit_learn(
+    labeled_article_model, monkeypatch: pytest.MonkeyPatch
+):
+    articles = [ArticleText(paragraphs, title) for title, paragraphs in ARTICLES]
+    articles += [ArticleText(HOSTILE[:12], HOSTILE[12]), ArticleText(HOSTILE[12:40])]
+    fast = labeled_article_model.predict_articles(articles)
+    matrices = _paragraph_matrix(labeled_article_model, TEXTS + HOSTILE)
+    monkeypatch.setattr(article_model, "transform_texts", lambda transformer, texts: transformer.transform(texts))
+    plain = labeled_article_model.predict_articles(articles)
+    _assert_same_matrix(matrices, _paragraph_matrix(labeled_article_model, TEXTS + HOSTILE))
+    _assert_same_matrix(
+        matrices, labeled_article_model.paragraph_pipeline.named_steps["features"].transform(TEXTS + HOSTILE)
+    )
+    assert len(fast) == len(plain) == len(articles)
+    for mine, theirs in zip(fast, plain, strict=True):
+        assert mine.probabilities.tobytes() == theirs.probabilities.tobytes()
+        assert mine.topic == theirs.topic
+
+
+def _paragraph_matrix(model, texts):
+    """The stacked feature matrix paragraph_outputs feeds the classifier."""
+    captured = []
+    classifier = model.paragraph_pipeline.named_steps["classifier"]
+    original = classifier.predict_proba
+
+    def capture(matrix):
+        captured.append(matrix)
+        return original(matrix)
+
+    classifier.predict_proba = capture
+    try:
+        model.paragraph_outputs(texts)
+    finally:
+        del classifier.predict_proba
+    return captured[0]
