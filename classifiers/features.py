@@ -160,24 +160,100 @@ def _alternation(patterns: Iterable[str]) -> str:
     return "|".join(sorted(patterns, key=len, reverse=True))
 
 
+def _top_level_alternatives(pattern: str) -> list[str]:
+    """`a|b(?:c|d)|e` -> [a, b(?:c|d), e]: the alternatives of a pattern outside groups and classes."""
+    parts, depth, in_class, escaped, start = [], 0, False, False, 0
+    for position, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:position])
+            start = position + 1
+    return [*parts, pattern[start:]]
+
+
+def _closing_parenthesis(pattern: str) -> int:
+    """Where the group that opens `pattern` closes."""
+    depth, escaped = 0, False
+    for position, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+            continue
+        escaped = char == "\\"
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return position
+    raise ValueError(f"unbalanced group in {pattern!r}")
+
+
+def _first_letters(pattern: str) -> set[str]:
+    """The characters every match of `pattern` can start with; only the shapes used here are accepted
+    (alternatives that start with a lower-case letter or a group of such alternatives;
+    escapes and brackets inside a group are only skipped, so a group must not hold a `(` in a class)."""
+    letters: set[str] = set()
+    for alternative in _top_level_alternatives(pattern):
+        group_opening = re.match(r"\(\?(?::|P<\w+>)", alternative)
+        if group_opening:
+            end = _closing_parenthesis(alternative)
+            quantifier = alternative[end + 1 : end + 2]
+            if quantifier == "{":
+                raise ValueError(f"a counted group opens {alternative!r}")
+            if quantifier in ("?", "*"):  # an optional group: what follows it can start a match too
+                letters |= _first_letters(alternative[end + 2 :])
+            letters |= _first_letters(alternative[group_opening.end() : end])
+        elif alternative[:1].isascii() and alternative[:1].islower() and alternative[1:2] not in ("?", "*", "{"):
+            letters.add(alternative[0])
+        else:
+            raise ValueError(f"cannot tell what {alternative!r} starts with")
+    return letters
+
+
+def _words(pattern: str) -> str:
+    r"""`\b(?:pattern)\b`, with a look-ahead for the letters its matches start with: the same matches, but
+    the regex engine turns away most word boundaries (every word's end, most words' starts) before trying
+    dozens of alternatives there (twice as fast on news paragraphs)."""
+    return rf"\b(?=[{''.join(sorted(_first_letters(pattern)))}])(?:{pattern})\b"
+
+
+#: The group name of the bare country alternative in each group's `every` pattern: a match of any other
+#: alternative is a named actor.
+_COUNTRY_ONLY = "country_only"
+
+
 def _compile_actor_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
-    """Per group: (named actors incl. country+office, every actor incl. bare country names)."""
+    """Per group: (named actors incl. country+office, every actor incl. bare country names).
+
+    In `every`, the bare country alternative is captured as `_COUNTRY_ONLY` (capturing changes no match);
+    the alternatives are ordered by length before that, as they always were."""
     compiled = {}
     for group in ACTOR_GROUPS:
         named = [*_NAMED_ACTORS[group], rf"(?:{_COUNTRY_WORDS[group]}) {_OFFICES}"]
-        named_pattern = rf"\b(?:{_alternation(named)})\b"
-        every_pattern = rf"\b(?:{_alternation([*named, _COUNTRY_ACTORS[group]])})\b"
-        compiled[group] = (re.compile(named_pattern), re.compile(every_pattern))
+        country = _COUNTRY_ACTORS[group]
+        every = [
+            rf"(?P<{_COUNTRY_ONLY}>{a})" if a is country else a
+            for a in sorted([*named, country], key=len, reverse=True)
+        ]
+        compiled[group] = (re.compile(_words(_alternation(named))), re.compile(_words("|".join(every))))
     return compiled
 
 
 _ACTOR_PATTERNS = _compile_actor_patterns()
-_VERB_PATTERN = re.compile(rf"\b(?:{_ATTRIBUTION_VERBS})\b")
+_VERB_PATTERN = re.compile(_words(_ATTRIBUTION_VERBS))
 _ACCORDING_PATTERN = re.compile(rf"\b{_ACCORDING_TO}\b")
-_PRONOUN_PATTERN = re.compile(r"\b(?:he|she)\b")
+_PRONOUN_PATTERN = re.compile(_words("he|she"))
 _QUOTE_PATTERN = re.compile(r"[\"“”«»]")
 _TOKEN_PATTERN = re.compile(r"\S+")
-_OTHER_PATTERN = re.compile(rf"\b(?:{_OTHER_VOICES})\b")
+_OTHER_PATTERN = re.compile(_words(_OTHER_VOICES))
 # Within this many leading tokens an actor is the paragraph's subject: the side it opens with, which
 # settles a paragraph two sides share about equally (rule 13).
 OPENING_TOKENS = 8
@@ -304,31 +380,42 @@ class ActorAttribution(TransformerMixin, BaseEstimator):
 
     def _features(self, text: str) -> list[float]:
         plain = normalize(text)
-        token_starts = [match.start() for match in _TOKEN_PATTERN.finditer(plain)]
+        # (start, last character, group) of every actor mention.
+        spans: list[tuple[int, int, str]] = []
+        named = dict.fromkeys(ACTOR_GROUPS, 0.0)
+        for group, (named_pattern, every_pattern) in _ACTOR_PATTERNS.items():
+            found = list(every_pattern.finditer(plain))
+            if not found:
+                # `every` holds all of `named`'s alternatives: where it matches nowhere, `named` matches
+                # nowhere either (every position was tried), so `named` need not be run.
+                continue
+            # A match by any alternative but the bare country is a named actor: `named` matches there.
+            if any(m.lastgroup != _COUNTRY_ONLY for m in found) or named_pattern.search(plain):
+                named[group] = 1.0
+            spans.extend((m.start(), m.end() - 1, group) for m in found)
+        for group, pattern in ((_PRONOUN_GROUP, _PRONOUN_PATTERN), (_OTHER_GROUP, _OTHER_PATTERN)):
+            spans.extend((m.start(), m.end() - 1, group) for m in pattern.finditer(plain))
 
-        def token_at(offset: int) -> int:
-            return bisect_right(token_starts, offset) - 1
-
+        speaks = dict.fromkeys((*ACTOR_GROUPS, _PRONOUN_GROUP, _OTHER_GROUP), 0.0)
         # (first token, last token, group) of every actor mention: "the turkish defence minister" ends next
         # to the verb in "the turkish defence minister said", however long the title.
         mentions: list[tuple[int, int, str]] = []
-        named = dict.fromkeys(ACTOR_GROUPS, 0.0)
-        for group, (named_pattern, every_pattern) in _ACTOR_PATTERNS.items():
-            if named_pattern.search(plain):
-                named[group] = 1.0
-            mentions.extend((token_at(m.start()), token_at(m.end() - 1), group) for m in every_pattern.finditer(plain))
-        for group, pattern in ((_PRONOUN_GROUP, _PRONOUN_PATTERN), (_OTHER_GROUP, _OTHER_PATTERN)):
-            mentions.extend((token_at(m.start()), token_at(m.end() - 1), group) for m in pattern.finditer(plain))
+        if spans:  # with no actor, no verb has a speaker and nothing opens the paragraph
+            token_starts = [match.start() for match in _TOKEN_PATTERN.finditer(plain)]
 
-        speaks = dict.fromkeys((*ACTOR_GROUPS, _PRONOUN_GROUP, _OTHER_GROUP), 0.0)
-        for verb in _VERB_PATTERN.finditer(plain):
-            group = self._nearest(mentions, token_at(verb.start()), forward_only=False)
-            if group is not None:
-                speaks[group] = 1.0
-        for phrase in _ACCORDING_PATTERN.finditer(plain):
-            group = self._nearest(mentions, token_at(phrase.end()), forward_only=True)
-            if group is not None:
-                speaks[group] = 1.0
+            def token_at(offset: int) -> int:
+                return bisect_right(token_starts, offset) - 1
+
+            mentions = [(token_at(start), token_at(last), group) for start, last, group in spans]
+            for verb in _VERB_PATTERN.finditer(plain):
+                group = self._nearest(mentions, token_at(verb.start()), forward_only=False)
+                if group is not None:
+                    speaks[group] = 1.0
+            if _ACCORDING_TO in plain:
+                for phrase in _ACCORDING_PATTERN.finditer(plain):
+                    group = self._nearest(mentions, token_at(phrase.end()), forward_only=True)
+                    if group is not None:
+                        speaks[group] = 1.0
 
         quote = 1.0 if _QUOTE_PATTERN.search(text) else 0.0
         opens = dict.fromkeys((*ACTOR_GROUPS, _OTHER_GROUP, _PRONOUN_GROUP), 0.0)

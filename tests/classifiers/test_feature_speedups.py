@@ -11,6 +11,7 @@ the comparison.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -292,3 +293,126 @@ def _paragraph_matrix(model, texts):
     finally:
         del classifier.predict_proba
     return captured[0]
+
+
+# --- ActorAttribution: the look-ahead patterns and the skipped scans ---
+
+# Paragraphs that put the actor patterns' edge cases next to each other: a bare country beside a named
+# actor, country + office, overlapping groups, "according to" with nobody after it, outsiders, pronouns.
+ACTOR_EDGES = [
+    "Russia said it delivered. Moscow's envoy added nothing.",
+    "Russia and Moscow welcomed it, the Kremlin said.",
+    "Turkey, Ankara and Turkiye: the Turkish defence minister said Akar agreed.",
+    "American and NATO officials argued, the United States' ambassador warned, Washington said.",
+    "The United States said so. U.S. officials told reporters; USA Today reported it.",
+    "According to, according to him, according to the minister, according to NATO.",
+    "He said she said they said. Analysts, experts and senior fellows said the alliance's army was ready.",
+    "Nato spokesperson Oana Lungescu said; NATO secretary general Jens Stoltenberg said; nato's military.",
+    "Senators and congressmen, a senator and a congresswoman; lawmakers said Senate aides objected.",
+    "ankara-based russian-made turkey’s turkeys russians americans moscowite washingtonian",
+    "said" * 40 + " russia " + "x " * 30 + " said",
+    "Erdoğan said. Çavuşoğlu told. Kılıç objected. Güler stressed. İsmail Demir noted.",
+    "Mr Putin, President Putin's Kremlin and Rostec's Chemezov, whose firm Rosoboronexport said.",
+    "Who said? Q: Did Turkey pay? Question: did the Pentagon say no?",
+]
+
+
+def _reference_actor_features(text: str, window: int = 12) -> list[float]:
+    """ActorAttribution._features as it was: every pattern run on every paragraph, no look-ahead."""
+    f = features
+
+    def alternation(patterns):
+        return "|".join(sorted(patterns, key=len, reverse=True))
+
+    patterns = {}
+    for group in f.ACTOR_GROUPS:
+        named = [*f._NAMED_ACTORS[group], rf"(?:{f._COUNTRY_WORDS[group]}) {f._OFFICES}"]
+        patterns[group] = (
+            re.compile(rf"\b(?:{alternation(named)})\b"),
+            re.compile(rf"\b(?:{alternation([*named, f._COUNTRY_ACTORS[group]])})\b"),
+        )
+    verb = re.compile(rf"\b(?:{f._ATTRIBUTION_VERBS})\b")
+    according = re.compile(rf"\b{f._ACCORDING_TO}\b")
+    pronoun = re.compile(r"\b(?:he|she)\b")
+    other = re.compile(rf"\b(?:{f._OTHER_VOICES})\b")
+    plain = normalize(text)
+    starts = [m.start() for m in re.finditer(r"\S+", plain)]
+
+    def token_at(offset):
+        return bisect.bisect_right(starts, offset) - 1
+
+    def nearest(mentions, position, forward_only):
+        best = None
+        for first, last, group in mentions:
+            if forward_only and first < position:
+                continue
+            preceding = last <= position
+            distance = position - last if preceding else max(first - position, 0)
+            if distance <= window and (best is None or (distance, 0 if preceding else 1, group) < best):
+                best = (distance, 0 if preceding else 1, group)
+        return None if best is None else best[2]
+
+    mentions = []
+    named_flags = dict.fromkeys(f.ACTOR_GROUPS, 0.0)
+    for group, (named_pattern, every_pattern) in patterns.items():
+        named_flags[group] = 1.0 if named_pattern.search(plain) else 0.0
+        mentions += [(token_at(m.start()), token_at(m.end() - 1), group) for m in every_pattern.finditer(plain)]
+    for group, pattern in (("pronoun", pronoun), ("other", other)):
+        mentions += [(token_at(m.start()), token_at(m.end() - 1), group) for m in pattern.finditer(plain)]
+    speaks = dict.fromkeys((*f.ACTOR_GROUPS, "pronoun", "other"), 0.0)
+    for m in verb.finditer(plain):
+        if (group := nearest(mentions, token_at(m.start()), False)) is not None:
+            speaks[group] = 1.0
+    for m in according.finditer(plain):
+        if (group := nearest(mentions, token_at(m.end()), True)) is not None:
+            speaks[group] = 1.0
+    opens = dict.fromkeys((*f.ACTOR_GROUPS, "other", "pronoun"), 0.0)
+    opening = [(first, group) for first, _, group in mentions if first < f.OPENING_TOKENS]
+    if opening:
+        opens[min(opening)[1]] = 1.0
+    return [
+        *(speaks[g] for g in (*f.ACTOR_GROUPS, "pronoun")),
+        *named_flags.values(),
+        1.0 if re.search(r"[\"“”«»]", text) else 0.0,
+        speaks["other"],
+        *opens.values(),
+        *(1.0 if pattern.search(plain) else 0.0 for pattern, _ in FLAG_PATTERNS),
+        1.0 if f._QUESTION_OPENER.match(plain) or plain.rstrip().endswith("?") else 0.0,
+    ]
+
+
+def test_actor_features_are_those_of_the_plain_patterns():
+    texts = TEXTS + HOSTILE + ACTOR_EDGES
+    fast = ActorAttribution().fit(texts).transform(texts).toarray()
+    reference = np.array([_reference_actor_features(text) for text in texts], dtype=np.float64)
+    assert fast.tobytes() == reference.tobytes()
+    # Every column is both set and unset somewhere: the comparison covers both ways.
+    assert ((fast.sum(axis=0) > 0) & (fast.sum(axis=0) < len(texts))).all()
+    # The three ways to the named flags occur: no match of `every` (no scan of `named`), a named actor
+    # among its matches (no scan either), and bare country names only (`named` is scanned).
+    ways = {_named_flag_way(normalize(text), group) for text in texts for group in features.ACTOR_GROUPS}
+    assert ways == {"no actor", "a named actor", "bare countries only"}
+
+
+def _named_flag_way(plain: str, group: str) -> str:
+    found = list(features._ACTOR_PATTERNS[group][1].finditer(plain))
+    if not found:
+        return "no actor"
+    return "bare countries only" if all(m.lastgroup == features._COUNTRY_ONLY for m in found) else "a named actor"
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["said|says", "(?:a|b)c", "(?:senior |research )?fellows?", "(?P<name>x|y)z", r"(?:a\)|b)c"],
+)
+def test_the_look_ahead_lists_every_letter_a_match_can_start_with(pattern: str):
+    with_look_ahead = re.compile(features._words(pattern))
+    plain = re.compile(rf"\b(?:{pattern})\b")
+    text = " ".join(["said says ac bc cc senior fellows research fellow fellows sfellows xz yz zz a)c", *TEXTS[:50]])
+    assert [m.span() for m in with_look_ahead.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+@pytest.mark.parametrize("pattern", ["s?aid", "(?:a|b){2}c", "Said", "[ab]c", r"\w+"])
+def test_a_pattern_whose_first_letters_are_unclear_is_refused(pattern: str):
+    with pytest.raises(ValueError):
+        features._words(pattern)
