@@ -24,7 +24,12 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from wirestance.classifiers.context import article_context_features, lede_actor_flags, opener_flags
+from wirestance.classifiers.context import (
+    article_context_features,
+    articles_context_features,
+    lede_actor_flags,
+    opener_flags,
+)
 from wirestance.classifiers.fast_ngrams import transform_texts
 from wirestance.classifiers.labels import LABEL_INDEX, LABELS
 from wirestance.classifiers.topic import DEFAULT_THRESHOLD, TopicScore, topic_score
@@ -127,18 +132,18 @@ class ArticleStanceModel:
         probabilities_of_all = outputs.scores
         if self.context_classifier is not None and texts:
             # One context-stage call for every article: per-article calls cost more than the model itself.
-            blocks = []
-            offset = 0
-            for position, article in enumerate(articles):
-                n = len(article.paragraphs)
-                actors = outputs.actors[offset : offset + n]
-                if n:
-                    lede_rows = [headline_actors[position], *actors[:1]]
-                    scores = outputs.scores[offset : offset + n]
-                    blocks.append(context_features_for(article.paragraphs, scores, actors, lede_rows))
-                offset += n
+            lengths = [len(article.paragraphs) for article in articles]
+            firsts = np.cumsum(lengths) - lengths
+            lede_actors = np.vstack(
+                [
+                    lede_actor_flags([headline_actors[position], *outputs.actors[first : first + length][:1]])
+                    for position, (first, length) in enumerate(zip(firsts, lengths, strict=True))
+                ]
+            )
+            openers = np.array([opener_flags(text) for text in texts], dtype=np.float64).reshape(len(texts), 4)
+            features = articles_context_features(outputs.scores, outputs.actors, openers, lede_actors, lengths)
             probabilities_of_all = _in_label_order(
-                self.context_classifier.predict_proba(np.vstack(blocks)), self.context_classifier.classes_
+                self.context_classifier.predict_proba(features), self.context_classifier.classes_
             )
         results = []
         offset = 0

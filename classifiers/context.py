@@ -97,16 +97,36 @@ def article_context_features(
     scores: (n, 4) first-stage probabilities in LABELS order; actors: (n, 10) ActorAttribution columns;
     openers: (n, 4) from opener_flags; lede_actors: (4,) named actor groups of the headline and lede.
     """
+    return articles_context_features(scores, actors, openers, lede_actors[None, :], [scores.shape[0]])
+
+
+def articles_context_features(
+    scores: NDArray[np.float64],
+    actors: NDArray[np.float64],
+    openers: NDArray[np.float64],
+    lede_actors: NDArray[np.float64],
+    lengths: Sequence[int],
+) -> NDArray[np.float64]:
+    """article_context_features of consecutive articles at once (the same rows, without a few dozen array
+    operations per article): `lengths` are their paragraph counts, the other arrays hold their paragraphs'
+    rows one article after the other, and `lede_actors` one row per article."""
     n = scores.shape[0]
+    sizes = np.asarray(lengths, dtype=np.int64)
     if n == 0:
         return np.zeros((0, len(context_feature_names()) + max(actors.shape[1] - _EXTRA, 0)))
-    zeros = np.zeros((1, N_LABELS))
-    previous = np.vstack([zeros, scores[:-1]])
-    following = np.vstack([scores[1:], zeros])
-    index = np.arange(n, dtype=np.float64)
-    has_prev = (index > 0).astype(np.float64)
-    has_next = (index < n - 1).astype(np.float64)
-    relative = index / max(n - 1, 1)
+    starts = np.cumsum(sizes) - sizes
+    size = np.repeat(sizes, sizes)
+    position = np.arange(n) - np.repeat(starts, sizes)  # of each paragraph in its article
+    first = position == 0
+    last = position == size - 1
+    previous = np.vstack([np.zeros((1, N_LABELS)), scores[:-1]])
+    previous[first] = 0.0
+    following = np.vstack([scores[1:], np.zeros((1, N_LABELS))])
+    following[last] = 0.0
+    index = position.astype(np.float64)
+    has_prev = (~first).astype(np.float64)
+    has_next = (~last).astype(np.float64)
+    relative = index / np.maximum(size - 1, 1)
 
     own_speaker = actors[:, _SPEAKS]
     extra = actors[:, _EXTRA:]
@@ -117,23 +137,34 @@ def article_context_features(
     pronoun_speaker = np.maximum(openers[:, 3], actors[:, _SPEAKS_PRONOUN])
 
     # The side that last spoke by name before each paragraph, and that paragraph's scores.
+    speakers = np.count_nonzero(own_speaker, axis=1).tolist()
+    first_speaker = np.argmax(own_speaker != 0, axis=1).tolist()
+    last_side_index = np.empty(n, dtype=np.int64)
+    last_scores_row = np.empty(n, dtype=np.int64)  # -1: nobody yet, zeros
+    nobody = len(ACTOR_GROUPS)
+    current_side = current_row = 0
+    for i, (is_first, spoken) in enumerate(zip(first.tolist(), speakers, strict=True)):
+        if is_first:
+            current_side, current_row = nobody, -1
+        last_side_index[i], last_scores_row[i] = current_side, current_row
+        if spoken == 1:  # one named speaker: the one later paragraphs go on with
+            current_side, current_row = first_speaker[i], i
+        elif spoken > 1:  # "X says A. Y says B.": the later paragraphs usually continue with Y
+            current_side, current_row = nobody, i
     last_side = np.zeros((n, _SPEAKER_SLOTS))
-    last_scores = np.zeros((n, N_LABELS))
-    current_side, current_scores = len(ACTOR_GROUPS), np.zeros(N_LABELS)
-    for i in range(n):
-        last_side[i, current_side] = 1.0
-        last_scores[i] = current_scores
-        spoken = np.flatnonzero(own_speaker[i])
-        if spoken.size == 1:  # one named speaker: the one later paragraphs go on with
-            current_side, current_scores = int(spoken[0]), scores[i]
-        elif spoken.size > 1:  # "X says A. Y says B.": the later paragraphs usually continue with Y
-            current_side, current_scores = len(ACTOR_GROUPS), scores[i]
+    last_side[np.arange(n), last_side_index] = 1.0
+    last_scores = np.where((last_scores_row >= 0)[:, None], scores[np.maximum(last_scores_row, 0)], 0.0)
 
     # A paragraph that depends on its context: it opens with a pronoun, a bare office or a quotation, or
     # names no speaker of its own.
     dependent = np.clip(openers[:, 0] + openers[:, 1] + openers[:, 2] + no_own_speaker * has_prev, 0.0, 1.0)
     dependent_column = dependent[:, None]
-    article_mean = np.repeat(scores.mean(axis=0, keepdims=True), n, axis=0)
+    # Per article, as numpy sums one article's rows (a mean over several articles' rows at once could add
+    # them in another order and differ in the last bit).
+    means = np.vstack(
+        [scores[start : start + length].mean(axis=0) for start, length in zip(starts, sizes, strict=True) if length]
+    )
+    article_mean = np.repeat(means, sizes[sizes > 0], axis=0)
     return np.hstack(
         [
             scores,
@@ -149,7 +180,7 @@ def article_context_features(
             dependent_column * last_side,
             dependent_column * previous,
             dependent_column * last_scores,
-            np.repeat(lede_actors[None, :], n, axis=0),
+            np.repeat(lede_actors, sizes, axis=0),
             article_mean,
         ]
     )

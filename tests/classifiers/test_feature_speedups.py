@@ -416,3 +416,86 @@ def test_the_look_ahead_lists_every_letter_a_match_can_start_with(pattern: str):
 def test_a_pattern_whose_first_letters_are_unclear_is_refused(pattern: str):
     with pytest.raises(ValueError):
         features._words(pattern)
+
+
+# --- the context stage's features of many articles at once ---
+
+
+def _reference_article_context_features(scores, actors, openers, lede_actors):
+    """context.article_context_features as it was: one article, array operations per article."""
+    speaks, speaks_pronoun, quote, extra_from = slice(0, 4), 4, 9, 10
+    n = scores.shape[0]
+    zeros = np.zeros((1, 4))
+    previous = np.vstack([zeros, scores[:-1]])
+    following = np.vstack([scores[1:], zeros])
+    index = np.arange(n, dtype=np.float64)
+    has_prev = (index > 0).astype(np.float64)
+    has_next = (index < n - 1).astype(np.float64)
+    relative = index / max(n - 1, 1)
+    own_speaker = actors[:, speaks]
+    extra = actors[:, extra_from:]
+    outsider = extra[:, 0] if extra.shape[1] else np.zeros(n)
+    no_own_speaker = ((own_speaker.sum(axis=1) + outsider) == 0).astype(np.float64)
+    pronoun_speaker = np.maximum(openers[:, 3], actors[:, speaks_pronoun])
+    last_side = np.zeros((n, 5))
+    last_scores = np.zeros((n, 4))
+    current_side, current_scores = 4, np.zeros(4)
+    for i in range(n):
+        last_side[i, current_side] = 1.0
+        last_scores[i] = current_scores
+        spoken = np.flatnonzero(own_speaker[i])
+        if spoken.size == 1:
+            current_side, current_scores = int(spoken[0]), scores[i]
+        elif spoken.size > 1:
+            current_side, current_scores = 4, scores[i]
+    dependent = np.clip(openers[:, 0] + openers[:, 1] + openers[:, 2] + no_own_speaker * has_prev, 0.0, 1.0)
+    dependent_column = dependent[:, None]
+    article_mean = np.repeat(scores.mean(axis=0, keepdims=True), n, axis=0)
+    return np.hstack(
+        [
+            scores,
+            previous,
+            following,
+            np.column_stack([has_prev, has_next, 1.0 - has_prev, 1.0 - has_next, relative]),
+            own_speaker,
+            np.column_stack([no_own_speaker, openers[:, 0], openers[:, 1], openers[:, 2], pronoun_speaker]),
+            actors[:, [quote]],
+            extra,
+            last_side,
+            last_scores,
+            dependent_column * last_side,
+            dependent_column * previous,
+            dependent_column * last_scores,
+            np.repeat(lede_actors[None, :], n, axis=0),
+            article_mean,
+        ]
+    )
+
+
+@pytest.mark.parametrize("actor_columns", [22, 10], ids=["today", "model-before-the-extra-columns"])
+def test_context_features_of_many_articles_are_those_of_each_article(actor_columns: int):
+    from wirestance.classifiers.context import article_context_features, articles_context_features
+
+    rng = np.random.default_rng(13)
+    lengths = [1, 2, 0, 7, 1, 30, 3, 0, 12, *rng.integers(0, 25, size=200).tolist()]
+    n = sum(lengths)
+    scores = rng.dirichlet(np.ones(4), size=n)
+    # Sparse 0/1 actor columns, so paragraphs with no, one and several speakers all occur.
+    actors = (rng.random((n, actor_columns)) < 0.2).astype(np.float64)
+    openers = (rng.random((n, 4)) < 0.3).astype(np.float64)
+    lede = (rng.random((len(lengths), 4)) < 0.5).astype(np.float64)
+    together = articles_context_features(scores, actors, openers, lede, lengths)
+    firsts = np.cumsum(lengths) - lengths
+    parts = [slice(first, first + length) for first, length in zip(firsts, lengths, strict=True)]
+    reference = np.vstack(
+        [
+            _reference_article_context_features(scores[part], actors[part], openers[part], lede[a])
+            for a, part in enumerate(parts)
+            if part.stop > part.start
+        ]
+    )
+    assert together.shape == reference.shape and together.tobytes() == reference.tobytes()
+    one = [article_context_features(scores[p], actors[p], openers[p], lede[a]) for a, p in enumerate(parts)]
+    assert np.vstack(one).tobytes() == reference.tobytes()
+    speakers = np.count_nonzero(actors[:, :4], axis=1)
+    assert {0, 1} < set(speakers.tolist())  # no, one and several named speakers in a paragraph
