@@ -54,7 +54,9 @@ def topic_score(
     paragraphs: Sequence[str], title: str | None = None, *, threshold: float = DEFAULT_THRESHOLD
 ) -> TopicScore:
     """1 - exp(-evidence): 0 with no dispute term, 0.86 with one mention of the S-400, near 1 with several."""
-    text = normalize(" \n".join([title or "", *paragraphs]))
+    # The same text as normalizing the joined article (features.normalize works within the lines), made of
+    # the paragraphs' own forms, which the actor features already computed and cached.
+    text = " \n".join([normalize(title or ""), *map(normalize, paragraphs)])
     evidence = sum(
         min(len(pattern.findall(text)), _MAX_HITS_PER_TERM) * weight
         for pattern, weight, needed in _COMPILED

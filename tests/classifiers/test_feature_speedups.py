@@ -69,7 +69,12 @@ def test_the_texts_are_there():
 
 @pytest.mark.parametrize(
     ("pattern", "needs"),
-    FLAG_PATTERNS + [(pattern, needed) for pattern, _, needed in topic._COMPILED],
+    [
+        *FLAG_PATTERNS,
+        *((pattern, needed) for pattern, _, needed in topic._COMPILED),
+        (features._ACTOR_PATTERNS["nato"][1], features._NATO_NEEDS),
+        (features._OTHER_PATTERN, features._OTHER_NEEDS),
+    ],
     ids=lambda value: value.pattern[:30] if isinstance(value, re.Pattern) else None,
 )
 def test_every_match_holds_a_needed_substring(pattern: re.Pattern[str], needs: tuple[str, ...]):
@@ -100,9 +105,20 @@ def _reference_topic_score(paragraphs: list[str], title: str | None) -> float:
     return 1.0 - math.exp(-evidence)
 
 
+# Articles whose paragraph ends and starts test that normalizing paragraph by paragraph is normalizing the
+# joined article: an abbreviation cut by the join, a final sigma, a leading combining mark, no title.
+EDGE_ARTICLES = [
+    ("Sanctions by the U.", ["S. over the S-400", "U.S.", "A. said the USA", "US"]),
+    (None, ["ΟΔΟΣ", "Σ S-400", "\u0301caatsa ı İ", "Erdoğan’s S‑400 ", " triumf"]),
+    ("", ["", "S-400 S-400", ""]),
+    ("F-35\u00a8", ["\u00a8F-35 sanctions", "patriot\u2003missiles"]),
+]
+
+
 def test_topic_scores_are_those_of_running_every_pattern():
-    fast = np.array([topic_score(paragraphs, title).score for title, paragraphs in ARTICLES])
-    reference = np.array([_reference_topic_score(paragraphs, title) for title, paragraphs in ARTICLES])
+    articles = ARTICLES + EDGE_ARTICLES + [(HOSTILE[i], HOSTILE[i + 1 : i + 6]) for i in range(0, len(HOSTILE), 6)]
+    fast = np.array([topic_score(paragraphs, title).score for title, paragraphs in articles])
+    reference = np.array([_reference_topic_score(paragraphs, title) for title, paragraphs in articles])
     assert fast.tobytes() == reference.tobytes()
     assert 0 < (fast >= topic.DEFAULT_THRESHOLD).sum() < len(fast)  # on- and off-topic articles both
 
