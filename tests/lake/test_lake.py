@@ -31,6 +31,19 @@ def test_rerun_is_idempotent(tmp_path: Path):
     assert lake.read("paragraphs").num_rows == 4
 
 
+def test_an_article_given_twice_in_one_upsert_is_stored_once_with_its_last_paragraphs(tmp_path: Path):
+    lake = Lake(str(tmp_path))
+    later = T0 + timedelta(hours=1)
+    counts = lake.upsert(
+        [article("1", DAY), article("1", DAY, content="v2", updated=later), article("2", DAY)],
+        paragraphs("1", n=3) + paragraphs("2") + paragraphs("1", "v2"),
+    )
+    assert (counts.new, counts.paragraphs_written) == (2, 4)
+    assert sorted(lake.read("articles").column("content_hash").to_pylist()) == ["1-v2", "2-v1"]
+    texts = sorted(lake.read("paragraphs").column("text").to_pylist())
+    assert texts == ["1 paragraph 0 v2", "1 paragraph 1 v2", "2 paragraph 0 v1", "2 paragraph 1 v1"]
+
+
 def test_newer_update_replaces_and_stale_copy_does_not(tmp_path: Path):
     lake = Lake(str(tmp_path))
     t0 = datetime(2019, 11, 26, 9, tzinfo=UTC)
