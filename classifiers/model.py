@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from sklearn.svm import LinearSVC
 
 from wirestance.classifiers.article_model import ArticleStanceModel, ArticleText, context_features_for
 from wirestance.classifiers.dataset import LabeledDataError, LabeledDataset
+from wirestance.classifiers.ensemble import MeanProbabilityEnsemble, NaiveBayesScaledSVM
 from wirestance.classifiers.features import ActorAttribution
 from wirestance.classifiers.labels import LABELS
 
@@ -81,10 +83,30 @@ def build_pipeline(seed: int = DEFAULT_SEED, groups: Sequence[str] | None = None
     return Pipeline([("features", features), ("classifier", _build_classifier(seed, groups))])
 
 
-def _build_classifier(seed: int, groups: Sequence[str] | None) -> CalibratedClassifierCV:
+def _build_classifier(seed: int, groups: Sequence[str] | None) -> MeanProbabilityEnsemble:
+    """The mean of a calibrated multiclass linear SVM and an NB-SVM on the same features (ensemble.py)."""
+    return MeanProbabilityEnsemble(
+        [_calibrated_svm(seed, groups), NaiveBayesScaledSVM(partial(_calibrated_svm, seed, groups))]
+    )
+
+
+def _calibrated_svm(seed: int, groups: Sequence[str] | None) -> CalibratedClassifierCV:
     # class_weight: us_objection and turkish_government paragraphs are rarer than background.
     svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=seed)
     return CalibratedClassifierCV(svm, method="sigmoid", cv=_calibration_folds(seed, groups))
+
+
+def _forget_calibration_groups(classifier: Any) -> None:
+    """A fitted model needs no folds; dropping the article ids they hold keeps the model file small."""
+    if isinstance(classifier, CalibratedClassifierCV):
+        classifier.cv = CALIBRATION_FOLDS
+    elif isinstance(classifier, MeanProbabilityEnsemble):
+        for member in classifier.members:
+            _forget_calibration_groups(member)
+    elif isinstance(classifier, NaiveBayesScaledSVM):
+        classifier.make_binary = None
+        for binary in classifier.binaries_:
+            _forget_calibration_groups(binary)
 
 
 def _calibration_folds(seed: int, groups: Sequence[str] | None) -> Any:
@@ -116,8 +138,7 @@ def fit_pipeline(dataset: LabeledDataset, seed: int = DEFAULT_SEED) -> Pipeline:
     _require_trainable(dataset)
     pipeline = build_pipeline(seed, dataset.groups)
     pipeline.fit(dataset.texts, dataset.labels)
-    # The fitted model needs no folds; dropping the article ids keeps the model file small.
-    pipeline.named_steps["classifier"].cv = CALIBRATION_FOLDS
+    _forget_calibration_groups(pipeline.named_steps["classifier"])
     return pipeline
 
 
@@ -409,17 +430,26 @@ def train_model(split: EvaluationSplit, *, cv_folds: int = CV_FOLDS) -> TrainedM
 
 
 def linear_weights(model: Pipeline | ArticleStanceModel) -> tuple[list[str], list[str], NDArray[np.float64]]:
-    """(feature names, class names, weights of shape (classes, features)) of the paragraph stage, averaged
-    over calibration folds."""
+    """(feature names, class names, weights of shape (classes, features)) of the paragraph stage: the mean of
+    its linear members' weights on the unscaled features (each averaged over calibration folds)."""
     pipeline = model.paragraph_pipeline if isinstance(model, ArticleStanceModel) else model
-    calibrated: CalibratedClassifierCV = pipeline.named_steps["classifier"]
-    classes = [str(c) for c in calibrated.classes_]
+    classifier = pipeline.named_steps["classifier"]
+    classes = [str(c) for c in classifier.classes_]
+    members = classifier.members if isinstance(classifier, MeanProbabilityEnsemble) else [classifier]
+    weights = np.mean([_member_weights(member) for member in members], axis=0)
+    names = [str(name) for name in pipeline.named_steps["features"].get_feature_names_out()]
+    return names, classes, weights
+
+
+def _member_weights(member: Any) -> NDArray[np.float64]:
+    if isinstance(member, NaiveBayesScaledSVM):
+        return member.linear_weights()
+    calibrated: CalibratedClassifierCV = member
     coefs = [np.asarray(fold.estimator.coef_, dtype=np.float64) for fold in calibrated.calibrated_classifiers_]
     weights = np.mean(coefs, axis=0)
     if weights.shape[0] == 1:  # binary problem: one row, positive = second class
         weights = np.vstack([-weights[0], weights[0]])
-    names = [str(name) for name in pipeline.named_steps["features"].get_feature_names_out()]
-    return names, classes, weights
+    return weights
 
 
 def top_features(pipeline: Pipeline | ArticleStanceModel, per_label: int = 10) -> dict[str, list[tuple[str, float]]]:

@@ -20,6 +20,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Most tests replay the Anadolu sample alone: "every enabled source" means Anadolu there (subprocesses too).
 os.environ.setdefault("WIRESTANCE_SOURCES_FILE", str(FIXTURES / "sources_anadolu_only.toml"))
 
+# Prefect sets up its console log handler on first import, bound to the sys.stderr of that moment. First
+# imported inside a test that uses capsys, the handler would keep that test's capture stream and fail every
+# later test that logs once the stream is closed ("I/O operation on closed file"): import it up front.
+import prefect.main  # noqa: E402,F401  (prefect itself imports lazily: prefect.main sets up logging)
+
 
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:

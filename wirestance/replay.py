@@ -33,6 +33,25 @@ FAULTS = (
 )
 
 
+def send_response(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    body: bytes,
+    content_type: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Send one whole response: status, headers, Content-Length and the body (none when it is empty)."""
+    handler.send_response(status)
+    if content_type:
+        handler.send_header("Content-Type", content_type)
+    for key, value in (headers or {}).items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    if body:
+        handler.wfile.write(body)
+
+
 @dataclass(frozen=True)
 class Route:
     path: str  # path with query, as requested
@@ -182,15 +201,7 @@ class ReplayServer:
                 return True
 
             def _send(self, status: int, body: bytes, content_type: str | None, headers: dict | None = None) -> None:
-                self.send_response(status)
-                if content_type:
-                    self.send_header("Content-Type", content_type)
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if body:
-                    self.wfile.write(body)
+                send_response(self, status, body, content_type, headers)
 
         return Handler
 

@@ -194,14 +194,20 @@ def test_least_sure_first_at_most_two_per_article_until_all_had_a_turn() -> None
 
 
 def test_confident_learning_finds_flipped_labels(tmp_path: Path, make_rows, rows_writer) -> None:
-    rows = make_rows()
-    flipped = random.Random(3).sample(range(len(rows)), 6)
-    for i in flipped:
-        rows[i] = {**rows[i], "label": LABELS[(LABELS.index(rows[i]["label"]) + 1) % len(LABELS)]}
-    dataset = load_labeled_data(rows_writer("noisy.jsonl", rows))
-    cv = cross_validate(dataset, n_splits=4)
-    assert cv.probabilities is not None and np.allclose(cv.probabilities.sum(axis=1), 1.0)
-    issues = find_label_issues(dataset, cv.probabilities)
-    found = {int(issue.location.rsplit(" ", 1)[-1]) - 1 for issue in issues}
-    assert len(found & set(flipped)) >= 4
-    assert len(found - set(flipped)) <= 3
+    # Four draws of 6 flipped labels in the 80-row corpus: one draw moves by a label or two with any change
+    # of model, the sum of four says whether the search finds most flips and raises few false alarms.
+    hits = false_alarms = 0
+    for draw in (3, 4, 5, 6):
+        rows = make_rows()
+        flipped = set(random.Random(draw).sample(range(len(rows)), 6))
+        for i in flipped:
+            rows[i] = {**rows[i], "label": LABELS[(LABELS.index(rows[i]["label"]) + 1) % len(LABELS)]}
+        dataset = load_labeled_data(rows_writer(f"noisy-{draw}.jsonl", rows))
+        cv = cross_validate(dataset, n_splits=4)
+        assert cv.probabilities is not None and np.allclose(cv.probabilities.sum(axis=1), 1.0)
+        issues = find_label_issues(dataset, cv.probabilities)
+        found = {int(issue.location.rsplit(" ", 1)[-1]) - 1 for issue in issues}
+        hits += len(found & flipped)
+        false_alarms += len(found - flipped)
+    assert hits >= 12, f"found {hits} of 24 flipped labels"
+    assert false_alarms <= 4, f"{false_alarms} false alarms"

@@ -14,6 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from wirestance.replay import send_response
+
 Responder = Callable[[BaseHTTPRequestHandler], None]
 
 
@@ -58,7 +60,7 @@ class HostileServer:
         headers: dict[str, str] | None = None,
     ) -> str:
         def respond(handler: BaseHTTPRequestHandler) -> None:
-            send(handler, status, body, {"Content-Type": content_type, **(headers or {})})
+            send_response(handler, status, body, headers={"Content-Type": content_type, **(headers or {})})
 
         return self.route(path, respond)
 
@@ -100,9 +102,11 @@ class HostileServer:
         def respond(handler: BaseHTTPRequestHandler) -> None:
             answered[path] += 1
             if then is not None and answered[path] > 1:
-                send(handler, 200, then, {"Content-Type": "text/html; charset=utf-8"})
+                send_response(handler, 200, then, headers={"Content-Type": "text/html; charset=utf-8"})
             else:
-                send(handler, status, b"slow down", {"Content-Type": "text/plain", "Retry-After": seconds})
+                send_response(
+                    handler, status, b"slow down", headers={"Content-Type": "text/plain", "Retry-After": seconds}
+                )
 
         return self.route(path, respond)
 
@@ -122,20 +126,16 @@ class HostileServer:
                     server.hit_times[self.path].append(time.monotonic())
                 responder = server.routes.get(self.path)
                 if responder is None:
-                    send(self, 404, b"<html><body><h1>404 Not Found</h1></body></html>", {"Content-Type": "text/html"})
+                    send_response(
+                        self,
+                        404,
+                        b"<html><body><h1>404 Not Found</h1></body></html>",
+                        headers={"Content-Type": "text/html"},
+                    )
                     return
                 responder(self)
 
         return Handler
-
-
-def send(handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]) -> None:
-    handler.send_response(status)
-    for key, value in headers.items():
-        handler.send_header(key, value)
-    handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
 
 
 # --- pages and feeds -----------------------------------------------------------------------------

@@ -31,6 +31,19 @@ def test_rerun_is_idempotent(tmp_path: Path):
     assert lake.read("paragraphs").num_rows == 4
 
 
+def test_an_article_given_twice_in_one_upsert_is_stored_once_with_its_last_paragraphs(tmp_path: Path):
+    lake = Lake(str(tmp_path))
+    later = T0 + timedelta(hours=1)
+    counts = lake.upsert(
+        [article("1", DAY), article("1", DAY, content="v2", updated=later), article("2", DAY)],
+        paragraphs("1", n=3) + paragraphs("2") + paragraphs("1", "v2"),
+    )
+    assert (counts.new, counts.paragraphs_written) == (2, 4)
+    assert sorted(lake.read("articles").column("content_hash").to_pylist()) == ["1-v2", "2-v1"]
+    texts = sorted(lake.read("paragraphs").column("text").to_pylist())
+    assert texts == ["1 paragraph 0 v2", "1 paragraph 1 v2", "2 paragraph 0 v1", "2 paragraph 1 v1"]
+
+
 def test_newer_update_replaces_and_stale_copy_does_not(tmp_path: Path):
     lake = Lake(str(tmp_path))
     t0 = datetime(2019, 11, 26, 9, tzinfo=UTC)
@@ -364,3 +377,46 @@ def test_key_look_ups_follow_other_writers_and_compaction(tmp_path: Path):
     assert (counts.new, counts.updated, counts.unchanged, counts.paragraphs_written) == (1, 0, 2, 2)
     stored = {r["article_id"]: r["content_hash"] for r in mine.read("articles").to_pylist()}
     assert stored == {"a": "a-v2", "b": "b-v1", "c": "c-v1"}
+
+
+def test_own_commits_are_learned_from_what_was_written_and_others_are_read(tmp_path: Path, monkeypatch):
+    """A writer's key index takes its own commits from the files it wrote (no file read back, no log refresh
+    right after the commit); a commit by another writer right after one of them is noticed and read."""
+    mine, other = Lake(str(tmp_path)), Lake(str(tmp_path))
+    mine.upsert([article("a", DAY), article("b", DAY)], paragraphs("a") + paragraphs("b"))
+    read_back: list[str] = []
+    learn_rows = lake_store._KeyIndex.learn_rows
+
+    def spy(self, path, *args):
+        read_back.append(path)
+        return learn_rows(self, path, *args)
+
+    monkeypatch.setattr(lake_store._KeyIndex, "learn_rows", spy)
+    later = T0 + timedelta(hours=1)
+    counts = mine.upsert(
+        [article("a", DAY, content="v2", updated=later), article("c", DAY + timedelta(days=1))],
+        paragraphs("a", "v2", 3) + paragraphs("c"),
+    )
+    again = mine.upsert(
+        [article("a", DAY, content="v2", updated=later), article("b", DAY)], paragraphs("a", "v2", 3) + paragraphs("b")
+    )
+    assert (counts.new, counts.updated, again.unchanged, again.paragraphs_written) == (1, 1, 2, 0)
+    assert read_back == []
+    other.upsert([article("b", DAY, content="v3", updated=later)], paragraphs("b", "v3"))
+    stale = mine.upsert([article("b", DAY)], paragraphs("b"))
+    assert stale.unchanged == 1 and read_back  # the other writer's files were read to learn its commit
+    stored = {r["article_id"]: r["content_hash"] for r in Lake(str(tmp_path)).read("articles").to_pylist()}
+    assert stored == {"a": "a-v2", "b": "b-v3", "c": "c-v1"}
+    texts = sorted(r["text"] for r in Lake(str(tmp_path)).read("paragraphs").to_pylist())
+    assert texts == [f"a paragraph {i} v2" for i in range(3)] + [f"b paragraph {i} v3" for i in range(2)] + [
+        f"c paragraph {i} v1" for i in range(2)
+    ]
+
+
+def test_rows_of_keys_match_the_whole_key():
+    """An article id that recurs under another source is not the same article."""
+    rows = pa.table({"source": ["a", "b", "a", "a"], "article_id": ["1", "1", "2", "1"], "n": [0, 1, 2, 3]})
+    keys = {("a", "1")}
+    assert lake_store._rows_of_keys(rows, keys, keep=False).column("n").to_pylist() == [1, 2]
+    assert lake_store._rows_of_keys(rows, keys, keep=True).column("n").to_pylist() == [0, 3]
+    assert lake_store._rows_of_keys(rows, {("c", "9")}, keep=False).num_rows == 4

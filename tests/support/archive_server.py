@@ -30,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from wirestance.replay import send_response
+
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples" / "anadolu_en"
 ORIGIN = "https://www.aa.com.tr"
 CC_CRAWL = "CC-MAIN-2019-51"
@@ -332,14 +334,7 @@ class ArchiveServer:
                 self._send(206, body, "application/octet-stream", {"Content-Range": f"bytes {first}-{last}/{total}"})
 
             def _send(self, status: int, body: bytes, content_type: str | None, headers: dict | None = None) -> None:
-                self.send_response(status)
-                if content_type:
-                    self.send_header("Content-Type", content_type)
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_response(self, status, body, content_type, headers)
 
         return Handler
 

@@ -24,6 +24,7 @@ rewrites them.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -114,12 +115,33 @@ class _DataFile:
     keys: tuple[ArticleKey, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """A data file an upsert wrote: its add action, the article keys of its rows and, for the articles table,
+    the stored rows of the keys new in it (the keys it kept from a rewritten file keep theirs)."""
+
+    action: AddAction
+    keys: list[ArticleKey]
+    stored: dict[ArticleKey, _Stored]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A commit this writer made on top of the key index's version, not yet seen in a refreshed snapshot:
+    it is that snapshot's next version if, when refreshed, the table is exactly one version further."""
+
+    version: int
+    added: list[_Written]
+    removed: list[str]
+
+
 class _KeyIndex:
     """Which data files of a table version hold which article keys (and, for the articles table, each key's
     stored partition, update time and content hash). Brought to a later version by the difference of the two
     versions' file lists (files removed: their keys go; files added: their key columns are read), which is
-    what the versions in between added: a few files per upsert, whatever the table's size. Compaction
-    (maintain-lake) removes and adds files holding the same rows, read once afterwards."""
+    what the versions in between added: a few files per upsert, whatever the table's size. This writer's own
+    commits are learned from what it wrote, without reading the files back. Compaction (maintain-lake)
+    removes and adds files holding the same rows, read once afterwards."""
 
     def __init__(self, table: str, table_uri: str, storage_options: dict[str, str]) -> None:
         self.table = table
@@ -128,6 +150,7 @@ class _KeyIndex:
         self.files: dict[str, _DataFile] = {}
         self.holders: dict[ArticleKey, set[str]] = {}
         self.stored: dict[ArticleKey, _Stored] = {}
+        self.pending: _Pending | None = None
         self.filesystem, self.root = _filesystem(table_uri, storage_options)
         self._columns = ["source", "article_id"] + (["updated", "content_hash"] if table == "articles" else [])
 
@@ -137,6 +160,12 @@ class _KeyIndex:
 
     def bring_to(self, dt: DeltaTable) -> None:
         if dt.version() == self.version:
+            return
+        pending, self.pending = self.pending, None
+        if pending is not None and dt.version() == pending.version:
+            # The table moved by exactly one version since this index's, and this writer committed one on top
+            # of it: that version is this writer's commit, whose files it knows.
+            self.apply(pending)
             return
         actions = pa.table(dt.get_add_actions(flatten=True))
         current = dict(
@@ -158,19 +187,37 @@ class _KeyIndex:
                     present = set(pq.read_schema(handle).names)
                     handle.seek(0)
                     rows = pq.ParquetFile(handle).read(columns=[c for c in self._columns if c in present])
-                self.learn(path, day, size, rows)
+                self.learn_rows(path, day, size, rows)
         self.version = dt.version()
 
-    def learn(self, path: str, day: date, size: int, rows: pa.Table) -> None:
-        """A data file and its rows (at least the key columns; for articles also update time and hash)."""
-        keys = list(zip(rows.column("source").to_pylist(), rows.column("article_id").to_pylist(), strict=True))
+    def apply(self, commit: _Pending) -> None:
+        """A commit's files: the added ones are learned before the removed ones are forgotten, so the keys a
+        rewritten file kept stay known (with their stored rows) throughout."""
+        for written in commit.added:
+            day = date.fromisoformat(written.action.partition_values[schema.PARTITION_COLUMN] or "")
+            self.learn(written.action.path, day, written.action.size, written.keys, written.stored)
+        for path in commit.removed:
+            self._forget(path)
+        self.version = commit.version
+
+    def learn(self, path: str, day: date, size: int, keys: list[ArticleKey], stored: dict[ArticleKey, _Stored]) -> None:
+        """A data file, the article keys of its rows and (articles table) the stored rows it brings."""
         self.files[path] = _DataFile(day, size, tuple(dict.fromkeys(keys)))
         for key in keys:
             self.holders.setdefault(key, set()).add(path)
+        self.stored.update(stored)
+
+    def learn_rows(self, path: str, day: date, size: int, rows: pa.Table) -> None:
+        """A data file read back: its rows' key columns (for articles also update time and hash)."""
+        keys = list(zip(rows.column("source").to_pylist(), rows.column("article_id").to_pylist(), strict=True))
+        stored: dict[ArticleKey, _Stored] = {}
         if self.table == "articles" and keys:
             updated, hashes = rows.column("updated").to_pylist(), rows.column("content_hash").to_pylist()
-            for key, when, content_hash in zip(keys, updated, hashes, strict=True):
-                self.stored[key] = _Stored(day, when, content_hash)
+            stored = {
+                key: _Stored(day, when, content_hash)
+                for key, when, content_hash in zip(keys, updated, hashes, strict=True)
+            }
+        self.learn(path, day, size, keys, stored)
 
     def _forget(self, path: str) -> None:
         for key in self.files.pop(path).keys:
@@ -283,9 +330,7 @@ class Lake:
                 return existing
             if table in _STATS_COLUMNS:  # a table upserts write to: made with its marker (see _replace_rows)
                 filesystem, root = _filesystem(self.table_uri(table), self.storage_options)
-                marker, _ = self._write_file(
-                    table, filesystem, root, _MARKER_DAY, self.full_schema(table).empty_table()
-                )
+                marker = self._write_file(table, filesystem, root, _MARKER_DAY, _file_schema(table).empty_table())
                 create_table_with_add_actions(
                     self.table_uri(table),
                     DeltaSchema.from_arrow(self.full_schema(table)),
@@ -385,7 +430,9 @@ class Lake:
         Each article row carries `published_date` (its partition). A stored article is replaced, with all
         its paragraphs, when its content changed and the new copy is not older (by update time); with
         `replace_unchanged` (reprocessing with new parsers or a new model) whenever it is given. An article
-        whose date changed moves partition in the same commit, leaving no copy behind.
+        whose date changed moves partition in the same commit, leaving no copy behind. An article given twice
+        is stored once, as its last copy, with that copy's paragraphs (a copy's paragraphs start again at a
+        paragraph index the previous copy had).
         """
         latest: dict[ArticleKey, dict] = {}
         for row in articles:  # the last copy of an article in the batch wins
@@ -396,8 +443,15 @@ class Lake:
             lambda: self._write_articles(latest, replace_unchanged), "write articles"
         )
         by_key: dict[ArticleKey, list[dict]] = {}
+        indexes: dict[ArticleKey, set[int]] = {}
         for row in paragraphs:
-            by_key.setdefault((row["source"], row["article_id"]), []).append(row)
+            key = (row["source"], row["article_id"])
+            rows, seen_indexes = by_key.setdefault(key, []), indexes.setdefault(key, set())
+            if row["para_index"] in seen_indexes:  # a later copy of the article: its paragraphs replace the earlier's
+                rows.clear()
+                seen_indexes.clear()
+            rows.append(row)
+            seen_indexes.add(row["para_index"])
         counts.paragraphs_written = with_commit_retries(
             lambda: self._write_paragraphs(latest, by_key, written, seen), "write paragraphs"
         )
@@ -405,12 +459,13 @@ class Lake:
 
     def _write_articles(
         self, latest: dict[ArticleKey, dict], replace_unchanged: bool
-    ) -> tuple[WriteCounts, set[ArticleKey], _ArticlesSeen | None]:
+    ) -> tuple[WriteCounts, set[ArticleKey], _ArticlesSeen]:
         """One attempt: decide against the current version, replace the rows to write on that same version.
 
-        Also returns the stored rows of the batch's keys as of the version this attempt leaves, when known
-        exactly: the version read, or the commit made right on top of it (delta-rs may commit a
-        non-conflicting write after other writers' commits, whose rows this attempt did not see).
+        Also returns the stored rows of the batch's keys as of the version this attempt leaves if its commit
+        came right on top of the version read (delta-rs may commit a non-conflicting write after other
+        writers' commits, whose rows this attempt did not see): the version read, or the one after it. The
+        paragraphs step uses them only if the table is at that version when it looks.
         """
         dt = self._writable("articles")
         read_version = dt.version()
@@ -433,19 +488,17 @@ class Lake:
             # Replace-where on the keys: the stored copies (in whatever partition) go, the new rows come, in
             # one commit read from this same version, so a concurrent commit touching them is a conflict.
             keys = {(row["source"], row["article_id"]) for row in to_write}
-            data = pa.Table.from_pylist(to_write, schema=self.full_schema("articles"))
-            if self._replace_rows("articles", dt, keys, data) != read_version + 1:
-                return counts, keys, None
-            for key, row in ((k, latest[k]) for k in keys):
-                stored[key] = _Stored(row[schema.PARTITION_COLUMN], row.get("updated"), row["content_hash"])
-        return counts, {(row["source"], row["article_id"]) for row in to_write}, _ArticlesSeen(dt.version(), stored)
+            for written in self._replace_rows("articles", dt, keys, to_write):
+                stored.update(written.stored)
+            return counts, keys, _ArticlesSeen(read_version + 1, stored)
+        return counts, set(), _ArticlesSeen(read_version, stored)
 
     def _write_paragraphs(
         self,
         latest: dict[ArticleKey, dict],
         by_key: dict[ArticleKey, list[dict]],
         written: set[ArticleKey],
-        seen: _ArticlesSeen | None,
+        seen: _ArticlesSeen,
     ) -> int:
         """One attempt: make the stored paragraphs of every article whose stored row is this batch's copy
         equal to the batch's, in one commit (all its old paragraphs go, on any date: `_replace_rows`).
@@ -456,10 +509,8 @@ class Lake:
         """
         dt = self._writable("paragraphs")
         articles = self._writable("articles")
-        if seen is not None and articles.version() == seen.version:
-            stored_articles = seen.stored
-        else:
-            stored_articles = self._stored_articles(articles, latest)
+        seen_is_current = articles.version() == seen.version
+        stored_articles = seen.stored if seen_is_current else self._stored_articles(articles, latest)
         ours = {
             key
             for key, row in latest.items()
@@ -477,7 +528,7 @@ class Lake:
             index = self._key_index("paragraphs", dt)
             for path in {path for key in to_check for path in index.holders.get(key, ())}:
                 day = index.files[path].partition
-                rows = _without_keys(
+                rows = _rows_of_keys(
                     self._read_file(index, path, ["source", "article_id", "para_index", "text"]), to_check, keep=True
                 )
                 for row in rows.to_pylist():
@@ -494,14 +545,13 @@ class Lake:
             rows.extend(fresh)
         if not needed:
             return 0
-        data = pa.Table.from_pylist(rows, schema=self.full_schema("paragraphs"))
-        self._replace_rows("paragraphs", dt, needed, data)
+        self._replace_rows("paragraphs", dt, needed, rows)
         return len(rows)
 
-    def _replace_rows(self, table: str, dt: DeltaTable, keys: set[ArticleKey], fresh: pa.Table) -> int | None:
+    def _replace_rows(self, table: str, dt: DeltaTable, keys: set[ArticleKey], fresh: list[dict]) -> list[_Written]:
         """One commit on `dt`'s version: every stored row of `keys` goes (from whatever files and partitions
-        the key index says hold them), `fresh` comes. Returns the version committed when known (None when
-        other writers committed after it before it could be read).
+        the key index says hold them), the `fresh` rows (each with its partition column) come. Returns the
+        data files written.
 
         Copy-on-write done here rather than by delta-rs's replace-where, which reads the key columns of every
         data file to find the rows (keys are random: file statistics prune nothing): each file holding a key
@@ -514,60 +564,97 @@ class Lake:
         different dates (no file of theirs in common otherwise).
         """
         index = self._key_index(table, dt)
-        full = self.full_schema(table)
         if not index.markers:
             # A table made before markers (or whose markers a restore removed): one commit adding a marker, so
             # that every later snapshot has one; the caller re-reads (a retry) from a snapshot holding it.
-            self._commit(
-                table, dt, [self._write_file(table, index.filesystem, index.root, _MARKER_DAY, full.empty_table())], []
-            )
+            self._commit(table, dt, [self._write_marker(table, index)], [])
             raise CommitFailedError("marker file added; deciding again on the new version")
         column = schema.partition_column(table)
-        pieces: dict[date, list[pa.Table]] = {}
+        fresh_by_day: dict[date, list[dict]] = {}
+        for row in fresh:
+            fresh_by_day.setdefault(row[column], []).append(row)
+        # Per partition: the rows kept from the files rewritten there (and their keys), then the fresh rows.
+        pieces: dict[date, tuple[list[pa.Table], list[ArticleKey]]] = {}
         removed: list[tuple[str, _DataFile]] = []
         for path in sorted({path for key in keys for path in index.holders.get(key, ())}):
             file = index.files[path]
             removed.append((path, file))
-            kept = _without_keys(self._read_file(index, path, full.names[:-1]), keys, keep=False)
+            kept = _rows_of_keys(self._read_file(index, path), keys, keep=False)
             if kept.num_rows:
-                pieces.setdefault(file.partition, []).append(kept)
-        days = fresh.column(column)
-        for day in pc.unique(days).to_pylist():
-            pieces.setdefault(day, []).append(fresh.filter(pc.equal(days, pa.scalar(day, pa.date32()))).drop([column]))
+                tables, kept_keys = pieces.setdefault(file.partition, ([], []))
+                tables.append(kept)
+                kept_keys.extend(key for key in file.keys if key not in keys)
         added = [
-            self._write_file(table, index.filesystem, index.root, day, pa.concat_tables(parts))
-            for day, parts in sorted(pieces.items())
+            self._write_piece(table, index, day, *pieces.get(day, ([], [])), fresh_by_day.get(day, []))
+            for day in sorted(pieces.keys() | fresh_by_day.keys())
         ]
-        added.append(self._write_file(table, index.filesystem, index.root, _MARKER_DAY, full.empty_table()))
+        added.append(self._write_marker(table, index))
         removed += [(path, index.files[path]) for path in index.markers]
-        return self._commit(table, dt, added, removed)
+        self._commit(table, dt, added, removed)
+        return added
 
-    def _read_file(self, index: _KeyIndex, path: str, columns: list[str]) -> pa.Table:
-        """A data file's rows in `columns` (of the table's schema; columns added since it was written: nulls)."""
-        full = self.full_schema(index.table)
+    def _write_piece(
+        self,
+        table: str,
+        index: _KeyIndex,
+        day: date,
+        kept: list[pa.Table],
+        kept_keys: list[ArticleKey],
+        fresh: list[dict],
+    ) -> _Written:
+        """One partition's new data file: the rows kept from its rewritten files, then the fresh rows."""
+        rows = pa.Table.from_pylist(fresh, schema=_file_schema(table))
+        keys = list(zip(rows.column("source").to_pylist(), rows.column("article_id").to_pylist(), strict=True))
+        stored: dict[ArticleKey, _Stored] = {}
+        if table == "articles":
+            updated, hashes = rows.column("updated").to_pylist(), rows.column("content_hash").to_pylist()
+            stored = {
+                key: _Stored(day, when, content_hash)
+                for key, when, content_hash in zip(keys, updated, hashes, strict=True)
+            }
+        if kept:
+            rows = pa.concat_tables([*kept, rows])
+        action = self._write_file(table, index.filesystem, index.root, day, rows)
+        return _Written(action, kept_keys + keys, stored)
+
+    def _write_marker(self, table: str, index: _KeyIndex) -> _Written:
+        return _Written(
+            self._write_file(table, index.filesystem, index.root, _MARKER_DAY, _file_schema(table).empty_table()),
+            [],
+            {},
+        )
+
+    def _read_file(self, index: _KeyIndex, path: str, columns: list[str] | None = None) -> pa.Table:
+        """A data file's rows in `columns` (of the table's schema, all by default; columns added since it was
+        written: nulls)."""
+        wanted = _file_schema(index.table)
+        if columns is not None:
+            wanted = pa.schema([wanted.field(name) for name in columns])
+        # The whole file in one read (one GET on an object store), then decoded: a fifth less time than the
+        # parquet reader's own small reads of the footer and each column, for the small files upserts rewrite.
         with index.filesystem.open_input_file(index.root + unquote(path)) as handle:
-            data = pq.ParquetFile(handle).read()
+            body = handle.read_buffer()
+        parquet = pq.ParquetFile(pa.BufferReader(body))
+        present = set(parquet.schema_arrow.names)
+        data = parquet.read(columns=[name for name in wanted.names if name in present])
+        if data.schema.equals(wanted):
+            return data
         arrays = [
-            data.column(name).cast(full.field(name).type)
-            if name in data.column_names
-            else pa.nulls(data.num_rows, full.field(name).type)
-            for name in columns
+            data.column(field.name).cast(field.type)
+            if field.name in data.column_names
+            else pa.nulls(data.num_rows, field.type)
+            for field in wanted
         ]
-        return pa.Table.from_arrays(arrays, schema=pa.schema([full.field(name) for name in columns]))
+        return pa.Table.from_arrays(arrays, schema=wanted)
 
-    def _write_file(
-        self, table: str, filesystem: pafs.FileSystem, root: str, day: date, rows: pa.Table
-    ) -> tuple[AddAction, pa.Table]:
-        """A new data file of `rows` (without the partition column) in partition `day`, and its add action
+    def _write_file(self, table: str, filesystem: pafs.FileSystem, root: str, day: date, rows: pa.Table) -> AddAction:
+        """A new data file of `rows` (in the order of `_file_schema`) in partition `day`, and its add action
         with the statistics the table collects (`delta.dataSkippingStatsColumns`)."""
         column = schema.partition_column(table)
-        rows = rows.select(self.full_schema(table).names[:-1])
         folder = f"{column}={day.isoformat()}"
         name = "marker" if rows.num_rows == 0 and day == _MARKER_DAY else "part-00000"
         path = f"{folder}/{name}-{uuid.uuid4()}-c000.snappy.parquet"
-        sink = pa.BufferOutputStream()
-        pq.write_table(rows, sink, compression="snappy")
-        body = sink.getvalue()
+        body = _parquet_bytes(table, rows)
         if isinstance(filesystem, pafs.LocalFileSystem):
             filesystem.create_dir(root + folder, recursive=True)
             with filesystem.open_output_stream(root + path) as out:
@@ -579,7 +666,7 @@ class Lake:
             stream = filesystem.handler._handler.open_output_stream(root + path, None)
             stream.write(body.to_pybytes())
             stream.close()
-        action = AddAction(
+        return AddAction(
             path=path,
             size=body.size,
             partition_values={column: day.isoformat()},
@@ -587,17 +674,16 @@ class Lake:
             data_change=True,
             stats=_stats_json(rows, _STATS_COLUMNS.get(table, ())),
         )
-        return action, rows
 
-    def _commit(
-        self, table: str, dt: DeltaTable, added: list[tuple[AddAction, pa.Table]], removed: list[tuple[str, _DataFile]]
-    ) -> int | None:
-        """Commit the files added and removed in one version; the key index follows when that version is the
-        one right after the snapshot it was read from (else it reads the difference next time)."""
+    def _commit(self, table: str, dt: DeltaTable, added: list[_Written], removed: list[tuple[str, _DataFile]]) -> None:
+        """Commit the files added and removed in one version. The snapshot `dt` is not refreshed (the next
+        write refreshes it anyway): the key index learns the commit when that refresh finds the table one
+        version further than the snapshot it was read from (else it reads the difference)."""
         column = schema.PARTITION_COLUMN
         read_version = dt.version()
+        index = self._key_index_if_at(table, read_version)
         now = int(time.time() * 1000)
-        actions: list[AddAction | RemoveAction] = [action for action, _ in added]
+        actions: list[AddAction | RemoveAction] = [written.action for written in added]
         actions += [
             RemoveAction(
                 path,
@@ -609,18 +695,8 @@ class Lake:
             for path, file in removed
         ]
         dt.create_write_transaction(actions, "append", dt.schema(), partition_by=[column])
-        dt.update_incremental()
-        if dt.version() != read_version + 1:
-            return None
-        index = self._key_index_if_at(table, read_version)
         if index is not None:
-            for path, _ in removed:
-                index._forget(path)
-            for action, rows in added:
-                day = date.fromisoformat(action.partition_values[column] or "")
-                index.learn(action.path, day, action.size, rows)
-            index.version = dt.version()
-        return dt.version()
+            index.pending = _Pending(read_version + 1, added, [path for path, _ in removed])
 
     def _key_index_if_at(self, table: str, version: int) -> _KeyIndex | None:
         index = self._thread_tables.__dict__.get("key_indexes", {}).get(table)
@@ -767,6 +843,40 @@ _STATS_COLUMNS = {
     table: tuple(properties["delta.dataSkippingStatsColumns"].split(","))
     for table, properties in _TABLE_PROPERTIES.items()
 }
+
+
+@functools.cache
+def _file_schema(table: str) -> pa.Schema:
+    """The columns of the table's data files: all but the partition column (it is in the file's path)."""
+    return schema.TABLES[table]
+
+
+#: Parquet options of the files upserts write, for small files written often and read back to be rewritten:
+#: no dictionary encoding (ids and texts are mostly unique: the dictionary is built, then given up) and
+#: Parquet statistics only on the columns Delta keeps statistics of. Each halves the CPU of writing and
+#: reading such a file back (measured with `python -m bench --only lake`); maintain-lake compacts them.
+def _parquet_bytes(table: str, rows: pa.Table) -> pa.Buffer:
+    if rows.num_rows == 0:
+        return _empty_parquet_bytes(table)
+    sink = pa.BufferOutputStream()
+    pq.write_table(
+        rows,
+        sink,
+        compression="snappy",
+        use_dictionary=False,
+        write_statistics=list(_STATS_COLUMNS.get(table, ())) or False,
+    )
+    return sink.getvalue()
+
+
+@functools.cache
+def _empty_parquet_bytes(table: str) -> pa.Buffer:
+    """An empty data file (a marker: see `Lake._replace_rows`), made once per process."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(_file_schema(table).empty_table(), sink, compression="snappy")
+    return sink.getvalue()
+
+
 #: Delta truncates string statistics; longer values are left without min/max (the file is never pruned).
 _MAX_STATS_STRING = 32
 
@@ -798,12 +908,28 @@ def _iso_millis(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _without_keys(rows: pa.Table, keys: set[ArticleKey], *, keep: bool) -> pa.Table:
-    """The rows not of these keys (or, with keep, only theirs)."""
-    joined = pc.binary_join_element_wise(rows.column("source"), rows.column("article_id"), "\x00")
-    wanted = pa.array([f"{source}\x00{article_id}" for source, article_id in keys], pa.string())
-    match = pc.is_in(joined, value_set=wanted)
-    return rows.filter(match if keep else pc.invert(match))
+def _rows_of_keys(rows: pa.Table, keys: set[ArticleKey], *, keep: bool) -> pa.Table:
+    """The rows of these keys (keep) or the others. The ids are matched in Arrow and only the few rows whose
+    id matches are checked by their whole key in Python (an id may recur under another source)."""
+    ids = pc.is_in(rows.column("article_id"), value_set=pa.array({article_id for _, article_id in keys}, pa.string()))
+    candidates = pc.indices_nonzero(ids)
+    sources = rows.column("source").take(candidates).to_pylist()
+    article_ids = rows.column("article_id").take(candidates).to_pylist()
+    match = [
+        index
+        for index, source, article_id in zip(candidates.to_pylist(), sources, article_ids, strict=True)
+        if (source, article_id) in keys
+    ]
+    if keep:
+        return rows.take(pa.array(match, pa.int64()))
+    # The slices between the matching rows, without copying (an article's rows are mostly adjacent).
+    slices = []
+    start = 0
+    for index in [*match, rows.num_rows]:
+        if index > start:
+            slices.append(rows.slice(start, index - start))
+        start = index + 1
+    return pa.concat_tables(slices) if slices else rows.slice(0, 0)
 
 
 def _version_at(dt: DeltaTable, moment: datetime) -> int | None:
