@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 import joblib
 
+from wirestance.classifiers.champion import CHAMPION_FILE, EmptyChampionFileError, read_champion
 from wirestance.classifiers.dataset import load_labeled_data
 from wirestance.classifiers.evaluation import RealCopyReport, real_copy_report
 from wirestance.classifiers.labels import LABELS
@@ -51,7 +52,6 @@ from wirestance.classifiers.predict import StanceModel
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 CARD_FILE = "MODEL_CARD.md"
-CHAMPION_FILE = "champion"
 #: Every champion in promotion order (JSON list); `rollback` steps back along it.
 HISTORY_FILE = "champion_history.json"
 #: Bump when the model's construction changes, so the same data trained by new code is a new version.
@@ -167,16 +167,10 @@ class ModelRegistry:
     def champion_version(self) -> str | None:
         """The champion's version; None when no champion was ever promoted (no `champion` file). An empty
         or blank file is an error, never "no champion": that would train and promote a new model silently."""
-        path = self.root / CHAMPION_FILE
         try:
-            version = path.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            return None
-        if not version:
-            raise RegistryError(
-                f"{path} is empty: write a version's folder name into it, or delete it to train a first champion"
-            )
-        return version
+            return read_champion(self.root)
+        except EmptyChampionFileError as error:
+            raise RegistryError(str(error)) from None
 
     def load_champion(self) -> StanceModel:
         version = self.champion_version()

@@ -6,7 +6,6 @@ flow adds one Prefect task per stored batch of whole days, and a summary artifac
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from wirestance.classifiers.champion import RegisteredVersion, read_champion
 from wirestance.pipeline import StanceLabeller, Window
 from wirestance.reprocess import ReprocessBatch, StoreCounts, run_reprocess
 from wirestance.settings import Settings
@@ -37,14 +37,14 @@ def _pages_read(count: int) -> None:
 
 def champion_ref(settings: Settings) -> StanceLabeller | ModelRef:
     """The champion's version and how a worker loads it from the registry (trained and promoted first if
-    there is none yet): this process does not load the model, each worker reads it when it first labels."""
-    from wirestance.classifiers.registry import ModelRegistry, load_champion
-
-    registry = ModelRegistry.from_settings(settings)
-    version = registry.champion_version()
+    there is none yet): this process does not load the model, nor import scikit-learn (~80 MB), unless it
+    has to train the first champion; each worker reads the model when it first labels."""
+    version = read_champion(settings.models_dir)
     if version is None:
+        from wirestance.classifiers.registry import load_champion
+
         version = load_champion(settings).version  # trains the first champion under the registry lock
-    return ModelRef(version, functools.partial(registry.load, version))
+    return ModelRef(version, RegisteredVersion(settings.models_dir, version))
 
 
 @task(name="reprocess-batch", cache_policy=NO_CACHE)

@@ -24,6 +24,7 @@ workers send, parks the packed articles as bytes and writes the lake, so lake wr
 from __future__ import annotations
 
 import logging
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -88,20 +89,35 @@ class _Spill:
 @dataclass(frozen=True, slots=True)
 class _Kept:
     """The copy of an article a run keeps: what ordering and deciding what to redo need, and where the
-    packed article waits."""
+    packed article waits. One per article of the archive, held from the scan until its batch is stored
+    (100,000 at once at 100,000 articles), so it is kept small: digests as bytes, the source and parser
+    version shared (interned), the spill position as two plain ints."""
 
     published: datetime
     article_id: str
-    spot: tuple[int, int]
+    offset: int
+    length: int
     source: str
     updated: datetime | None
-    content_hash: str
-    paragraphs_hash: str
+    content_digest: bytes
+    paragraphs_digest: bytes
     parser_version: str
 
     @property
     def day(self) -> date:
         return self.published.date()  # the lake partition (see article_rows)
+
+    @property
+    def spot(self) -> tuple[int, int]:
+        return self.offset, self.length
+
+    @property
+    def content_hash(self) -> str:
+        return self.content_digest.hex()
+
+    @property
+    def paragraphs_hash(self) -> str:
+        return self.paragraphs_digest.hex()
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +234,7 @@ def run_reprocess(
     processes, everything in this one). `on_pages` hears how many archived pages each parse job read (the
     CLI's progress bar).
     """
+    _use_returning_memory_pool()
     lake = Lake(settings.lake_url)
     run_id = run_id or f"reprocess-{uuid.uuid4()}"
     scan = _ScanRange(window, tuple(hosts), fetched_since, fetched_until)
@@ -233,6 +250,16 @@ def run_reprocess(
             lake.append_failures(run.failures, run_id)
             rows.append(run.as_row())
     return rows
+
+
+def _use_returning_memory_pool() -> None:
+    """Arrow buffers of this process from the system allocator rather than pyarrow's default (mimalloc),
+    whose per-thread heaps keep what the lake reads and writes freed: reading the raw index and storing
+    10,000 articles left this process ~45 MB larger (measured 2026-12-06), more as the archive grows. The
+    reprocess keeps a run's memory flat; its Arrow work is a few large buffers, which malloc serves as well.
+    """
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 @dataclass(frozen=True)
@@ -304,20 +331,22 @@ def _consider(run: _SourceRun, parked: ParkedArticle, window: Window) -> None:
     if not window.contains(parked.published):
         run.out_of_window += 1
         return
-    key = (parked.source, parked.article_id)
+    source = sys.intern(parked.source)
+    key = (source, parked.article_id)
     current = run.best.get(key)
     # The rule of pipeline.replaces, on the hashes the worker computed.
     if current is None or replaces_stored(current.content_hash, current.updated, parked.content_hash, parked.updated):
-        spot = run.spill.put(parked.packed)
+        offset, length = run.spill.put(parked.packed)
         run.best[key] = _Kept(
             parked.published,
             parked.article_id,
-            spot,
-            parked.source,
+            offset,
+            length,
+            source,
             parked.updated,
-            parked.content_hash,
-            parked.paragraphs_hash,
-            parked.parser_version,
+            bytes.fromhex(parked.content_hash),
+            bytes.fromhex(parked.paragraphs_hash),
+            sys.intern(parked.parser_version),
         )
 
 

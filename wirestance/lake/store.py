@@ -148,7 +148,9 @@ class _KeyIndex:
         self.table_uri = table_uri
         self.version = -1
         self.files: dict[str, _DataFile] = {}
-        self.holders: dict[ArticleKey, set[str]] = {}
+        #: The data file holding a key or, for the few keys several files hold, the set of them (one set per
+        #: key was ~200 bytes of each stored article, in each of the two tables' indexes).
+        self.holders: dict[ArticleKey, str | set[str]] = {}
         self.stored: dict[ArticleKey, _Stored] = {}
         self.pending: _Pending | None = None
         self.filesystem, self.root = _filesystem(table_uri, storage_options)
@@ -202,10 +204,24 @@ class _KeyIndex:
 
     def learn(self, path: str, day: date, size: int, keys: list[ArticleKey], stored: dict[ArticleKey, _Stored]) -> None:
         """A data file, the article keys of its rows and (articles table) the stored rows it brings."""
-        self.files[path] = _DataFile(day, size, tuple(dict.fromkeys(keys)))
-        for key in keys:
-            self.holders.setdefault(key, set()).add(path)
+        file = self.files[path] = _DataFile(day, size, tuple(dict.fromkeys(keys)))
+        holders = self.holders
+        for key in file.keys:
+            held = holders.get(key)
+            if held is None or held == path:
+                holders[key] = path
+            elif isinstance(held, str):
+                holders[key] = {held, path}
+            else:
+                held.add(path)
         self.stored.update(stored)
+
+    def holders_of(self, key: ArticleKey) -> Iterable[str]:
+        """The data files that hold rows of `key`."""
+        held = self.holders.get(key)
+        if held is None:
+            return ()
+        return (held,) if isinstance(held, str) else held
 
     def learn_rows(self, path: str, day: date, size: int, rows: pa.Table) -> None:
         """A data file read back: its rows' key columns (for articles also update time and hash)."""
@@ -221,13 +237,18 @@ class _KeyIndex:
 
     def _forget(self, path: str) -> None:
         for key in self.files.pop(path).keys:
-            paths = self.holders.get(key)
-            if paths is None:
+            held = self.holders.get(key)
+            if held is None:
                 continue
-            paths.discard(path)
-            if not paths:
-                del self.holders[key]
-                self.stored.pop(key, None)
+            if isinstance(held, str):
+                if held != path:
+                    continue
+            else:
+                held.discard(path)
+                if held:
+                    continue
+            del self.holders[key]
+            self.stored.pop(key, None)
 
 
 class ReadOnlyLakeError(RuntimeError):
@@ -526,7 +547,7 @@ class Lake:
         stored: dict[ArticleKey, set[tuple[int, date, str]]] = {}
         if to_check:
             index = self._key_index("paragraphs", dt)
-            for path in {path for key in to_check for path in index.holders.get(key, ())}:
+            for path in {path for key in to_check for path in index.holders_of(key)}:
                 day = index.files[path].partition
                 rows = _rows_of_keys(
                     self._read_file(index, path, ["source", "article_id", "para_index", "text"]), to_check, keep=True
@@ -576,7 +597,7 @@ class Lake:
         # Per partition: the rows kept from the files rewritten there (and their keys), then the fresh rows.
         pieces: dict[date, tuple[list[pa.Table], list[ArticleKey]]] = {}
         removed: list[tuple[str, _DataFile]] = []
-        for path in sorted({path for key in keys for path in index.holders.get(key, ())}):
+        for path in sorted({path for key in keys for path in index.holders_of(key)}):
             file = index.files[path]
             removed.append((path, file))
             kept = _rows_of_keys(self._read_file(index, path), keys, keep=False)
