@@ -160,11 +160,18 @@ def fetch_and_parse(
 
 
 def article_rows(
-    parsed: Sequence[tuple[Article, datetime]], model: StanceLabeller
+    parsed: Sequence[tuple[Article, datetime]],
+    model: StanceLabeller,
+    hashes: Sequence[tuple[str, str]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Lake rows for parsed articles, every article labelled whole (its paragraphs in order, with title and
-    lede) in one model call."""
+    lede) in one model call. `hashes`: each article's (content_hash, paragraphs_hash) when the caller has
+    them already (reprocess workers compute them while parsing), so they are not computed twice."""
     labels, confidence, probabilities, topics = _label_articles([article for article, _ in parsed], model)
+    if hashes is None:
+        hashes = [(content_hash(article), paragraphs_hash(article)) for article, _ in parsed]
+    elif len(hashes) != len(parsed):
+        raise ValueError(f"{len(hashes)} hashes for {len(parsed)} articles")
     articles: list[dict[str, Any]] = []
     paragraphs: list[dict[str, Any]] = []
     offset = 0
@@ -186,8 +193,8 @@ def article_rows(
                 "tags": article.tags,
                 "language": article.language,
                 "n_paragraphs": len(article.paragraphs),
-                "content_hash": content_hash(article),
-                "paragraphs_hash": paragraphs_hash(article),
+                "content_hash": hashes[position][0],
+                "paragraphs_hash": hashes[position][1],
                 "model_version": model.version,
                 "fetched_at": fetched_at,
                 "capture_time": article.capture_time,

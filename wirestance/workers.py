@@ -56,21 +56,28 @@ class ParkedArticle:
 
 
 def pack(article: Article, fetched_at: datetime) -> ParkedArticle:
-    data = zlib.compress(pickle.dumps((article, fetched_at), protocol=pickle.HIGHEST_PROTOCOL), 1)
+    hashes = content_hash(article), paragraphs_hash(article)
+    # The hashes travel inside the packed bytes too, so the labelling job does not compute them again.
+    data = zlib.compress(pickle.dumps((article, fetched_at, *hashes), protocol=pickle.HIGHEST_PROTOCOL), 1)
     return ParkedArticle(
         article.source,
         article.article_id,
         article.published,
         article.updated,
-        content_hash(article),
-        paragraphs_hash(article),
+        *hashes,
         article.parser_version,
         data,
     )
 
 
 def unpack(packed: bytes) -> tuple[Article, datetime]:
-    parsed: tuple[Article, datetime] = pickle.loads(zlib.decompress(packed))
+    article, fetched_at, _, _ = _unpacked(packed)
+    return article, fetched_at
+
+
+def _unpacked(packed: bytes) -> tuple[Article, datetime, str, str]:
+    """(article, fetched_at, content_hash, paragraphs_hash) of `pack`'s bytes."""
+    parsed: tuple[Article, datetime, str, str] = pickle.loads(zlib.decompress(packed))
     return parsed
 
 
@@ -180,7 +187,12 @@ def parse_job(state: WorkerState, job: ParseJob) -> ParseAnswer:
 def label_job(state: WorkerState, packed: list[bytes]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Lake rows (articles, labelled paragraphs) for whole articles (`ParkedArticle.packed`), with the
     worker's model."""
-    return article_rows([unpack(one) for one in packed], state.model)
+    articles = [_unpacked(one) for one in packed]
+    return article_rows(
+        [(article, fetched_at) for article, fetched_at, _, _ in articles],
+        state.model,
+        [(content, paragraphs) for _, _, content, paragraphs in articles],
+    )
 
 
 _worker_state: WorkerState | None = None
