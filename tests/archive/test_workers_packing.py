@@ -1,0 +1,60 @@
+"""Packed articles carry the hashes computed while parsing: the labelling job's rows are those of labelling the
+articles afresh, hashes included, and a caller's hashes must match its articles one to one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from stand_ins import FakeModel
+
+from wirestance.articles import Article
+from wirestance.pipeline import article_rows, content_hash, paragraphs_hash
+from wirestance.workers import WorkerState, label_job, pack, unpack
+
+FETCHED = datetime(2026, 7, 1, 12, tzinfo=UTC)
+
+
+def article(number: int, paragraphs: list[str]) -> Article:
+    return Article(
+        url=f"https://www.aa.com.tr/en/turkiye/story/{number}",
+        canonical_url=f"https://www.aa.com.tr/en/turkiye/story/{number}",
+        source="anadolu",
+        article_id=str(number),
+        title=f"Story {number}",
+        lede=None,
+        authors=["Staff"],
+        published=datetime(2026, 6, 30, number % 24, tzinfo=UTC),
+        updated=None,
+        dateline="ANKARA",
+        category="turkiye",
+        tags=["S-400"],
+        language="en",
+        paragraphs=paragraphs,
+        parser_version="anadolu-test",
+    )
+
+
+ARTICLES = [
+    article(1, ["Ankara said the S-400 deal stands.", "Washington objected."]),
+    article(2, ["Moscow confirmed the delivery.", "", "Erdoğan’s office said nothing."]),
+    article(3, []),
+]
+
+
+def test_the_labelling_job_gives_the_rows_of_labelling_the_articles_afresh():
+    model = FakeModel()
+    parked = [pack(a, FETCHED) for a in ARTICLES]
+    assert [(p.content_hash, p.paragraphs_hash) for p in parked] == [
+        (content_hash(a), paragraphs_hash(a)) for a in ARTICLES
+    ]
+    assert [unpack(p.packed) for p in parked] == [(a, FETCHED) for a in ARTICLES]
+
+    rows = label_job(WorkerState(model_source=model), [p.packed for p in parked])
+
+    assert rows == article_rows([(a, FETCHED) for a in ARTICLES], model)
+
+
+def test_hashes_given_for_other_articles_are_refused():
+    with pytest.raises(ValueError, match="2 hashes for 3 articles"):
+        article_rows([(a, FETCHED) for a in ARTICLES], FakeModel(), [("a", "b")] * 2)
