@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from fault_run import REPO
 from hostile import HostileServer, article_html, article_path, not_gzip
 
 from wirestance.cli import main

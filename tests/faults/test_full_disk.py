@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import batch_with_failures, fill, lake_failures, remount_read_only, small_tmpfs, stored_ids
+from fault_run import batch_with_failures, fill, lake_failures, remount_read_only, small_tmpfs, stored_ids
 from hostile import HostileServer, article_html, article_path, rss
 
 from wirestance.archive.reader import ArchiveReader

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import failure_for, lake_failures, run_pipeline, stored_ids
+from fault_run import failure_for, lake_failures, run_pipeline, stored_ids
 from hostile import HostileServer, article_html, article_path, many_paragraphs_html, not_gzip, rss
 
 from wirestance.lake import Lake

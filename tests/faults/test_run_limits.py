@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import REPO, batch_with_failures, failure_for, lake_failures, run_pipeline, stored_ids
+from fault_run import REPO, batch_with_failures, failure_for, lake_failures, run_pipeline, stored_ids
 from hostile import HostileServer, article_html, article_path, rss
 
 from wirestance.flows.reprocess import run_reprocess
@@ -128,7 +128,7 @@ KILLED_RUN = """
 import sys
 sys.path[:0] = [sys.argv[1]]
 from datetime import UTC, datetime
-from conftest import run_pipeline
+from fault_run import run_pipeline
 from wirestance.classifiers.registry import load_champion
 from wirestance.pipeline import Window
 from wirestance.settings import Settings
@@ -151,7 +151,7 @@ def test_a_killed_run_keeps_the_failures_of_its_finished_batches(hostile: Hostil
             sys.executable,
             "-c",
             KILLED_RUN,
-            str(Path(__file__).parent),
+            str(Path(__file__).parents[1] / "support"),
             settings.lake_url,
             settings.raw_url,
             settings.models_dir,
