@@ -148,9 +148,10 @@ class StoreCounts:
         return self
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReprocessBatch:
-    """Articles of whole days, labelled (or being labelled) and ready to store in one lake upsert."""
+    """Articles of whole days, labelled (or being labelled) and ready to store in one lake upsert; stored once
+    (`store` empties it)."""
 
     lake: Lake
     #: Callables that wait for a labelling job's rows (the jobs already run in the workers).
@@ -160,9 +161,14 @@ class ReprocessBatch:
     counts: StoreCounts
 
     def store(self) -> StoreCounts:
+        """Upsert the batch's rows; the batch lets go of them (and of the labelling jobs' futures, which hold
+        their results) as it takes them. Prefect keeps a task's parameters until its flow run ends (measured:
+        30 tasks given a 20 MB object each, 600 MB still held after the last), so a stored batch kept whole
+        would hold every row of the run."""
         articles, paragraphs = list(self.reused[0]), list(self.reused[1])
-        for wait in self.labelled:
-            article_part, paragraph_part = wait()
+        self.reused = ([], [])
+        while self.labelled:
+            article_part, paragraph_part = self.labelled.pop(0)()
             articles += article_part
             paragraphs += paragraph_part
         counts = StoreCounts(

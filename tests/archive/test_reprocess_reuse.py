@@ -12,7 +12,7 @@ from test_reprocess import ingest_with_archive, table_rows
 
 from wirestance.lake import Lake
 from wirestance.pipeline import Window
-from wirestance.reprocess import run_reprocess
+from wirestance.reprocess import ReprocessBatch, StoreCounts, run_reprocess
 from wirestance.settings import Settings
 
 ALL_TIME = Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
@@ -92,3 +92,28 @@ def test_a_changed_paragraph_relabels_its_article_only(settings: Settings):
     [row] = run_reprocess(settings, ALL_TIME, ["anadolu"], FakeModel(), hosts=["127.0.0.1"], workers=2)
 
     assert row["labelled"] == 1 and row["labels_reused"] == stored - 1
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_stored_batch_lets_go_of_its_rows(settings: Settings, workers: int):
+    """Prefect keeps every task's parameters until the flow run ends: a batch kept after it is stored must not
+    keep its rows (nor the labelling futures holding them), or a run's memory grows with the archive."""
+    stored = ingest_with_archive(settings, FakeModel("test-model-1"))
+    kept: list[ReprocessBatch] = []
+
+    def keep_and_store(batch: ReprocessBatch) -> StoreCounts:
+        kept.append(batch)  # what Prefect does with a task's parameters
+        return batch.store()
+
+    [row] = run_reprocess(
+        settings,
+        ALL_TIME,
+        ["anadolu"],
+        FakeModel("test-model-2"),
+        hosts=["127.0.0.1"],
+        run_batch=keep_and_store,
+        batch_articles=5,
+        workers=workers,
+    )
+    assert row["labelled"] == row["updated"] == stored and len(kept) > 1
+    assert all(batch.labelled == [] and batch.reused == ([], []) for batch in kept)
