@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from wirestance.replay import send_response
+from wirestance.replay import QuietHandler, send_response
 
 Responder = Callable[[BaseHTTPRequestHandler], None]
 
@@ -113,13 +113,7 @@ class HostileServer:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 with server._lock:
                     server.hits[self.path] += 1
