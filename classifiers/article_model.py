@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 
 from wirestance.classifiers.context import (
     article_context_features,
@@ -33,6 +32,10 @@ from wirestance.classifiers.context import (
 from wirestance.classifiers.fast_ngrams import transform_texts
 from wirestance.classifiers.labels import LABEL_INDEX, LABELS
 from wirestance.classifiers.topic import DEFAULT_THRESHOLD, TopicScore, topic_score
+
+if TYPE_CHECKING:  # this module imports no scikit-learn: the exported model (exported.py) labels with it too
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
 
 _NONE = LABEL_INDEX["none"]
 
@@ -61,6 +64,51 @@ class ParagraphOutputs:
     scores: NDArray[np.float64]
     #: (n, 10) ActorAttribution columns (unweighted).
     actors: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Predictions:
+    labels: list[str]
+    #: Probability of the predicted label, shape (n,).
+    confidence: NDArray[np.float64]
+    #: Shape (n, len(LABELS)), columns in LABELS order.
+    probabilities: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass(frozen=True)
+class ArticlePredictions:
+    """The labels of one article's paragraphs (in the order given) and the article's topic flag."""
+
+    predictions: Predictions
+    on_topic: bool
+    topic_score: float
+
+
+def predictions_of(probabilities: NDArray[np.float64]) -> Predictions:
+    """The top label and its probability of each row of (n, len(LABELS)) probabilities."""
+    best = probabilities.argmax(axis=1)
+    return Predictions(
+        labels=[LABELS[i] for i in best],
+        confidence=probabilities[np.arange(len(best)), best],
+        probabilities=probabilities,
+    )
+
+
+class ArticleScorer(Protocol):
+    """What scoring whole articles needs of a model: the fitted one (ArticleStanceModel) or its export."""
+
+    topic_threshold: float
+
+    def paragraph_outputs(self, texts: Sequence[str]) -> ParagraphOutputs: ...
+
+    def headline_actors(self, texts: Sequence[str]) -> NDArray[np.float64]: ...
+
+    def context_probabilities(self, features: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        """The context stage's probabilities (LABELS order); None when the model has no context stage."""
+        ...
 
 
 class ArticleStanceModel:
@@ -104,7 +152,7 @@ class ArticleStanceModel:
             blocks.append(block * weight if weight is not None else block)
         matrix = sp.hstack(blocks).tocsr()
         raw = self.paragraph_pipeline.named_steps["classifier"].predict_proba(matrix)
-        scores = _in_label_order(raw, self.paragraph_pipeline.classes_)
+        scores = in_label_order(raw, self.paragraph_pipeline.classes_)
         assert actors is not None, "the paragraph stage has no actor block"
         return ParagraphOutputs(scores, np.asarray(actors.toarray(), dtype=np.float64))
 
@@ -113,7 +161,7 @@ class ArticleStanceModel:
         if len(texts) == 0:
             return np.zeros((0, len(LABELS)))
         raw = self.paragraph_pipeline.predict_proba(list(texts))
-        return _in_label_order(raw, self.paragraph_pipeline.classes_)
+        return in_label_order(raw, self.paragraph_pipeline.classes_)
 
     def _actor_attribution(self):
         return self.paragraph_pipeline.named_steps["features"].named_transformers["actor"]
@@ -123,39 +171,67 @@ class ArticleStanceModel:
 
     # --- the context stage ---
 
+    def headline_actors(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        return np.asarray(self._actor_attribution().transform(list(texts)).toarray(), dtype=np.float64)
+
+    def context_probabilities(self, features: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        if self.context_classifier is None:
+            return None
+        return in_label_order(self.context_classifier.predict_proba(features), self.context_classifier.classes_)
+
     def predict_articles(self, articles: Sequence[ArticleText]) -> list[ArticleScores]:
         """Label whole articles; one paragraph-stage call for all their paragraphs."""
-        texts = [text for article in articles for text in article.paragraphs]
-        outputs = self.paragraph_outputs(texts)
-        headlines = [" ".join(part for part in (a.title, a.lede) if part) for a in articles]
-        headline_actors = self._actor_attribution().transform(headlines).toarray() if articles else np.zeros((0, 0))
-        probabilities_of_all = outputs.scores
-        if self.context_classifier is not None and texts:
-            # One context-stage call for every article: per-article calls cost more than the model itself.
-            lengths = [len(article.paragraphs) for article in articles]
-            firsts = np.cumsum(lengths) - lengths
-            lede_actors = np.vstack(
-                [
-                    lede_actor_flags([headline_actors[position], *outputs.actors[first : first + length][:1]])
-                    for position, (first, length) in enumerate(zip(firsts, lengths, strict=True))
-                ]
-            )
-            openers = np.array([opener_flags(text) for text in texts], dtype=np.float64).reshape(len(texts), 4)
-            features = articles_context_features(outputs.scores, outputs.actors, openers, lede_actors, lengths)
-            probabilities_of_all = _in_label_order(
-                self.context_classifier.predict_proba(features), self.context_classifier.classes_
-            )
-        results = []
-        offset = 0
-        for article in articles:
-            n = len(article.paragraphs)
-            probabilities = probabilities_of_all[offset : offset + n]
-            offset += n
-            topic = topic_score(article.paragraphs, article.title, threshold=self.topic_threshold)
-            if not topic.on_topic:
-                probabilities = off_topic_probabilities(probabilities, topic.score)
-            results.append(ArticleScores(probabilities, topic))
-        return results
+        return score_articles(self, articles)
+
+
+def predict_articles_with(model: ArticleScorer, articles: Sequence[ArticleText]) -> list[ArticlePredictions]:
+    """Label whole articles (every paragraph in the context of its article, one model call for all), with
+    their topic flags; the articles are checked to be sequences of paragraphs."""
+    if isinstance(articles, ArticleText):
+        raise TypeError("predict_articles() takes a sequence of articles, not one article")
+    for article in articles:
+        if isinstance(article.paragraphs, str):
+            raise TypeError("an article's paragraphs must be a sequence of texts, not one string")
+    return [
+        ArticlePredictions(predictions_of(result.probabilities), result.topic.on_topic, result.topic.score)
+        for result in score_articles(model, articles)
+    ]
+
+
+def score_articles(model: ArticleScorer, articles: Sequence[ArticleText]) -> list[ArticleScores]:
+    """Label whole articles with `model`: one paragraph-stage call for all their paragraphs, then the
+    context stage over each article, then the topic gate."""
+    texts = [text for article in articles for text in article.paragraphs]
+    outputs = model.paragraph_outputs(texts)
+    headlines = [" ".join(part for part in (a.title, a.lede) if part) for a in articles]
+    headline_actors = model.headline_actors(headlines) if articles else np.zeros((0, 0))
+    probabilities_of_all = outputs.scores
+    if texts:
+        # One context-stage call for every article: per-article calls cost more than the model itself.
+        lengths = [len(article.paragraphs) for article in articles]
+        firsts = np.cumsum(lengths) - lengths
+        lede_actors = np.vstack(
+            [
+                lede_actor_flags([headline_actors[position], *outputs.actors[first : first + length][:1]])
+                for position, (first, length) in enumerate(zip(firsts, lengths, strict=True))
+            ]
+        )
+        openers = np.array([opener_flags(text) for text in texts], dtype=np.float64).reshape(len(texts), 4)
+        features = articles_context_features(outputs.scores, outputs.actors, openers, lede_actors, lengths)
+        in_context = model.context_probabilities(features)
+        if in_context is not None:
+            probabilities_of_all = in_context
+    results = []
+    offset = 0
+    for article in articles:
+        n = len(article.paragraphs)
+        probabilities = probabilities_of_all[offset : offset + n]
+        offset += n
+        topic = topic_score(article.paragraphs, article.title, threshold=model.topic_threshold)
+        if not topic.on_topic:
+            probabilities = off_topic_probabilities(probabilities, topic.score)
+        results.append(ArticleScores(probabilities, topic))
+    return results
 
 
 def context_features_for(
@@ -176,7 +252,7 @@ def off_topic_probabilities(probabilities: NDArray[np.float64], score: float) ->
     return shrunk
 
 
-def _in_label_order(raw: NDArray[np.float64], classes: Sequence[object]) -> NDArray[np.float64]:
+def in_label_order(raw: NDArray[np.float64], classes: Sequence[object]) -> NDArray[np.float64]:
     names = [str(c) for c in classes]
     ordered = np.zeros((raw.shape[0], len(LABELS)), dtype=np.float64)
     for position, label in enumerate(LABELS):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from wirestance.classifiers.exported import ExportedModel
     from wirestance.classifiers.predict import StanceModel
 
 #: The file of a registry's root that names its champion version.
@@ -42,12 +43,20 @@ def read_champion(root: str | os.PathLike[str]) -> str | None:
 @dataclass(frozen=True)
 class RegisteredVersion:
     """Loads one registered version (checked against its recorded SHA-256, like ModelRegistry.load) when
-    called; picklable, so a worker process can be told which model to load and load it itself."""
+    called; picklable, so a worker process can be told which model to load and load it itself.
+
+    The version's export (exported.py: plain arrays, the same probabilities) when it has one: the calling
+    process then never imports scikit-learn; else the fitted model through the registry."""
 
     models_dir: str
     version: str
 
-    def __call__(self) -> StanceModel:
+    def __call__(self) -> StanceModel | ExportedModel:
+        from wirestance.classifiers.exported import load_export
+
+        exported = load_export(self.models_dir, self.version)
+        if exported is not None:
+            return exported
         from wirestance.classifiers.registry import ModelRegistry
 
         return ModelRegistry(self.models_dir).load(self.version)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from wirestance.classifiers.features import ACTOR_GROUPS, normalize
+from wirestance.classifiers.actors import ACTOR_GROUPS, normalize
 from wirestance.classifiers.labels import LABELS
 
 N_LABELS = len(LABELS)

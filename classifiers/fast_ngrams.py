@@ -26,11 +26,13 @@ import array
 import weakref
 from collections.abc import Callable, Sequence
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+if TYPE_CHECKING:  # imported when a fitted vectorizer is given: the exported model counts without scikit-learn
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 #: Distinct raw words kept per vectorizer (about 100 bytes each): a labelling batch of news paragraphs
 #: uses a few thousand, so the cache is cleared rarely and rebuilt from the frequent words at once.
@@ -41,6 +43,8 @@ _INT32_LIMIT = np.iinfo(np.int32).max
 
 def is_fast_char_vectorizer(transformer: Any) -> bool:
     """True when `transformer` is a fitted TfidfVectorizer whose transform `transform_texts` computes by words."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return (
         isinstance(transformer, TfidfVectorizer)
         and transformer.analyzer == "char_wb"
@@ -65,17 +69,38 @@ def transform_texts(transformer: Any, texts: Sequence[str]) -> Any:
 
 
 class CharWordCounter:
-    """n-gram counts of a fitted char_wb vectorizer's vocabulary, composed from cached per-word counts."""
+    """n-gram counts of a char_wb vocabulary, composed from cached per-word counts.
 
-    def __init__(self, vectorizer: TfidfVectorizer, cache_size: int = WORD_CACHE_SIZE) -> None:
-        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self.dtype = vectorizer.dtype
-        self._preprocess: Callable[[str], str] = vectorizer.build_preprocessor()
-        # The vectorizer's own n-gram generator, given one word at a time.
-        self._word_ngrams: Callable[[str], list[str]] = vectorizer._char_wb_ngrams
+    `preprocess` maps a raw text to the text n-grams are taken from (lower-casing, accents); `word_ngrams`
+    gives the padded n-grams of a text of one or more whitespace-separated words, as the analyzer does.
+    `for_vectorizer` takes both from a fitted scikit-learn vectorizer."""
+
+    def __init__(
+        self,
+        vocabulary: dict[str, int],
+        dtype: Any,
+        preprocess: Callable[[str], str],
+        word_ngrams: Callable[[str], list[str]],
+        cache_size: int = WORD_CACHE_SIZE,
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.dtype = dtype
+        self._preprocess = preprocess
+        self._word_ngrams = word_ngrams
         self._cache_size = cache_size
         #: raw word -> the vocabulary columns of its n-grams, one entry per occurrence, as int32 bytes.
         self._rows: dict[str, bytes] = {}
+
+    @classmethod
+    def for_vectorizer(cls, vectorizer: TfidfVectorizer, cache_size: int = WORD_CACHE_SIZE) -> CharWordCounter:
+        """The counter of a fitted char_wb vectorizer, with its own preprocessor and n-gram generator."""
+        return cls(
+            vectorizer.vocabulary_,
+            vectorizer.dtype,
+            vectorizer.build_preprocessor(),
+            vectorizer._char_wb_ngrams,
+            cache_size,
+        )
 
     def counts(self, texts: Sequence[str]) -> sp.csr_array:
         """(len(texts) x vocabulary) n-gram counts, in the layout CountVectorizer.transform gives them."""
@@ -144,6 +169,6 @@ def _counter_for(vectorizer: TfidfVectorizer) -> CharWordCounter:
     )
     known = _COUNTERS.get(vectorizer)
     if known is None or known[0] != identity:
-        known = (identity, CharWordCounter(vectorizer))
+        known = (identity, CharWordCounter.for_vectorizer(vectorizer))
         _COUNTERS[vectorizer] = known
     return known[1]

@@ -9,22 +9,17 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.pipeline import Pipeline
 
-from wirestance.classifiers.article_model import ArticleStanceModel, ArticleText
+from wirestance.classifiers.article_model import (
+    ArticlePredictions,
+    ArticleStanceModel,
+    ArticleText,
+    Predictions,
+    predict_articles_with,
+)
+from wirestance.classifiers.article_model import predictions_of as _predictions
 from wirestance.classifiers.dataset import LabeledDataset
 from wirestance.classifiers.labels import LABELS
 from wirestance.classifiers.model import EvaluationReport, dataset_probabilities, linear_weights, score_predictions
-
-
-@dataclass(frozen=True)
-class Predictions:
-    labels: list[str]
-    #: Probability of the predicted label, shape (n,).
-    confidence: NDArray[np.float64]
-    #: Shape (n, len(LABELS)), columns in LABELS order.
-    probabilities: NDArray[np.float64]
-
-    def __len__(self) -> int:
-        return len(self.labels)
 
 
 @dataclass(frozen=True)
@@ -42,15 +37,6 @@ class Explanation:
     probabilities: dict[str, float]
     #: The features that pushed the paragraph towards `label`, strongest first.
     features: list[FeatureContribution]
-
-
-@dataclass(frozen=True)
-class ArticlePredictions:
-    """The labels of one article's paragraphs (in the order given) and the article's topic flag."""
-
-    predictions: Predictions
-    on_topic: bool
-    topic_score: float
 
 
 class StanceModel:
@@ -79,15 +65,7 @@ class StanceModel:
 
     def predict_articles(self, articles: Sequence[ArticleText]) -> list[ArticlePredictions]:
         """Label whole articles: every paragraph in the context of its article, one model call for all."""
-        if isinstance(articles, ArticleText):
-            raise TypeError("predict_articles() takes a sequence of articles, not one article")
-        for article in articles:
-            if isinstance(article.paragraphs, str):
-                raise TypeError("an article's paragraphs must be a sequence of texts, not one string")
-        return [
-            ArticlePredictions(_predictions(result.probabilities), result.topic.on_topic, result.topic.score)
-            for result in self.article_model.predict_articles(articles)
-        ]
+        return predict_articles_with(self.article_model, articles)
 
     def predict_dataset(self, dataset: LabeledDataset) -> Predictions:
         """Rows of an article labelled together (para_index order), other rows alone; in dataset order."""
@@ -118,15 +96,6 @@ class StanceModel:
         if self._weights is None:
             self._weights = linear_weights(self.article_model)
         return self._weights
-
-
-def _predictions(probabilities: NDArray[np.float64]) -> Predictions:
-    best = probabilities.argmax(axis=1)
-    return Predictions(
-        labels=[LABELS[i] for i in best],
-        confidence=probabilities[np.arange(len(best)), best],
-        probabilities=probabilities,
-    )
 
 
 def _readable(feature_name: str) -> str:

@@ -3,6 +3,7 @@
 Layout under Settings().models_dir:
 
     <version>/model.joblib     the fitted pipeline
+    <version>/model.npz        its export: plain arrays, labels without scikit-learn (exported.py)
     <version>/metadata.json    version, created, data hash, labels, metrics, library versions, SHA-256
     <version>/MODEL_CARD.md    metrics, confusion matrix, top features per label
     champion                   the champion's version, one line
@@ -37,6 +38,7 @@ import joblib
 from wirestance.classifiers.champion import CHAMPION_FILE, EmptyChampionFileError, read_champion
 from wirestance.classifiers.dataset import load_labeled_data
 from wirestance.classifiers.evaluation import RealCopyReport, real_copy_report
+from wirestance.classifiers.exported import EXPORT_FILE, ExportError, export_model, file_sha256
 from wirestance.classifiers.labels import LABELS
 from wirestance.classifiers.model import (
     DEFAULT_EVAL_FRACTION,
@@ -85,6 +87,9 @@ class ModelMetadata:
     #: Hash of (training data, seed, evaluation split, model format): the same fingerprint is the same
     #: training run, which registers no second version. "" for versions registered before it existed.
     training_fingerprint: str = ""
+    #: SHA-256 of the export (EXPORT_FILE); "" when there is none, `export_note` then says why.
+    export_sha256: str = ""
+    export_note: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -216,6 +221,7 @@ class ModelRegistry:
             model_path = staging / MODEL_FILE
             joblib.dump(trained.pipeline, model_path)
             model_sha256 = _sha256_file(model_path)
+            export_sha256, export_note = _write_export(trained.pipeline, staging / EXPORT_FILE)
             metrics = {
                 "evaluation": evaluation.to_dict(),
                 "cross_validation": trained.cross_validation.to_dict() if trained.cross_validation else None,
@@ -237,6 +243,8 @@ class ModelRegistry:
                 library_versions=_library_versions(),
                 model_sha256=model_sha256,
                 training_fingerprint=fingerprint,
+                export_sha256=export_sha256,
+                export_note=export_note,
             )
             return self._publish(staging, meta, trained)
         finally:
@@ -390,6 +398,9 @@ def render_model_card(meta: ModelMetadata, trained: TrainedModel) -> str:
         f"- evaluation split: {split['evaluation_rows']} rows, fraction {split['fraction']}, "
         f"seed {split['seed']}, hash `{str(split['hash'])[:16]}`",
         f"- model file SHA-256: `{meta.model_sha256}`",
+        f"- export (labels without scikit-learn): `{EXPORT_FILE}`, SHA-256 `{meta.export_sha256}`"
+        if meta.export_sha256
+        else f"- export: none ({meta.export_note or 'registered before exports'})",
         f"- libraries: {', '.join(f'{k} {v}' for k, v in sorted(meta.library_versions.items()))}",
         "",
         "## Held-out evaluation (whole articles)",
@@ -510,9 +521,15 @@ def load_pipeline(path: Path) -> Any:
                     sys.modules[name] = module
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _write_export(model: Any, path: Path) -> tuple[str, str]:
+    """Write the model's export (checked against the model, see exported.py): (its SHA-256, ""), or ("",
+    why not) for a model holding a part the export does not cover; that model loads through joblib."""
+    try:
+        exported = export_model(model, path.parent.name)
+    except ExportError as error:
+        return "", f"not exported: {error}"
+    exported.save(path)
+    return file_sha256(path), ""
+
+
+_sha256_file = file_sha256

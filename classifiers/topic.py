@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wirestance.classifiers.features import normalize
+from wirestance.classifiers.actors import normalize
 
 # (pattern, weight, needed): one mention of the system itself settles it; related terms need company.
 # `needed` are substrings of which every match of the pattern holds one: when the text holds none of them

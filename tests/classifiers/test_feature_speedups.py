@@ -22,7 +22,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer, strip_accents_ascii, strip_accents_unicode
 
-from wirestance.classifiers import article_model, features, topic
+from wirestance.classifiers import actors, article_model, topic
 from wirestance.classifiers.article_model import ArticleText
 from wirestance.classifiers.fast_ngrams import CharWordCounter, is_fast_char_vectorizer, transform_texts
 from wirestance.classifiers.features import ActorAttribution, normalize
@@ -56,10 +56,10 @@ SAMPLE = _sample_articles()
 TEXTS = [t for paragraphs in LABELED.values() for t in paragraphs] + [t for _, ps in SAMPLE.values() for t in ps]
 ARTICLES = [(None, paragraphs) for paragraphs in LABELED.values()] + list(SAMPLE.values())
 FLAG_PATTERNS = [
-    (features._PAST_DATE, features._PAST_DATE_NEEDS),
-    (features._BACKGROUND_TENSE, features._BACKGROUND_TENSE_NEEDS),
-    (features._STANDING_POSITION, features._STANDING_POSITION_NEEDS),
-    (features._NO_POSITION, features._NO_POSITION_NEEDS),
+    (actors._PAST_DATE, actors._PAST_DATE_NEEDS),
+    (actors._BACKGROUND_TENSE, actors._BACKGROUND_TENSE_NEEDS),
+    (actors._STANDING_POSITION, actors._STANDING_POSITION_NEEDS),
+    (actors._NO_POSITION, actors._NO_POSITION_NEEDS),
 ]
 
 
@@ -72,8 +72,8 @@ def test_the_texts_are_there():
     [
         *FLAG_PATTERNS,
         *((pattern, needed) for pattern, _, needed in topic._COMPILED),
-        (features._ACTOR_PATTERNS["nato"][1], features._NATO_NEEDS),
-        (features._OTHER_PATTERN, features._OTHER_NEEDS),
+        (actors._ACTOR_PATTERNS["nato"][1], actors._NATO_NEEDS),
+        (actors._OTHER_PATTERN, actors._OTHER_NEEDS),
     ],
     ids=lambda value: value.pattern[:30] if isinstance(value, re.Pattern) else None,
 )
@@ -86,7 +86,7 @@ def test_every_match_holds_a_needed_substring(pattern: re.Pattern[str], needs: t
 
 def test_actor_features_are_those_of_scanning_every_paragraph(monkeypatch: pytest.MonkeyPatch):
     fast = ActorAttribution().fit(TEXTS).transform(TEXTS).toarray()
-    monkeypatch.setattr(features, "_flag", lambda text, pattern, needs: 1.0 if pattern.search(text) else 0.0)
+    monkeypatch.setattr(actors, "_flag", lambda text, pattern, needs: 1.0 if pattern.search(text) else 0.0)
     reference = ActorAttribution().fit(TEXTS).transform(TEXTS).toarray()
     assert fast.tobytes() == reference.tobytes()
     # The flags the skips guard are both set and unset on these texts: the comparison covers both ways.
@@ -198,7 +198,7 @@ def test_the_char_block_is_the_vectorizers_own_on_hostile_text(overrides: dict[s
 
 
 def test_a_full_word_cache_is_emptied_and_the_counts_stay_exact(labeled_char_vectorizer):
-    counter = CharWordCounter(labeled_char_vectorizer, cache_size=5)
+    counter = CharWordCounter.for_vectorizer(labeled_char_vectorizer, cache_size=5)
     counts = counter.counts(TEXTS[:200])
     assert len(counter._rows) <= 5
     expected = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), strip_accents="unicode", dtype=np.float64)
@@ -231,7 +231,8 @@ class _Broken(CharWordCounter):
     """The word path with one piece of scikit-learn's preprocessing left out or changed."""
 
     def __init__(self, vectorizer, fault: str) -> None:
-        super().__init__(vectorizer)
+        preprocess, ngrams = vectorizer.build_preprocessor(), vectorizer._char_wb_ngrams
+        super().__init__(vectorizer.vocabulary_, vectorizer.dtype, preprocess, ngrams)
         self.fault = fault
         if fault == "no-lowercase":
             self._preprocess = strip_accents_unicode
@@ -335,7 +336,7 @@ ACTOR_EDGES = [
 
 def _reference_actor_features(text: str, window: int = 12) -> list[float]:
     """ActorAttribution._features as it was: every pattern run on every paragraph, no look-ahead."""
-    f = features
+    f = actors
 
     def alternation(patterns):
         return "|".join(sorted(patterns, key=len, reverse=True))
@@ -406,15 +407,15 @@ def test_actor_features_are_those_of_the_plain_patterns():
     assert ((fast.sum(axis=0) > 0) & (fast.sum(axis=0) < len(texts))).all()
     # The three ways to the named flags occur: no match of `every` (no scan of `named`), a named actor
     # among its matches (no scan either), and bare country names only (`named` is scanned).
-    ways = {_named_flag_way(normalize(text), group) for text in texts for group in features.ACTOR_GROUPS}
+    ways = {_named_flag_way(normalize(text), group) for text in texts for group in actors.ACTOR_GROUPS}
     assert ways == {"no actor", "a named actor", "bare countries only"}
 
 
 def _named_flag_way(plain: str, group: str) -> str:
-    found = list(features._ACTOR_PATTERNS[group][1].finditer(plain))
+    found = list(actors._ACTOR_PATTERNS[group][1].finditer(plain))
     if not found:
         return "no actor"
-    return "bare countries only" if all(m.lastgroup == features._COUNTRY_ONLY for m in found) else "a named actor"
+    return "bare countries only" if all(m.lastgroup == actors._COUNTRY_ONLY for m in found) else "a named actor"
 
 
 @pytest.mark.parametrize(
@@ -422,7 +423,7 @@ def _named_flag_way(plain: str, group: str) -> str:
     ["said|says", "(?:a|b)c", "(?:senior |research )?fellows?", "(?P<name>x|y)z", r"(?:a\)|b)c"],
 )
 def test_the_look_ahead_lists_every_letter_a_match_can_start_with(pattern: str):
-    with_look_ahead = re.compile(features._words(pattern))
+    with_look_ahead = re.compile(actors._words(pattern))
     plain = re.compile(rf"\b(?:{pattern})\b")
     text = " ".join(["said says ac bc cc senior fellows research fellow fellows sfellows xz yz zz a)c", *TEXTS[:50]])
     assert [m.span() for m in with_look_ahead.finditer(text)] == [m.span() for m in plain.finditer(text)]
@@ -431,7 +432,7 @@ def test_the_look_ahead_lists_every_letter_a_match_can_start_with(pattern: str):
 @pytest.mark.parametrize("pattern", ["s?aid", "(?:a|b){2}c", "Said", "[ab]c", r"\w+"])
 def test_a_pattern_whose_first_letters_are_unclear_is_refused(pattern: str):
     with pytest.raises(ValueError):
-        features._words(pattern)
+        actors._words(pattern)
 
 
 # --- the context stage's features of many articles at once ---

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from wirestance.classifiers.dataset import LabeledDataError, load_labeled_data
+from wirestance.classifiers.exported import EXPORT_FILE
 from wirestance.classifiers.labels import LABELS
 from wirestance.classifiers.model import split_for_evaluation, train_model
 from wirestance.classifiers.predict import StanceModel
@@ -37,8 +38,9 @@ def test_register_writes_model_metadata_and_card(settings: Settings) -> None:
     registry = ModelRegistry(settings.models_dir)
     version = register_one(registry, Path(settings.labeled_dir))
     folder = Path(settings.models_dir) / version
-    assert {p.name for p in folder.iterdir()} == {MODEL_FILE, METADATA_FILE, CARD_FILE}
+    assert {p.name for p in folder.iterdir()} == {MODEL_FILE, EXPORT_FILE, METADATA_FILE, CARD_FILE}
     meta = json.loads((folder / METADATA_FILE).read_text())
+    assert len(meta["export_sha256"]) == 64
     assert meta["version"] == version
     assert tuple(meta["labels"]) == LABELS
     assert len(meta["model_sha256"]) == 64 and len(meta["training_data_hash"]) == 64

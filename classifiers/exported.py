@@ -1,0 +1,451 @@
+"""A registered stance model exported to plain arrays: labelling in a process that never imports scikit-learn.
+
+Why: a reprocess worker that unpickles the fitted model imports scikit-learn, and with it SciPy's statistics
+and pandas: ~100 MB of each worker's ~280 MB (measured 2026-12-06), and ~2 s of CPU per worker start. The
+export holds what prediction reads of the fitted model (tf-idf blocks, see exported_text.py; the actor
+window; the linear models' weights and sigmoid calibrators; the context stage's weights; the topic
+threshold) and computes the same probabilities with NumPy and SciPy's sparse matrices.
+
+Every linear score of the paragraph stage (each calibration fold of the multiclass SVM, each fold of each
+NB-SVM binary, whose log-count ratios are folded into its weights) is one column of a single weight matrix:
+one sparse product per batch instead of one per fold. The columns are then combined as the fitted
+classifiers do: a sigmoid per column, normalised per fold (multiclass) or taken as the positive class
+(binary), averaged over folds, NB-SVM binaries normalised over labels, ensemble members averaged.
+
+`export_model` checks the export against the fitted model on probe articles made from the model's own
+vocabulary before it is written; the registry stores it next to model.joblib (EXPORT_FILE) with its SHA-256.
+`.npz` read with allow_pickle=False: loading an export runs no code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from wirestance.classifiers.actors import actor_features
+from wirestance.classifiers.article_model import (
+    ArticlePredictions,
+    ArticleText,
+    ParagraphOutputs,
+    Predictions,
+    in_label_order,
+    predict_articles_with,
+    predictions_of,
+)
+from wirestance.classifiers.exported_text import ExportError, TextBlock
+from wirestance.classifiers.labels import LABELS
+
+__all__ = ["EXPORT_FILE", "ExportError", "ExportedModel", "export_model", "file_sha256", "load_export"]
+
+EXPORT_FILE = "model.npz"
+#: The registry's per-version metadata file, and its field holding the export's SHA-256 ("": no export).
+METADATA_FILE = "metadata.json"
+EXPORT_SHA256_FIELD = "export_sha256"
+#: Bumped when the layout of the file changes; a reader refuses other formats.
+FORMAT = 1
+#: Largest difference of any probability between the export and the fitted model on the probe articles.
+TOLERANCE = 1e-9
+_CLIP = 1e-5  # calibrated probabilities in (1, 1 + _CLIP] are 1, as the fitted calibrated classifier does
+
+
+class ExportedModel:
+    """The exported model: labels articles and paragraphs as the fitted model it was exported from."""
+
+    def __init__(
+        self,
+        version: str,
+        blocks: list[tuple[str, TextBlock | None, float | None]],
+        actor_window: int,
+        actor_width: int,
+        weights: NDArray[np.float64],
+        intercepts: NDArray[np.float64],
+        slopes: NDArray[np.float64],
+        offsets: NDArray[np.float64],
+        classifier: dict[str, Any],
+        context: tuple[NDArray[np.float64], NDArray[np.float64], list[str]] | None,
+        topic_threshold: float,
+    ) -> None:
+        self.version = version
+        #: (name, tf-idf block or None for the actor block, weight or None) in feature-union order.
+        self.blocks = blocks
+        self.actor_window = actor_window
+        self.actor_width = actor_width
+        #: (features x linear columns) weights, and per column its intercept and sigmoid (slope, offset).
+        self.weights = weights
+        self.intercepts = intercepts
+        self.slopes = slopes
+        self.offsets = offsets
+        #: How the columns combine into probabilities (nested: mean / nb / calibrated), with class names.
+        self.classifier = classifier
+        #: The context stage: (coef, intercept, classes) of a multinomial logistic regression, or None.
+        self.context = context
+        self.topic_threshold = topic_threshold
+        self.labels: tuple[str, ...] = LABELS
+
+    # --- what article scoring needs (article_model.ArticleScorer) ---
+
+    def paragraph_outputs(self, texts: Sequence[str]) -> ParagraphOutputs:
+        batch = list(texts)
+        actors = self._actors(batch)
+        if not batch:
+            return ParagraphOutputs(np.zeros((0, len(LABELS))), actors)
+        columns = []
+        for _name, block, weight in self.blocks:
+            matrix = block.transform(batch) if block is not None else sp.csr_matrix(actors)
+            columns.append(matrix * weight if weight is not None else matrix)
+        features = sp.hstack(columns).tocsr()
+        scores = features @ self.weights + self.intercepts
+        sigmoid = _expit(-(self.slopes * scores + self.offsets))
+        probabilities, classes = _combine(self.classifier, sigmoid)
+        return ParagraphOutputs(in_label_order(probabilities, classes), actors)
+
+    def headline_actors(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        return self._actors(list(texts))
+
+    def context_probabilities(self, features: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        if self.context is None:
+            return None
+        coef, intercept, classes = self.context
+        decision = features @ coef.T + intercept
+        decision -= decision.max(axis=1, keepdims=True)
+        exponentials = np.exp(decision)
+        return in_label_order(exponentials / exponentials.sum(axis=1, keepdims=True), classes)
+
+    # --- what the pipeline needs of a labeller (wirestance.resources.StanceLabeller) ---
+
+    def predict(self, texts: Sequence[str]) -> Predictions:
+        """Each text labelled alone (the paragraph stage only), like StanceModel.predict."""
+        if isinstance(texts, str):
+            raise TypeError("predict() takes a sequence of texts, not one string")
+        return predictions_of(self.paragraph_outputs(texts).scores)
+
+    def predict_articles(self, articles: Sequence[ArticleText]) -> list[ArticlePredictions]:
+        return predict_articles_with(self, articles)
+
+    def _actors(self, texts: list[str]) -> NDArray[np.float64]:
+        rows = [actor_features(text, self.actor_window)[: self.actor_width] for text in texts]
+        return np.array(rows, dtype=np.float64).reshape(len(rows), self.actor_width)
+
+    # --- the file ---
+
+    def save(self, path: Path) -> None:
+        arrays: dict[str, Any] = {
+            "weights": self.weights,
+            "intercepts": self.intercepts,
+            "slopes": self.slopes,
+            "offsets": self.offsets,
+        }
+        blocks = []
+        for position, (name, block, weight) in enumerate(self.blocks):
+            entry: dict[str, Any] = {"name": name, "weight": weight, "text": None}
+            if block is not None:
+                entry["text"] = block.settings()
+                arrays[f"terms_{position}"] = np.array(block.terms, dtype=str)
+                if block.idf is not None:
+                    arrays[f"idf_{position}"] = block.idf
+            blocks.append(entry)
+        header: dict[str, Any] = {
+            "format": FORMAT,
+            "labels": list(LABELS),
+            "blocks": blocks,
+            "actor_window": self.actor_window,
+            "actor_width": self.actor_width,
+            "classifier": self.classifier,
+            "context_classes": None,
+            "topic_threshold": self.topic_threshold,
+        }
+        if self.context is not None:
+            arrays["context_coef"], arrays["context_intercept"], header["context_classes"] = self.context
+        arrays["header"] = np.array(json.dumps(header))
+        with open(path, "wb") as handle:
+            np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path: Path, version: str) -> ExportedModel:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+        try:
+            header = json.loads(str(arrays["header"]))
+            if header["format"] != FORMAT:
+                raise ExportError(f"{path}: export format {header['format']!r}, this reader knows {FORMAT}")
+            if tuple(header["labels"]) != LABELS:
+                raise ExportError(f"{path}: trained for labels {header['labels']}, expected {list(LABELS)}")
+            blocks = []
+            for position, entry in enumerate(header["blocks"]):
+                text = entry["text"]
+                block = None
+                if text is not None:
+                    block = TextBlock(
+                        analyzer=text["analyzer"],
+                        ngram_range=(int(text["ngram_range"][0]), int(text["ngram_range"][1])),
+                        lowercase=bool(text["lowercase"]),
+                        strip_accents=text["strip_accents"],
+                        token_pattern=text["token_pattern"],
+                        sublinear_tf=bool(text["sublinear_tf"]),
+                        norm=text["norm"],
+                        terms=arrays[f"terms_{position}"].tolist(),
+                        idf=arrays.get(f"idf_{position}"),
+                    )
+                blocks.append((str(entry["name"]), block, entry["weight"]))
+            context = None
+            if header["context_classes"] is not None:
+                context = (arrays["context_coef"], arrays["context_intercept"], list(header["context_classes"]))
+            return cls(
+                version,
+                blocks,
+                int(header["actor_window"]),
+                int(header["actor_width"]),
+                arrays["weights"],
+                arrays["intercepts"],
+                arrays["slopes"],
+                arrays["offsets"],
+                header["classifier"],
+                context,
+                float(header["topic_threshold"]),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            if isinstance(error, ExportError):
+                raise
+            raise ExportError(f"{path}: not a readable model export ({error!r})") from error
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_export(models_dir: str | os.PathLike[str], version: str) -> ExportedModel | None:
+    """A registered version's export, after checking it against the SHA-256 in the version's metadata;
+    None when the version has none (registered before exports existed, or holding a part not exported).
+    A missing, modified or unreadable export that the metadata names is an error, never a silent fallback."""
+    folder = Path(models_dir) / version
+    meta_path = folder / METADATA_FILE
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LookupError(f"no model version {version!r} in {models_dir}") from None
+    except ValueError as error:
+        raise ExportError(f"{meta_path}: unreadable metadata ({error})") from error
+    expected = meta.get(EXPORT_SHA256_FIELD) or ""
+    if not expected:
+        return None
+    path = folder / EXPORT_FILE
+    try:
+        actual = file_sha256(path)
+    except FileNotFoundError:
+        raise ExportError(f"{path}: the export its metadata names is missing") from None
+    if actual != expected:
+        raise ExportError(f"{path}: SHA-256 {actual} does not match {expected} in {METADATA_FILE}; refusing it")
+    if tuple(meta.get("labels", ())) != LABELS:
+        raise ExportError(f"{path}: trained for labels {meta.get('labels')}, expected {list(LABELS)}")
+    return ExportedModel.load(path, version)
+
+
+# --- combining the linear columns as the fitted classifiers do ---------------------------------------
+
+
+def _expit(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    out: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-values))
+    return out
+
+
+def _combine(node: dict[str, Any], sigmoid: NDArray[np.float64]) -> tuple[NDArray[np.float64], list[str]]:
+    """(probabilities, class names) of one node of the classifier tree, from the columns' sigmoids."""
+    kind = node["kind"]
+    classes = list(node["classes"])
+    if kind == "calibrated":
+        total = np.zeros((sigmoid.shape[0], len(classes)))
+        for fold in node["folds"]:
+            total += _calibrated_fold(fold, sigmoid, len(classes))
+        return total / len(node["folds"]), classes
+    if kind == "nb":
+        positives = np.column_stack([_combine(binary, sigmoid)[0][:, 1] for binary in node["binaries"]])
+        return positives / positives.sum(axis=1, keepdims=True), classes
+    if kind == "mean":
+        members = []
+        for member in node["members"]:
+            probabilities, names = _combine(member, sigmoid)
+            if names != classes:
+                raise ExportError(f"an ensemble member's classes {names} are not the ensemble's {classes}")
+            members.append(probabilities)
+        return np.mean(members, axis=0), classes
+    raise ExportError(f"unknown classifier node {kind!r}")
+
+
+def _calibrated_fold(columns: list[int], sigmoid: NDArray[np.float64], n_classes: int) -> NDArray[np.float64]:
+    """One calibration fold: `columns[i]` is the sigmoid column of class i (-1: the fold never saw it)."""
+    proba = np.zeros((sigmoid.shape[0], n_classes))
+    if n_classes == 2:
+        proba[:, 1] = sigmoid[:, columns[1]]
+        proba[:, 0] = 1.0 - proba[:, 1]
+    else:
+        for position, column in enumerate(columns):
+            if column >= 0:
+                proba[:, position] = sigmoid[:, column]
+        totals = proba.sum(axis=1, keepdims=True)
+        proba = np.divide(proba, totals, out=np.full_like(proba, 1.0 / n_classes), where=totals != 0)
+    proba[(proba > 1.0) & (proba <= 1.0 + _CLIP)] = 1.0
+    return proba
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+class _Columns:
+    """The linear columns collected while walking the fitted classifier."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.weights: list[NDArray[np.float64]] = []
+        self.intercepts: list[float] = []
+        self.slopes: list[float] = []
+        self.offsets: list[float] = []
+
+    def add(self, weights: NDArray[np.float64], intercept: float, calibrator: Any) -> int:
+        if weights.shape != (self.width,):
+            raise ExportError(f"a linear model of {weights.shape} weights on {self.width} features")
+        if type(calibrator).__name__ != "_SigmoidCalibration":
+            raise ExportError(f"calibrator {type(calibrator).__name__} is not exported (sigmoid only)")
+        self.weights.append(np.asarray(weights, dtype=np.float64))
+        self.intercepts.append(float(intercept))
+        self.slopes.append(float(calibrator.a_))
+        self.offsets.append(float(calibrator.b_))
+        return len(self.weights) - 1
+
+
+def _classifier_node(classifier: Any, columns: _Columns, ratio: NDArray[np.float64] | None = None) -> dict[str, Any]:
+    name = type(classifier).__name__
+    classes = [str(c) for c in classifier.classes_]
+    if name == "MeanProbabilityEnsemble":
+        members = [_classifier_node(member, columns) for member in classifier.members]
+        return {"kind": "mean", "classes": classes, "members": members}
+    if name == "NaiveBayesScaledSVM":
+        binaries = [
+            _classifier_node(binary, columns, np.asarray(scale, dtype=np.float64))
+            for scale, binary in zip(classifier.ratios_, classifier.binaries_, strict=True)
+        ]
+        return {"kind": "nb", "classes": classes, "binaries": binaries}
+    if name == "CalibratedClassifierCV":
+        if classifier.method != "sigmoid":
+            raise ExportError(f"calibration method {classifier.method!r} is not exported (sigmoid only)")
+        folds = [_calibrated_fold_columns(fold, classes, columns, ratio) for fold in classifier.calibrated_classifiers_]
+        return {"kind": "calibrated", "classes": classes, "folds": folds}
+    raise ExportError(f"classifier {name} is not exported")
+
+
+def _calibrated_fold_columns(
+    fold: Any, classes: list[str], columns: _Columns, ratio: NDArray[np.float64] | None
+) -> list[int]:
+    estimator = fold.estimator
+    if type(estimator).__name__ != "LinearSVC":
+        raise ExportError(f"calibrated {type(estimator).__name__} is not exported (LinearSVC only)")
+    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    intercept = np.broadcast_to(np.asarray(estimator.intercept_, dtype=np.float64), (coef.shape[0],))
+    if ratio is not None:  # NB-SVM: the fold scores the features scaled by the log-count ratios
+        coef = coef * ratio
+    seen = [str(c) for c in estimator.classes_]
+    if len(classes) == 2:
+        if seen != classes or coef.shape[0] != 1:
+            raise ExportError(f"a binary fold that learnt {seen} of {classes}")
+        return [-1, columns.add(coef[0], intercept[0], fold.calibrators[0])]
+    fold_columns = [-1] * len(classes)
+    for row, (label, calibrator) in enumerate(zip(seen, fold.calibrators, strict=True)):
+        fold_columns[classes.index(label)] = columns.add(coef[row], intercept[row], calibrator)
+    return fold_columns
+
+
+def export_model(model: Any, version: str) -> ExportedModel:
+    """The export of a fitted ArticleStanceModel (or a bare paragraph-stage pipeline), checked against it on
+    probe articles (`TOLERANCE`); ExportError when it holds a part the export does not cover or differs."""
+    pipeline = getattr(model, "paragraph_pipeline", model)
+    context_classifier = getattr(model, "context_classifier", None)
+    features = pipeline.named_steps["features"]
+    weights_by_name = features.transformer_weights or {}
+    blocks: list[tuple[str, TextBlock | None, float | None]] = []
+    actor_window = actor_width = None
+    for name, transformer in features.transformer_list:
+        if transformer == "drop":
+            continue
+        weight = weights_by_name.get(name)
+        if type(transformer).__name__ == "ActorAttribution":
+            actor_window, actor_width = int(transformer.window), len(transformer.feature_names_)
+            blocks.append((name, None, None if weight is None else float(weight)))
+        else:
+            blocks.append((name, TextBlock.from_vectorizer(transformer), None if weight is None else float(weight)))
+    if actor_window is None or actor_width is None:
+        raise ExportError("the paragraph stage has no actor block")
+    width = sum(block.width if block is not None else actor_width for _, block, _ in blocks)
+    columns = _Columns(width)
+    node = _classifier_node(pipeline.named_steps["classifier"], columns)
+    if [str(c) for c in pipeline.classes_] != node["classes"]:
+        raise ExportError(f"pipeline classes {list(pipeline.classes_)} are not its classifier's {node['classes']}")
+    context = None
+    if context_classifier is not None:
+        if type(context_classifier).__name__ != "LogisticRegression" or len(context_classifier.classes_) < 3:
+            raise ExportError("the context stage is not a multinomial LogisticRegression")
+        context = (
+            np.asarray(context_classifier.coef_, dtype=np.float64),
+            np.asarray(context_classifier.intercept_, dtype=np.float64),
+            [str(c) for c in context_classifier.classes_],
+        )
+    exported = ExportedModel(
+        version,
+        blocks,
+        actor_window,
+        actor_width,
+        np.column_stack(columns.weights),
+        np.array(columns.intercepts),
+        np.array(columns.slopes),
+        np.array(columns.offsets),
+        node,
+        context,
+        float(getattr(model, "topic_threshold", 0.5)),
+    )
+    check_export(exported, model)
+    return exported
+
+
+def check_export(exported: ExportedModel, model: Any) -> None:
+    """ExportError unless the export labels probe articles as `model` does, to TOLERANCE."""
+    articles = probe_articles(exported)
+    if hasattr(model, "predict_articles"):
+        expected = [result.probabilities for result in model.predict_articles(articles)]
+        actual = [result.predictions.probabilities for result in exported.predict_articles(articles)]
+    else:  # a bare pipeline: paragraphs alone
+        texts = [text for article in articles for text in article.paragraphs]
+        expected = [in_label_order(model.predict_proba(texts), [str(c) for c in model.classes_])]
+        actual = [exported.predict(texts).probabilities]
+    difference = max(float(np.max(np.abs(a - e), initial=0.0)) for a, e in zip(actual, expected, strict=True))
+    if not difference <= TOLERANCE:
+        raise ExportError(f"the export differs from the fitted model by {difference:.3g} on probe articles")
+
+
+def probe_articles(exported: ExportedModel, count: int = 12, seed: int = 0) -> list[ArticleText]:
+    """Articles of paragraphs drawn from the model's own word vocabulary (so every block has work), with
+    actor names, quotations, accents and odd whitespace among them; deterministic for a seed."""
+    rng = random.Random(seed)
+    words = sorted({term for _, block, _ in exported.blocks if block is not None for term in block.terms})
+    extras = [
+        "Akar said", "according to Mikheev,", "U.S. officials warned", "“We will not”", "Erdoğan", "İstanbul",
+        "Çavuşoğlu", "S-400", "he said.", "NATO", "\t", "\u00a0", "naïve", "ﬁ", "Ⅻ", "",
+    ]  # fmt: skip
+    articles = []
+    for _ in range(count):
+        paragraphs = [
+            " ".join(rng.choice(words) if rng.random() < 0.8 else rng.choice(extras) for _ in range(rng.randint(0, 40)))
+            for _ in range(rng.randint(1, 8))
+        ]
+        articles.append(ArticleText(paragraphs, title=" ".join(rng.choice(words) for _ in range(6))))
+    return articles

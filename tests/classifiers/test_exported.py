@@ -1,0 +1,189 @@
+"""The exported model (classifiers/exported.py) labels as the fitted model does, without scikit-learn.
+
+Compared on every article of data/labeled/ and the offline sample and on hostile text; the tf-idf blocks
+against the fitted vectorizers' own matrices (other settings too); the registry writes the export with its
+SHA-256 and refuses a modified one; a process that loads it imports no scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from wirestance.classifiers.article_model import ArticleText
+from wirestance.classifiers.exported import (
+    EXPORT_FILE,
+    ExportedModel,
+    ExportError,
+    check_export,
+    export_model,
+    load_export,
+)
+from wirestance.classifiers.exported_text import TextBlock, char_wb_ngrams
+from wirestance.classifiers.registry import METADATA_FILE, ModelRegistry, load_champion
+from wirestance.settings import Settings
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+HOSTILE = [
+    "",
+    "   ",
+    "Erdoğan İstanbul Çavuşoğlu ŞEKER ığdır",
+    "naïve café ﬁnance Ⅻ ＡＢＣ",
+    "tab\tseparated\u00a0non-breaking\u2003em space\nnew line",
+    "a¨b ́x",
+    "“Quoted,” he said. «Guillemets» — dash",
+    "U.S. officials warned; the U.S.A. said",
+    "x" * 300,
+    "S-400 F-35 CAATSA 2019 12.07.2019",
+    "Ölçü ΣΊΣΥΦΟΣ straße",
+]
+
+
+def _labeled_articles() -> list[ArticleText]:
+    articles: dict[str, list[tuple[int, str]]] = {}
+    for path in sorted((DATA / "labeled").glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+            if line.strip():
+                row = json.loads(line)
+                key = f"{path.name}:{row.get('article_id') or number}"
+                articles.setdefault(key, []).append((int(row.get("para_index") or 0), row["text"]))
+    found = [ArticleText([text for _, text in sorted(rows)], title=rows[0][1][:80]) for rows in articles.values()]
+    for path in sorted((DATA / "samples").glob("*/articles.json")):
+        for article in json.loads(path.read_text(encoding="utf-8")):
+            found.append(ArticleText(list(article["paragraphs"]), title=article.get("title")))
+    return found
+
+
+ARTICLES = _labeled_articles()
+
+
+def _assert_same_labelling(fitted, exported: ExportedModel, articles) -> None:
+    expected = fitted.predict_articles(articles)
+    actual = exported.predict_articles(articles)
+    for want, got in zip(expected, actual, strict=True):
+        np.testing.assert_allclose(got.predictions.probabilities, want.predictions.probabilities, rtol=0, atol=1e-12)
+        assert got.predictions.labels == want.predictions.labels
+        assert (got.on_topic, got.topic_score) == (want.on_topic, want.topic_score)
+
+
+def test_the_export_labels_every_article_as_the_fitted_model(context_model):
+    exported = export_model(context_model.article_model, context_model.version)
+    _assert_same_labelling(context_model, exported, ARTICLES)
+    _assert_same_labelling(context_model, exported, [ArticleText(HOSTILE, title="Ankara"), ArticleText([])])
+    texts = [text for article in ARTICLES[:40] for text in article.paragraphs] + HOSTILE
+    np.testing.assert_allclose(
+        exported.predict(texts).probabilities, context_model.predict(texts).probabilities, rtol=0, atol=1e-12
+    )
+
+
+def test_a_paragraph_stage_only_model_is_exported_too(stance_model):
+    exported = export_model(stance_model.article_model, stance_model.version)
+    assert exported.context is None
+    _assert_same_labelling(stance_model, exported, ARTICLES[:200])
+
+
+def test_the_export_survives_its_file(tmp_path: Path, context_model):
+    exported = export_model(context_model.article_model, context_model.version)
+    exported.save(tmp_path / EXPORT_FILE)
+    loaded = ExportedModel.load(tmp_path / EXPORT_FILE, "v1")
+    assert loaded.version == "v1"
+    _assert_same_labelling(context_model, loaded, ARTICLES[:100])
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"analyzer": "word", "ngram_range": (1, 2), "strip_accents": "unicode", "sublinear_tf": True},
+        {"analyzer": "word", "ngram_range": (2, 3), "lowercase": False, "norm": None},
+        {"analyzer": "word", "token_pattern": r"(?u)\b\w+\b", "use_idf": False},
+        {"analyzer": "char_wb", "ngram_range": (3, 5), "strip_accents": "unicode", "sublinear_tf": True},
+        {"analyzer": "char_wb", "ngram_range": (1, 4), "lowercase": False},
+    ],
+    ids=["model-word", "bigrams-trigrams-cased-unnormalised", "single-letters-no-idf", "model-char", "char-1-4"],
+)
+def test_a_text_block_is_the_vectorizers_own_transform(settings: dict):
+    texts = [text for article in ARTICLES[:150] for text in article.paragraphs]
+    vectorizer = TfidfVectorizer(min_df=1, **settings).fit(texts + HOSTILE)
+    block = TextBlock.from_vectorizer(vectorizer)
+    sample = texts[:300] + HOSTILE
+    np.testing.assert_allclose(block.transform(sample).toarray(), vectorizer.transform(sample).toarray(), atol=1e-15)
+
+
+def test_char_ngrams_of_short_and_long_words():
+    assert char_wb_ngrams("a bc", 3, 5) == [" a ", " bc", "bc ", " bc "]
+    assert char_wb_ngrams("", 3, 5) == []
+    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 6), lowercase=False).build_analyzer()
+    for text in ["a", "ab", "abcdefgh", "x y  z", *HOSTILE]:
+        assert char_wb_ngrams(text, 2, 6) == analyzer(text)
+
+
+def test_parts_the_export_does_not_compute_are_refused():
+    texts = [text for article in ARTICLES[:20] for text in article.paragraphs]
+    with pytest.raises(ExportError, match="stop_words"):
+        TextBlock.from_vectorizer(TfidfVectorizer(stop_words="english").fit(texts))
+    with pytest.raises(ExportError, match="analyzer 'char'"):
+        TextBlock.from_vectorizer(TfidfVectorizer(analyzer="char").fit(texts))
+    with pytest.raises(ExportError, match="not a fitted"):
+        TextBlock.from_vectorizer(TfidfVectorizer())
+
+
+def test_an_export_that_labels_differently_is_caught(context_model):
+    exported = export_model(context_model.article_model, context_model.version)
+    exported.intercepts = exported.intercepts + 1e-3  # as a wrong reading of the fitted model would
+    with pytest.raises(ExportError, match="differs from the fitted model"):
+        check_export(exported, context_model.article_model)
+
+
+def test_the_registry_writes_the_export_and_refuses_a_modified_one(settings: Settings):
+    champion = load_champion(settings)
+    folder = Path(settings.models_dir) / champion.version
+    meta = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+    assert meta["export_sha256"] and meta["export_note"] == ""
+    assert "model.npz" in (folder / "MODEL_CARD.md").read_text(encoding="utf-8")
+    loaded = load_export(settings.models_dir, champion.version)
+    assert loaded is not None
+    _assert_same_labelling(ModelRegistry(settings.models_dir).load(champion.version), loaded, ARTICLES[:50])
+
+    with open(folder / EXPORT_FILE, "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ExportError, match="does not match"):
+        load_export(settings.models_dir, champion.version)
+    (folder / EXPORT_FILE).unlink()
+    with pytest.raises(ExportError, match="missing"):
+        load_export(settings.models_dir, champion.version)
+
+
+def test_a_version_without_an_export_loads_through_the_registry(settings: Settings):
+    from wirestance.classifiers.champion import RegisteredVersion
+    from wirestance.classifiers.predict import StanceModel
+
+    champion = load_champion(settings)
+    folder = Path(settings.models_dir) / champion.version
+    meta = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+    meta["export_sha256"] = ""
+    (folder / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    assert load_export(settings.models_dir, champion.version) is None
+    assert isinstance(RegisteredVersion(settings.models_dir, champion.version)(), StanceModel)
+
+
+def test_a_process_that_labels_with_the_export_imports_no_scikit_learn(settings: Settings):
+    champion = load_champion(settings)
+    script = (
+        "import sys\n"
+        "from wirestance.classifiers.champion import RegisteredVersion\n"
+        "from wirestance.classifiers.article_model import ArticleText\n"
+        f"model = RegisteredVersion({settings.models_dir!r}, {champion.version!r})()\n"
+        "result = model.predict_articles([ArticleText(['Akar said the S-400 deal stands.', 'He added more.'])])\n"
+        "print(type(model).__name__, result[0].predictions.labels, 'sklearn' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    name, *_rest, imported = done.stdout.split()
+    assert name == "ExportedModel"
+    assert imported == "False"
