@@ -24,8 +24,8 @@ from wirestance.feeds import FeedError, FeedItem, parse_feed, parse_news_sitemap
 from wirestance.fetch import FetchError
 from wirestance.identity import PageClaim as PageClaim  # what a page claims, kept per run by Resources
 from wirestance.identity import one_page_per_article
+from wirestance.lake.outcomes import replaces_stored
 from wirestance.lake.schema import PARTITION_COLUMN, PROBABILITY_COLUMNS, SCHEMA_VERSION
-from wirestance.lake.store import replaces_stored
 from wirestance.pages import Page, parse_page
 from wirestance.pages import screen_article as screen_article  # the limits every stored article meets
 from wirestance.reports import SourceReport

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wirestance.failures import Failure
-from wirestance.lake import WriteCounts
+from wirestance.lake.outcomes import WriteCounts
 
 
 @dataclass

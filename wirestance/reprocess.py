@@ -40,8 +40,9 @@ from wirestance.archive.reader import ArchiveReader
 from wirestance.articles import Article
 from wirestance.failures import Failure
 from wirestance.lake import Lake, WriteCounts
+from wirestance.lake.outcomes import replaces_stored
 from wirestance.lake.schema import PROBABILITY_COLUMNS
-from wirestance.lake.store import iter_batches, replaces_stored
+from wirestance.lake.store import iter_batches
 from wirestance.pipeline import StanceLabeller, Window, article_rows
 from wirestance.settings import Settings
 from wirestance.sources import get_source

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from wirestance.archive.reader import ArchiveReader
@@ -20,9 +20,11 @@ from wirestance.archive.recorder import ArchiveRecorder
 from wirestance.durable import remove_stale_temporaries
 from wirestance.fetch import PoliteFetcher
 from wirestance.identity import PageClaim
-from wirestance.lake import Lake
 from wirestance.settings import Settings
 from wirestance.sources.base import Source
+
+if TYPE_CHECKING:
+    from wirestance.lake import Lake
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,11 @@ class Resources:
                 remove_stale_temporaries(root)
             except Exception as exc:  # a root we cannot list is not a reason not to run
                 log.warning("could not look for stale temporary files under %s: %s", root, exc)
-        self.lake = Lake(self.settings.lake_url)
+        # Imported here, when a run opens its resources: importing this module (as reprocess worker
+        # processes do, through the pipeline) loads no deltalake (see wirestance/lake/__init__.py).
+        from wirestance.lake import Lake
+
+        self.lake: Lake = Lake(self.settings.lake_url)
         #: Every response of this run's fetchers goes to the raw WARC archive (reprocess reads it).
         self.recorder: ArchiveRecorder | None = ArchiveRecorder(self.settings, lake=self.lake) if archive else None
         self._load_model = load_model

@@ -31,7 +31,6 @@ from typing import Any, TypeVar
 from wirestance.archive.reader import ArchiveReader
 from wirestance.articles import Article
 from wirestance.failures import Failure
-from wirestance.lake import Lake
 from wirestance.pages import Page, parse_page
 from wirestance.pipeline import StanceLabeller, article_rows, content_hash, paragraphs_hash
 from wirestance.settings import Settings
@@ -130,7 +129,7 @@ class WorkerState:
 
     @classmethod
     def open(cls, raw_url: str | None, lake_url: str | None, model: StanceLabeller | ModelRef | None) -> WorkerState:
-        reader = ArchiveReader(raw_url, Lake(lake_url)) if raw_url is not None and lake_url is not None else None
+        reader = ArchiveReader(raw_url, lake_url) if raw_url is not None and lake_url is not None else None
         return cls(model_source=model, reader=reader)
 
     @property

@@ -187,3 +187,50 @@ def test_a_process_that_labels_with_the_export_imports_no_scikit_learn(settings:
     name, *_rest, imported = done.stdout.split()
     assert name == "ExportedModel"
     assert imported == "False"
+
+
+def test_a_reprocess_worker_labels_with_the_export_and_loads_neither_scikit_learn_nor_the_lake(settings: Settings):
+    from datetime import UTC, datetime
+
+    from worker_probe import heavy_modules
+
+    from wirestance.articles import Article
+    from wirestance.classifiers.champion import RegisteredVersion
+    from wirestance.pipeline import article_rows
+    from wirestance.workers import ModelRef, WorkerPool, label_job, pack
+
+    champion = load_champion(settings)
+    fetched = datetime(2026, 7, 1, tzinfo=UTC)
+    articles = [
+        Article(
+            url=f"https://www.aa.com.tr/en/turkiye/story/{number}",
+            canonical_url=f"https://www.aa.com.tr/en/turkiye/story/{number}",
+            source="anadolu",
+            article_id=str(number),
+            title=article.title or "",
+            lede=None,
+            authors=[],
+            published=fetched,
+            updated=None,
+            dateline=None,
+            category=None,
+            tags=[],
+            language="en",
+            paragraphs=list(article.paragraphs),
+            parser_version="test",
+        )
+        for number, article in enumerate(ARTICLES[:30])
+    ]
+    reference = ModelRegistry(settings.models_dir).load(champion.version)
+    expected_articles, expected_paragraphs = article_rows([(a, fetched) for a in articles], reference)
+    model = ModelRef(champion.version, RegisteredVersion(settings.models_dir, champion.version))
+    with WorkerPool(1, model=model) as pool:
+        rows_articles, rows_paragraphs = pool.submit(label_job, [pack(a, fetched).packed for a in articles])()
+        imported = pool.submit(heavy_modules, None)()
+
+    assert imported == []
+    assert [row["label"] for row in rows_paragraphs] == [row["label"] for row in expected_paragraphs]
+    assert [row["model_version"] for row in rows_paragraphs] == [champion.version] * len(expected_paragraphs)
+    assert [(row["on_topic"], row["topic_score"]) for row in rows_articles] == [
+        (row["on_topic"], row["topic_score"]) for row in expected_articles
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import fsspec
 import pyarrow as pa
@@ -18,8 +18,10 @@ import pyarrow.compute as pc
 from wirestance.archive import records
 from wirestance.archive.scan import WarcProblem
 from wirestance.archive.writer import OPEN_DIR, OPEN_SUFFIX
-from wirestance.lake import Lake
 from wirestance.urls import parse_wayback, url_key
+
+if TYPE_CHECKING:
+    from wirestance.lake import Lake
 
 _MAX_OPEN_FILES = 32
 _ROWS_PER_SLICE = 1024
@@ -63,13 +65,23 @@ class ArchivedResponse:
 
 
 class ArchiveReader:
-    def __init__(self, raw_url: str, lake: Lake) -> None:
+    def __init__(self, raw_url: str, lake: Lake | str) -> None:
+        """`lake`: the lake holding the raw index, or its URL, opened when the index is first read (a
+        worker process that reads records by their index rows may never need it)."""
         self.raw_url = raw_url
-        self.lake = lake
+        self._lake = lake
         self.fs, self.root = fsspec.core.url_to_fs(raw_url)
         self.problems: list[WarcProblem] = []
         self._handles: dict[str, BinaryIO | None] = {}
         self._payloads: dict[str, tuple[str, int, int]] | None = None
+
+    @property
+    def lake(self) -> Lake:
+        if isinstance(self._lake, str):
+            from wirestance.lake import Lake
+
+            self._lake = Lake(self._lake)
+        return self._lake
 
     def close(self) -> None:
         for handle in self._handles.values():

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING
 
 import requests
 
 from wirestance.archive.writer import DEFAULT_MAX_FILE_BYTES, Exchange, RecoveryReport, WarcWriter
 from wirestance.fetch import FetchResult, RecordingError
-from wirestance.lake import Lake
 from wirestance.settings import Settings
+
+if TYPE_CHECKING:
+    from wirestance.lake import Lake
 
 
 class ArchiveRecorder:
@@ -27,9 +30,11 @@ class ArchiveRecorder:
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         dedupe: bool = True,
     ) -> None:
-        self.writer = WarcWriter(
-            settings.raw_url, lake or Lake(settings.lake_url), max_file_bytes=max_file_bytes, dedupe=dedupe
-        )
+        if lake is None:
+            from wirestance.lake import Lake  # loaded when a recorder opens, not when this module is imported
+
+            lake = Lake(settings.lake_url)
+        self.writer = WarcWriter(settings.raw_url, lake, max_file_bytes=max_file_bytes, dedupe=dedupe)
         # Seal the open file when the recorder is dropped or the interpreter exits normally.
         self._finalizer = weakref.finalize(self, self.writer.close)
 

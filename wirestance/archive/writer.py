@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from hashlib import sha1
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import fsspec
 import pyarrow.compute as pc
@@ -34,8 +34,10 @@ from wirestance import __version__
 from wirestance.archive import records
 from wirestance.archive.scan import WarcProblem, iter_members
 from wirestance.durable import fsync_dir
-from wirestance.lake import Lake
 from wirestance.urls import host_of, url_key
+
+if TYPE_CHECKING:
+    from wirestance.lake import Lake
 
 log = logging.getLogger(__name__)
 

@@ -51,6 +51,7 @@ from deltalake.transaction import AddAction, RemoveAction, create_table_with_add
 
 from wirestance.failures import Failure
 from wirestance.lake import schema
+from wirestance.lake.outcomes import WriteCounts, replaces_stored
 
 log = logging.getLogger(__name__)
 
@@ -75,21 +76,6 @@ _TABLE_PROPERTIES: dict[str, dict[str, str]] = {
     "articles": {"delta.dataSkippingStatsColumns": "source,article_id,published,updated"},
     "paragraphs": {"delta.dataSkippingStatsColumns": "source,article_id,para_index"},
 }
-
-
-@dataclass
-class WriteCounts:
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    paragraphs_written: int = 0
-
-    def __iadd__(self, other: WriteCounts) -> WriteCounts:
-        self.new += other.new
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.paragraphs_written += other.paragraphs_written
-        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -968,19 +954,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def replaces_stored(
-    stored_hash: str, stored_updated: datetime | None, later_hash: str, later_updated: datetime | None
-) -> bool:
-    """Whether a later copy of a stored article replaces it: its content changed, and it is not older by
-    update time (a stale copy of a newer stored version is kept out). wirestance.pipeline.replaces applies
-    it to parsed articles."""
-    return later_hash != stored_hash and not _older(later_updated, stored_updated)
-
-
-def _older(candidate: datetime | None, stored: datetime | None) -> bool:
-    return candidate is not None and stored is not None and candidate < stored
 
 
 def iter_batches(items: list, size: int) -> Iterator[list]:
