@@ -2,8 +2,9 @@
 
 A process that only hands the model to worker processes (the reprocess's: wirestance.workers.ModelRef)
 needs the champion's version and a picklable way to load it, nothing more; importing the registry module
-(and with it scikit-learn, SciPy and pandas) made that process ~80 MB larger (measured 2026-12-06). This
-module imports the registry only when a version is actually loaded, in the process that labels.
+(and with it scikit-learn, SciPy and pandas) made that process ~80 MB larger (measured 2026-12-06). The
+process that labels loads the version's export (exported.py) when it has one, so it imports no
+scikit-learn either; the registry only for a version registered without an export.
 """
 
 from __future__ import annotations

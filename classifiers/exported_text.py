@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from wirestance.classifiers.fast_ngrams import CharWordCounter
+from wirestance.classifiers.fast_words import WordPieceCounter, counts_piecewise
 
 ANALYZERS = ("word", "char_wb")
 
@@ -46,6 +47,7 @@ class TextBlock:
     idf: NDArray[np.float64] | None
     _vocabulary: dict[str, int] = field(init=False, repr=False)
     _char_counter: CharWordCounter | None = field(init=False, default=None, repr=False)
+    _word_counter: WordPieceCounter | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.analyzer not in ANALYZERS:
@@ -144,6 +146,16 @@ class TextBlock:
         return text
 
     def _word_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        if counts_piecewise(self.token_pattern, self.ngram_range):
+            if self._word_counter is None:
+                self._word_counter = WordPieceCounter(
+                    self._vocabulary, self.token_pattern, self.ngram_range, self.preprocess
+                )
+            return self._word_counter.counts(texts)
+        return self._word_counts_by_text(texts)
+
+    def _word_counts_by_text(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The counts text by text (any token pattern and n-gram range)."""
         vocabulary = self._vocabulary
         low, high = self.ngram_range
         indices: list[int] = []

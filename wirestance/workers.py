@@ -8,9 +8,10 @@ Workers are started with `spawn`, never `fork`: the parent may hold threads (Pre
 runtime) that a forked child would inherit half-locked. Each worker opens the raw archive once, in its
 initializer, and loads the model once, when its first labelling job comes. The model is best given as a
 `ModelRef` (a version and how to load it): then each worker reads it from the registry itself and the
-parent never loads it, nor pickles it into every worker it starts, nor imports scikit-learn (~80 MB of its
-memory; the model itself is ~16 MB loaded). A worker's memory is mostly the libraries it imports (~245 MB
-with the model, measured 2026-12-06), and labelling adds ~25 MB.
+parent never loads it, nor pickles it into every worker it starts. The registry's loader gives workers the
+version's export (wirestance.classifiers.exported: plain arrays, no scikit-learn), and nothing a worker
+imports loads the lake (deltalake, pyarrow.dataset, pandas): a worker is ~110 MB with the model, where one
+that unpickled the fitted model and imported the lake was ~280 MB (measured 2026-12-06).
 
 `workers=0` runs the same job functions in this process, in the same order: the reference a parallel run
 is compared with, and what small jobs (tests, a handful of pages) use to avoid the start-up cost.

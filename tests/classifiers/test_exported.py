@@ -102,10 +102,20 @@ def test_the_export_survives_its_file(tmp_path: Path, context_model):
         {"analyzer": "word", "ngram_range": (1, 2), "strip_accents": "unicode", "sublinear_tf": True},
         {"analyzer": "word", "ngram_range": (2, 3), "lowercase": False, "norm": None},
         {"analyzer": "word", "token_pattern": r"(?u)\b\w+\b", "use_idf": False},
+        {"analyzer": "word", "ngram_range": (2, 2), "strip_accents": "unicode"},
+        {"analyzer": "word", "token_pattern": r"(?u)\b[a-z]\w+\b", "ngram_range": (1, 2)},
         {"analyzer": "char_wb", "ngram_range": (3, 5), "strip_accents": "unicode", "sublinear_tf": True},
         {"analyzer": "char_wb", "ngram_range": (1, 4), "lowercase": False},
     ],
-    ids=["model-word", "bigrams-trigrams-cased-unnormalised", "single-letters-no-idf", "model-char", "char-1-4"],
+    ids=[
+        "model-word",
+        "bigrams-trigrams-cased-unnormalised",
+        "single-letters-no-idf",
+        "bigrams-only",
+        "custom-pattern-text-by-text",
+        "model-char",
+        "char-1-4",
+    ],
 )
 def test_a_text_block_is_the_vectorizers_own_transform(settings: dict):
     texts = [text for article in ARTICLES[:150] for text in article.paragraphs]
@@ -234,3 +244,15 @@ def test_a_reprocess_worker_labels_with_the_export_and_loads_neither_scikit_lear
     assert [(row["on_topic"], row["topic_score"]) for row in rows_articles] == [
         (row["on_topic"], row["topic_score"]) for row in expected_articles
     ]
+
+
+def test_a_full_piece_cache_is_emptied_and_the_word_counts_stay_exact():
+    from wirestance.classifiers.fast_words import WordPieceCounter
+
+    texts = [text for article in ARTICLES[:60] for text in article.paragraphs] + HOSTILE
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), strip_accents="unicode", min_df=2).fit(texts)
+    block = TextBlock.from_vectorizer(vectorizer)
+    small = WordPieceCounter(block._vocabulary, block.token_pattern, block.ngram_range, block.preprocess, 3)
+    counts = small.counts(texts)
+    assert len(small._pieces) <= 3
+    assert (counts != block._word_counts_by_text(texts)).nnz == 0
