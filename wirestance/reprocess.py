@@ -27,9 +27,10 @@ import logging
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from types import TracebackType
 from typing import Any
 
@@ -90,9 +91,7 @@ class _Spill:
 @dataclass(frozen=True, slots=True)
 class _Kept:
     """The copy of an article a run keeps: what ordering and deciding what to redo need, and where the
-    packed article waits. One per article of the archive, held from the scan until its batch is stored
-    (100,000 at once at 100,000 articles), so it is kept small: digests as bytes, the source and parser
-    version shared (interned), the spill position as two plain ints."""
+    packed article waits. Made from _KeptCopies' columns when needed (a batch's worth at a time)."""
 
     published: datetime
     article_id: str
@@ -119,6 +118,98 @@ class _Kept:
     @property
     def paragraphs_hash(self) -> str:
         return self.paragraphs_digest.hex()
+
+
+_NO_TIME = -(2**63)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class _KeptCopies:
+    """The copy of each article of one source a run keeps, in columns: one per article of the archive, held
+    from the scan until the store (100,000 at 100,000 articles). The Python objects of an article are its id
+    and its dict entry; times, spill positions, digests and parser versions are array entries (~150 bytes an
+    article where a record object per article took ~500, measured 2026-12-06; and a small long-lived object
+    per article, made between the scan's short-lived ones, kept their freed memory from being reused)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = sys.intern(source)
+        self._row_of: dict[str, int] = {}
+        self._ids: list[str] = []
+        #: Per row: published (microseconds since the epoch, UTC offset in microseconds), then updated (or
+        #: _NO_TIME twice): the instant orders and compares, the offset keeps the day the article was dated.
+        self._times = array("q")
+        self._spots = array("q")  # per row: spill offset, length
+        self._digests = bytearray()  # per row: content SHA-256, paragraphs SHA-256
+        self._parser_of_row = array("l")
+        self._parsers: dict[str, int] = {}  # parser version -> its index in _parser_names
+        self._parser_names: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def get(self, article_id: str) -> _Kept | None:
+        row = self._row_of.get(article_id)
+        return None if row is None else self.kept(row)
+
+    def put(self, kept: _Kept) -> None:
+        """Keep `kept` as its article's copy (in place of the one kept so far, if any)."""
+        times = [*_micros(kept.published), *(_micros(kept.updated) if kept.updated else (_NO_TIME, _NO_TIME))]
+        digests = kept.content_digest + kept.paragraphs_digest
+        if len(digests) != 64:
+            raise ValueError(f"{kept.article_id}: digests of {len(digests)} bytes, expected two SHA-256")
+        parser = self._parsers.get(kept.parser_version)
+        if parser is None:
+            parser = self._parsers[kept.parser_version] = len(self._parser_names)
+            self._parser_names.append(kept.parser_version)
+        row = self._row_of.get(kept.article_id)
+        if row is None:
+            self._row_of[kept.article_id] = len(self._ids)
+            self._ids.append(kept.article_id)
+            self._times.extend(times)
+            self._spots.extend((kept.offset, kept.length))
+            self._digests += digests
+            self._parser_of_row.append(parser)
+            return
+        self._times[4 * row : 4 * row + 4] = array("q", times)
+        self._spots[2 * row : 2 * row + 2] = array("q", (kept.offset, kept.length))
+        self._digests[64 * row : 64 * row + 64] = digests
+        self._parser_of_row[row] = parser
+
+    def kept(self, row: int) -> _Kept:
+        published, published_offset, updated, updated_offset = self._times[4 * row : 4 * row + 4]
+        digests = bytes(self._digests[64 * row : 64 * row + 64])
+        parser = self._parser_names[self._parser_of_row[row]]
+        return _Kept(
+            _moment(published, published_offset),
+            self._ids[row],
+            self._spots[2 * row],
+            self._spots[2 * row + 1],
+            self.source,
+            None if updated == _NO_TIME else _moment(updated, updated_offset),
+            digests[:32],
+            digests[32:],
+            parser,
+        )
+
+    def take_oldest_first(self) -> Iterator[_Kept]:
+        """Every kept copy, by publication time then article id, once the scan is over: the lookup by id is
+        let go (the lake's index of stored articles grows while the copies are stored)."""
+        self._row_of = {}
+        times, ids = self._times, self._ids
+        order = array("q", sorted(range(len(ids)), key=lambda row: (times[4 * row], ids[row])))
+        return (self.kept(row) for row in order)
+
+
+def _micros(moment: datetime) -> tuple[int, int]:
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError(f"{moment.isoformat()} is not timezone-aware")
+    return (moment - _EPOCH) // _MICROSECOND, offset // _MICROSECOND
+
+
+def _moment(micros: int, offset: int) -> datetime:
+    return (_EPOCH + micros * _MICROSECOND).astimezone(timezone(offset * _MICROSECOND))
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,10 +283,13 @@ class _SourceRun:
     not_article: int = 0
     out_of_window: int = 0
     corrupt: int = 0
-    best: dict[tuple[str, str], _Kept] = field(default_factory=dict)
-    articles: int = 0  # len(best) once the scan is done and `best` is let go
+    best: _KeptCopies = field(init=False)
+    articles: int = 0  # len(best) once the scan is done
     failures: list[Failure] = field(default_factory=list)
     counts: StoreCounts = field(default_factory=StoreCounts)
+
+    def __post_init__(self) -> None:
+        self.best = _KeptCopies(self.source)
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -287,13 +381,11 @@ def _store(
     label_batch: int,
 ) -> None:
     """Label (or reuse labels of) the kept articles and store them, a batch of whole days at a time."""
-    newest_first = sorted(run.best.values(), key=lambda kept: (kept.published, kept.article_id), reverse=True)
     run.articles = len(run.best)
-    run.best.clear()
     stored = _stored_articles(lake, run.source)
     batches = (
         _prepare(lake, run.spill, batch, stored, model_version, pool, label_batch)
-        for batch in _whole_days(newest_first, batch_articles)
+        for batch in _whole_days(run.best.take_oldest_first(), batch_articles)
     )
     for batch in _one_ahead(batches):
         run.counts += run_batch(batch)
@@ -338,32 +430,32 @@ def _consider(run: _SourceRun, parked: ParkedArticle, window: Window) -> None:
     if not window.contains(parked.published):
         run.out_of_window += 1
         return
-    source = sys.intern(parked.source)
-    key = (source, parked.article_id)
-    current = run.best.get(key)
+    if parked.source != run.best.source:
+        raise ValueError(f"{parked.article_id}: parsed as {parked.source!r} in a run of {run.best.source!r}")
+    current = run.best.get(parked.article_id)
     # The rule of pipeline.replaces, on the hashes the worker computed.
     if current is None or replaces_stored(current.content_hash, current.updated, parked.content_hash, parked.updated):
         offset, length = run.spill.put(parked.packed)
-        run.best[key] = _Kept(
-            parked.published,
-            parked.article_id,
-            offset,
-            length,
-            source,
-            parked.updated,
-            bytes.fromhex(parked.content_hash),
-            bytes.fromhex(parked.paragraphs_hash),
-            sys.intern(parked.parser_version),
+        run.best.put(
+            _Kept(
+                parked.published,
+                parked.article_id,
+                offset,
+                length,
+                run.best.source,
+                parked.updated,
+                bytes.fromhex(parked.content_hash),
+                bytes.fromhex(parked.paragraphs_hash),
+                parked.parser_version,
+            )
         )
 
 
-def _whole_days(newest_first: list[_Kept], size: int) -> Iterator[list[_Kept]]:
+def _whole_days(oldest_first: Iterable[_Kept], size: int) -> Iterator[list[_Kept]]:
     """Batches of about `size` articles, oldest first, that end at a day's end, so a partition is written by
-    one upsert (a day of more than four batches' worth is cut, to bound memory). The list is consumed from
-    its end, so what stored batches kept is freed as the lake's index of stored articles grows."""
+    one upsert (a day of more than four batches' worth is cut, to bound memory)."""
     batch: list[_Kept] = []
-    while newest_first:
-        kept = newest_first.pop()
+    for kept in oldest_first:
         if len(batch) >= size and (kept.day != batch[-1].day or len(batch) >= 4 * size):
             yield batch
             batch = []
