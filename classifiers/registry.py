@@ -526,8 +526,10 @@ def _write_export(model: Any, path: Path) -> tuple[str, str]:
     why not) for a model holding a part the export does not cover; that model loads through joblib."""
     try:
         exported = export_model(model, path.parent.name)
-    except ExportError as error:
-        return "", f"not exported: {error}"
+    except (ExportError, AttributeError, KeyError, TypeError, IndexError) as error:
+        # A model of another shape than the export reads (a part it does not cover, or a fitted attribute
+        # it does not find) is still registered: it loads through joblib, and the metadata says why.
+        return "", f"not exported: {type(error).__name__}: {error}"
     exported.save(path)
     return file_sha256(path), ""
 

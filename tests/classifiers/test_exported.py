@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from labeled_texts import labeled_articles, sample_articles
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from wirestance.classifiers.article_model import ArticleText
@@ -29,7 +30,6 @@ from wirestance.classifiers.exported_text import TextBlock, char_wb_ngrams
 from wirestance.classifiers.registry import METADATA_FILE, ModelRegistry, load_champion
 from wirestance.settings import Settings
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 HOSTILE = [
     "",
     "   ",
@@ -45,22 +45,12 @@ HOSTILE = [
 ]
 
 
-def _labeled_articles() -> list[ArticleText]:
-    articles: dict[str, list[tuple[int, str]]] = {}
-    for path in sorted((DATA / "labeled").glob("*.jsonl")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
-            if line.strip():
-                row = json.loads(line)
-                key = f"{path.name}:{row.get('article_id') or number}"
-                articles.setdefault(key, []).append((int(row.get("para_index") or 0), row["text"]))
-    found = [ArticleText([text for _, text in sorted(rows)], title=rows[0][1][:80]) for rows in articles.values()]
-    for path in sorted((DATA / "samples").glob("*/articles.json")):
-        for article in json.loads(path.read_text(encoding="utf-8")):
-            found.append(ArticleText(list(article["paragraphs"]), title=article.get("title")))
-    return found
+def _articles() -> list[ArticleText]:
+    found = [ArticleText(paragraphs, title=paragraphs[0][:80]) for paragraphs in labeled_articles().values()]
+    return found + [ArticleText(paragraphs, title=title) for title, paragraphs in sample_articles().values()]
 
 
-ARTICLES = _labeled_articles()
+ARTICLES = _articles()
 
 
 def _assert_same_labelling(fitted, exported: ExportedModel, articles) -> None:
@@ -256,3 +246,25 @@ def test_a_full_piece_cache_is_emptied_and_the_word_counts_stay_exact():
     counts = small.counts(texts)
     assert len(small._pieces) <= 3
     assert (counts != block._word_counts_by_text(texts)).nnz == 0
+
+
+def test_a_model_the_export_does_not_cover_is_registered_without_one(settings: Settings):
+    from wirestance.classifiers.dataset import load_labeled_data
+    from wirestance.classifiers.model import split_for_evaluation, train_model
+    from wirestance.classifiers.predict import StanceModel
+
+    split = split_for_evaluation(load_labeled_data(Path(settings.labeled_dir)), 0.25, seed=3)
+    trained = train_model(split, cv_folds=0)
+    evaluation = StanceModel(trained.pipeline, "challenger").evaluate(split.evaluation)
+    words = trained.pipeline.paragraph_pipeline.named_steps["features"].named_transformers["word"]
+    words.stop_words = ["the"]  # a vectorizer setting the export does not compute
+    registry = ModelRegistry(settings.models_dir)
+
+    version = registry.register(trained, evaluation).version
+
+    meta = json.loads((Path(settings.models_dir) / version / METADATA_FILE).read_text(encoding="utf-8"))
+    assert meta["export_sha256"] == ""
+    assert "stop_words" in meta["export_note"]
+    assert not (Path(settings.models_dir) / version / EXPORT_FILE).exists()
+    assert load_export(settings.models_dir, version) is None
+    assert registry.load(version).predict(["Ankara said the deal stands."]).labels

@@ -12,13 +12,13 @@ the comparison.
 from __future__ import annotations
 
 import bisect
-import json
 import math
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from labeled_texts import labeled_articles, sample_articles
 from sklearn.base import clone
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer, strip_accents_ascii, strip_accents_unicode
 
@@ -31,28 +31,8 @@ from wirestance.classifiers.topic import topic_score
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 
-def _labeled_articles() -> dict[str, list[str]]:
-    """Paragraph texts of data/labeled/, grouped by article in paragraph order."""
-    articles: dict[str, list[tuple[int, str]]] = {}
-    for path in sorted((DATA / "labeled").glob("*.jsonl")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
-            if line.strip():
-                row = json.loads(line)
-                key = f"{path.name}:{row.get('article_id') or number}"
-                articles.setdefault(key, []).append((int(row.get("para_index") or 0), row["text"]))
-    return {key: [text for _, text in sorted(rows)] for key, rows in articles.items()}
-
-
-def _sample_articles() -> dict[str, tuple[str | None, list[str]]]:
-    found = {}
-    for path in sorted((DATA / "samples").glob("*/articles.json")):
-        for number, article in enumerate(json.loads(path.read_text(encoding="utf-8"))):
-            found[f"{path.parent.name}:{number}"] = (article.get("title"), list(article["paragraphs"]))
-    return found
-
-
-LABELED = _labeled_articles()
-SAMPLE = _sample_articles()
+LABELED = labeled_articles()
+SAMPLE = sample_articles()
 TEXTS = [t for paragraphs in LABELED.values() for t in paragraphs] + [t for _, ps in SAMPLE.values() for t in ps]
 ARTICLES = [(None, paragraphs) for paragraphs in LABELED.values()] + list(SAMPLE.values())
 FLAG_PATTERNS = [

@@ -28,6 +28,7 @@ import functools
 import json
 import logging
 import random
+import sys
 import threading
 import time
 import uuid
@@ -211,7 +212,7 @@ class _KeyIndex:
 
     def learn_rows(self, path: str, day: date, size: int, rows: pa.Table) -> None:
         """A data file read back: its rows' key columns (for articles also update time and hash)."""
-        keys = list(zip(rows.column("source").to_pylist(), rows.column("article_id").to_pylist(), strict=True))
+        keys = _keys_of(rows)
         stored: dict[ArticleKey, _Stored] = {}
         if self.table == "articles" and keys:
             updated, hashes = rows.column("updated").to_pylist(), rows.column("content_hash").to_pylist()
@@ -611,7 +612,7 @@ class Lake:
     ) -> _Written:
         """One partition's new data file: the rows kept from its rewritten files, then the fresh rows."""
         rows = pa.Table.from_pylist(fresh, schema=_file_schema(table))
-        keys = list(zip(rows.column("source").to_pylist(), rows.column("article_id").to_pylist(), strict=True))
+        keys = _keys_of(rows)
         stored: dict[ArticleKey, _Stored] = {}
         if table == "articles":
             updated, hashes = rows.column("updated").to_pylist(), rows.column("content_hash").to_pylist()
@@ -913,6 +914,14 @@ def _stats_json(rows: pa.Table, columns: Iterable[str]) -> str:
 
 def _iso_millis(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _keys_of(rows: pa.Table) -> list[ArticleKey]:
+    """The article keys of `rows`, their strings interned: the key indexes of both tables hold every stored
+    article's key for as long as a writer lives, and one shared source name and one article id for both
+    indexes is ~170 bytes less of each stored article than fresh strings per row and table."""
+    sources = map(sys.intern, rows.column("source").to_pylist())
+    return list(zip(sources, map(sys.intern, rows.column("article_id").to_pylist()), strict=True))
 
 
 def _rows_of_keys(rows: pa.Table, keys: set[ArticleKey], *, keep: bool) -> pa.Table:
