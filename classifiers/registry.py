@@ -157,7 +157,7 @@ class ModelRegistry:
         meta = self.metadata(version)
         model_path = self._version_dir(version) / MODEL_FILE
         try:
-            actual = _sha256_file(model_path)
+            actual = file_sha256(model_path)
         except FileNotFoundError:
             raise ModelIntegrityError(f"{model_path}: model file is missing") from None
         if actual != meta.model_sha256:
@@ -220,7 +220,7 @@ class ModelRegistry:
         try:
             model_path = staging / MODEL_FILE
             joblib.dump(trained.pipeline, model_path)
-            model_sha256 = _sha256_file(model_path)
+            model_sha256 = file_sha256(model_path)
             export_sha256, export_note = _write_export(trained.pipeline, staging / EXPORT_FILE)
             metrics = {
                 "evaluation": evaluation.to_dict(),
@@ -532,6 +532,3 @@ def _write_export(model: Any, path: Path) -> tuple[str, str]:
         return "", f"not exported: {type(error).__name__}: {error}"
     exported.save(path)
     return file_sha256(path), ""
-
-
-_sha256_file = file_sha256
