@@ -102,6 +102,9 @@ class ArticleScorer(Protocol):
 
     topic_threshold: float
 
+    @property
+    def has_context_stage(self) -> bool: ...
+
     def paragraph_outputs(self, texts: Sequence[str]) -> ParagraphOutputs: ...
 
     def headline_actors(self, texts: Sequence[str]) -> NDArray[np.float64]: ...
@@ -171,6 +174,10 @@ class ArticleStanceModel:
 
     # --- the context stage ---
 
+    @property
+    def has_context_stage(self) -> bool:
+        return self.context_classifier is not None
+
     def headline_actors(self, texts: Sequence[str]) -> NDArray[np.float64]:
         return np.asarray(self._actor_attribution().transform(list(texts)).toarray(), dtype=np.float64)
 
@@ -206,7 +213,7 @@ def score_articles(model: ArticleScorer, articles: Sequence[ArticleText]) -> lis
     headlines = [" ".join(part for part in (a.title, a.lede) if part) for a in articles]
     headline_actors = model.headline_actors(headlines) if articles else np.zeros((0, 0))
     probabilities_of_all = outputs.scores
-    if texts:
+    if texts and model.has_context_stage:  # a model without one gives the paragraph stage's scores
         # One context-stage call for every article: per-article calls cost more than the model itself.
         lengths = [len(article.paragraphs) for article in articles]
         firsts = np.cumsum(lengths) - lengths

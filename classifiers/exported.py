@@ -111,6 +111,10 @@ class ExportedModel:
     def headline_actors(self, texts: Sequence[str]) -> NDArray[np.float64]:
         return self._actors(list(texts))
 
+    @property
+    def has_context_stage(self) -> bool:
+        return self.context is not None
+
     def context_probabilities(self, features: NDArray[np.float64]) -> NDArray[np.float64] | None:
         if self.context is None:
             return None
@@ -212,9 +216,9 @@ class ExportedModel:
                 context,
                 float(header["topic_threshold"]),
             )
+        except ExportError:
+            raise
         except (KeyError, TypeError, ValueError) as error:
-            if isinstance(error, ExportError):
-                raise
             raise ExportError(f"{path}: not a readable model export ({error!r})") from error
 
 
