@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+
+from wirestance.classifiers.word_gate import GatedPattern, GateScan, WordGate
 
 ACTOR_GROUPS = ("russian_supplier", "turkish_government", "us_objection", "nato")
 
@@ -156,82 +158,17 @@ def _alternation(patterns: Iterable[str]) -> str:
     return "|".join(sorted(patterns, key=len, reverse=True))
 
 
-def _top_level_alternatives(pattern: str) -> list[str]:
-    """`a|b(?:c|d)|e` -> [a, b(?:c|d), e]: the alternatives of a pattern outside groups and classes."""
-    parts, depth, in_class, escaped, start = [], 0, False, False, 0
-    for position, char in enumerate(pattern):
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            parts.append(pattern[start:position])
-            start = position + 1
-    return [*parts, pattern[start:]]
-
-
-def _closing_parenthesis(pattern: str) -> int:
-    """Where the group that opens `pattern` closes."""
-    depth, escaped = 0, False
-    for position, char in enumerate(pattern):
-        if escaped:
-            escaped = False
-            continue
-        escaped = char == "\\"
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0:
-            return position
-    raise ValueError(f"unbalanced group in {pattern!r}")
-
-
-def _first_letters(pattern: str) -> set[str]:
-    """The characters every match of `pattern` can start with; only the shapes used here are accepted
-    (alternatives that start with a lower-case letter or a group of such alternatives;
-    escapes and brackets inside a group are only skipped, so a group must not hold a `(` in a class)."""
-    letters: set[str] = set()
-    for alternative in _top_level_alternatives(pattern):
-        group_opening = re.match(r"\(\?(?::|P<\w+>)", alternative)
-        if group_opening:
-            end = _closing_parenthesis(alternative)
-            quantifier = alternative[end + 1 : end + 2]
-            if quantifier == "{":
-                raise ValueError(f"a counted group opens {alternative!r}")
-            if quantifier in ("?", "*"):  # an optional group: what follows it can start a match too
-                letters |= _first_letters(alternative[end + 2 :])
-            letters |= _first_letters(alternative[group_opening.end() : end])
-        elif alternative[:1].isascii() and alternative[:1].islower() and alternative[1:2] not in ("?", "*", "{"):
-            letters.add(alternative[0])
-        else:
-            raise ValueError(f"cannot tell what {alternative!r} starts with")
-    return letters
-
-
-def _words(pattern: str) -> str:
-    r"""`\b(?:pattern)\b`, with a look-ahead for the letters its matches start with: the same matches, but
-    the regex engine turns away most word boundaries (every word's end, most words' starts) before trying
-    dozens of alternatives there (twice as fast on news paragraphs)."""
-    return rf"\b(?=[{''.join(sorted(_first_letters(pattern)))}])(?:{pattern})\b"
-
-
 #: The group name of the bare country alternative in each group's `every` pattern: a match of any other
 #: alternative is a named actor.
 _COUNTRY_ONLY = "country_only"
 
 
-def _compile_actor_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
+def _actor_patterns() -> dict[str, tuple[GatedPattern, GatedPattern]]:
     """Per group: (named actors incl. country+office, every actor incl. bare country names).
 
     In `every`, the bare country alternative is captured as `_COUNTRY_ONLY` (capturing changes no match);
     the alternatives are ordered by length before that, as they always were."""
-    compiled = {}
+    patterns = {}
     for group in ACTOR_GROUPS:
         named = [*_NAMED_ACTORS[group], rf"(?:{_COUNTRY_WORDS[group]}) {_OFFICES}"]
         country = _COUNTRY_ACTORS[group]
@@ -239,24 +176,24 @@ def _compile_actor_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str
             rf"(?P<{_COUNTRY_ONLY}>{a})" if a is country else a
             for a in sorted([*named, country], key=len, reverse=True)
         ]
-        compiled[group] = (re.compile(_words(_alternation(named))), re.compile(_words("|".join(every))))
-    return compiled
+        patterns[group] = (GatedPattern.words(_alternation(named)), GatedPattern.words("|".join(every)))
+    return patterns
 
 
-_ACTOR_PATTERNS = _compile_actor_patterns()
-_VERB_PATTERN = re.compile(_words(_ATTRIBUTION_VERBS))
+_ACTOR_PATTERNS = _actor_patterns()
+_VERBS = GatedPattern.words(_ATTRIBUTION_VERBS)
 _ACCORDING_PATTERN = re.compile(rf"\b{_ACCORDING_TO}\b")
-_PRONOUN_PATTERN = re.compile(_words("he|she"))
+_PRONOUNS = GatedPattern.words("he|she")
 _QUOTE_PATTERN = re.compile(r"[\"“”«»]")
 _TOKEN_PATTERN = re.compile(r"\S+")
-_OTHER_PATTERN = re.compile(_words(_OTHER_VOICES))
+_OTHERS = GatedPattern.words(_OTHER_VOICES)
 # Within this many leading tokens an actor is the paragraph's subject: the side it opens with, which
 # settles a paragraph two sides share about equally (rule 13).
 OPENING_TOKENS = 8
 
 _MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
 # A dated past event (rule 11): "in December 2020", "on July 12, 2019", "back in 2017", "in mid-2019".
-_PAST_DATE = re.compile(
+_PAST_DATE = GatedPattern.bounded(
     rf"\b(?:in|on|since|by|until|back in|as early as|as of)\s+(?:(?:early|late|mid)[- ])?"
     rf"(?:(?:{_MONTHS})\s+(?:\d{{1,2}},?\s+)?)?(?:19|20)\d\d\b"
 )
@@ -266,13 +203,13 @@ _BACKGROUND_TENSE = re.compile(
     r"\b(?:\w+ )?years? ago\b|\b(?:the )?previous (?:year|month)\b|\blast year\b"
 )
 # A standing position keeps its actor (rule 11): "has repeatedly warned", "have long argued", "continues to".
-_STANDING_POSITION = re.compile(
+_STANDING_POSITION = GatedPattern.bounded(
     r"\b(?:has|have)\s+(?:repeatedly |long |consistently |always |so far |also )?"
     r"(?:warned|said|insisted|argued|urged|maintained|made clear|stated|threatened|objected|rejected|"
     r"defended|called|demanded|stressed|emphasi[sz]ed|opposed)\b|\bcontinues? to\b|\bremains? (?:opposed|committed)\b"
 )
 # A line that carries no position (rule 12).
-_NO_POSITION = re.compile(
+_NO_POSITION = GatedPattern.bounded(
     r"\b(?:did not|didn't|has not|have not|had not|could not) (?:immediately )?(?:respond|reply|return)\w*(?: to)? "
     r"(?:\w+ ){0,3}(?:requests?|calls?|e-?mails?|messages?|inquir\w+|questions?)\b|"
     r"\b(?:did not|didn't|has not|have not|had not) (?:immediately )?"
@@ -282,19 +219,25 @@ _NO_POSITION = re.compile(
     r"\bno (?:immediate )?comment\b|\brequests? for comment\b"
 )
 # Substrings of which every match of the pattern holds one: a paragraph with none of them is not scanned
-# (a scan of a paragraph by each of these alternations costs more than these substring tests).
+# (cheaper than even the gated scan; the background pattern cannot be gated: "(\w+ )?years ago").
 _PAST_DATE_NEEDS = ("19", "20")
 _BACKGROUND_TENSE_NEEDS = ("had ", "year", "previous ")
-_STANDING_POSITION_NEEDS = ("has", "have", "continue", "remain")
-_NO_POSITION_NEEDS = ("not", "n't", "declined to", "comment")
-# The same for the actor scans that seldom match: most paragraphs name no NATO actor and no outsider.
-_NATO_NEEDS = ("nato", "alliance", "stoltenberg", "rutte")
-_OTHER_NEEDS = (
-    *("analyst", "expert", "observer", "researcher", "scholar", "professor", "commentator", "columnist"),
-    *("fellow", "think", "people familiar", "critics", "economist", "historian"),
-)
 # An interviewer's question: "Q: ...", "Question: ...", or a paragraph that is one question.
 _QUESTION_OPENER = re.compile(r"^\W*(?:q\s*[:.-]|question\s*:)")
+
+# Every gated pattern of a paragraph, found from one pass over its distinct words (word_gate.py).
+_GATE = WordGate(
+    {
+        **{f"every:{group}": every for group, (_named, every) in _ACTOR_PATTERNS.items()},
+        **{f"named:{group}": named for group, (named, _every) in _ACTOR_PATTERNS.items()},
+        "verb": _VERBS,
+        "pronoun": _PRONOUNS,
+        "other": _OTHERS,
+        "past_date": _PAST_DATE,
+        "standing_position": _STANDING_POSITION,
+        "no_position": _NO_POSITION,
+    }
+)
 
 
 _US_ABBREVIATION = re.compile(r"\bU\.\s?S\.(?:\s?A\.)?|\bUSA?\b")
@@ -313,16 +256,16 @@ def normalize(text: str) -> str:
     paragraphs. Texts joined by " \n" normalize to their normalized forms joined the same way (the topic
     score relies on it): no abbreviation spans the two joining characters, lower-casing and NFKD act per
     character (whitespace is a starter, neither cased nor case-ignorable) and marks are removed one by one."""
-    spelled_out = _US_ABBREVIATION.sub("United States", text)
+    # Every match holds "U." or "US": most paragraphs skip the substitution.
+    spelled_out = _US_ABBREVIATION.sub("United States", text) if "U." in text or "US" in text else text
     if spelled_out.isascii():
         return spelled_out.lower()
     decomposed = unicodedata.normalize("NFKD", spelled_out.replace("ı", "i").replace("İ", "I"))
     return _COMBINING_MARKS.sub("", decomposed).lower().replace("’", "'")
 
 
-def _flag(text: str, pattern: re.Pattern[str], needs: tuple[str, ...]) -> float:
-    """1.0 when the pattern matches the text; `needs` (see above) skips the scan where it cannot."""
-    return 1.0 if any(part in text for part in needs) and pattern.search(text) else 0.0
+def _flag(scan: GateScan, name: str) -> float:
+    return 1.0 if scan.search(name) else 0.0
 
 
 #: The columns `actor_features` returns, in order. Later columns were appended after the first 15, so a
@@ -348,37 +291,31 @@ def actor_features(text: str, window: int) -> list[float]:
     named actor of the group appears at all; `quote` when the paragraph carries quoted speech; `opens:<group>`
     the actor the paragraph opens with; then the flags of labelling-guide rules 11-12 and questions."""
     plain = normalize(text)
+    scan = _GATE.scan(plain)
     # (start, last character, group) of every actor mention.
     spans: list[tuple[int, int, str]] = []
     named = dict.fromkeys(ACTOR_GROUPS, 0.0)
-    for group, (named_pattern, every_pattern) in _ACTOR_PATTERNS.items():
-        if group == "nato" and not any(part in plain for part in _NATO_NEEDS):
-            continue
-        found = list(every_pattern.finditer(plain))
+    for group in ACTOR_GROUPS:
+        found = scan.finditer(f"every:{group}")
         if not found:
             # `every` holds all of `named`'s alternatives: where it matches nowhere, `named` matches
             # nowhere either (every position was tried), so `named` need not be run.
             continue
         # A match by any alternative but the bare country is a named actor: `named` matches there.
-        if any(m.lastgroup != _COUNTRY_ONLY for m in found) or named_pattern.search(plain):
+        if any(m.lastgroup != _COUNTRY_ONLY for m in found) or scan.search(f"named:{group}"):
             named[group] = 1.0
         spans.extend((m.start(), m.end() - 1, group) for m in found)
-    spans.extend((m.start(), m.end() - 1, _PRONOUN_GROUP) for m in _PRONOUN_PATTERN.finditer(plain))
-    if any(part in plain for part in _OTHER_NEEDS):
-        spans.extend((m.start(), m.end() - 1, _OTHER_GROUP) for m in _OTHER_PATTERN.finditer(plain))
+    for group, name in ((_PRONOUN_GROUP, "pronoun"), (_OTHER_GROUP, "other")):
+        spans.extend((m.start(), m.end() - 1, group) for m in scan.finditer(name))
 
     speaks = dict.fromkeys((*ACTOR_GROUPS, _PRONOUN_GROUP, _OTHER_GROUP), 0.0)
     # (first token, last token, group) of every actor mention: "the turkish defence minister" ends next
     # to the verb in "the turkish defence minister said", however long the title.
     mentions: list[tuple[int, int, str]] = []
     if spans:  # with no actor, no verb has a speaker and nothing opens the paragraph
-        token_starts = [match.start() for match in _TOKEN_PATTERN.finditer(plain)]
-
-        def token_at(offset: int) -> int:
-            return bisect_right(token_starts, offset) - 1
-
+        token_at = _token_locator(plain)
         mentions = [(token_at(start), token_at(last), group) for start, last, group in spans]
-        for verb in _VERB_PATTERN.finditer(plain):
+        for verb in scan.finditer("verb"):
             group = nearest_speaker(mentions, token_at(verb.start()), window, forward_only=False)
             if group is not None:
                 speaks[group] = 1.0
@@ -398,12 +335,23 @@ def actor_features(text: str, window: int) -> list[float]:
         *original,
         speaks[_OTHER_GROUP],
         *opens.values(),
-        _flag(plain, _PAST_DATE, _PAST_DATE_NEEDS),
-        _flag(plain, _BACKGROUND_TENSE, _BACKGROUND_TENSE_NEEDS),
-        _flag(plain, _STANDING_POSITION, _STANDING_POSITION_NEEDS),
-        _flag(plain, _NO_POSITION, _NO_POSITION_NEEDS),
+        _flag(scan, "past_date") if any(part in plain for part in _PAST_DATE_NEEDS) else 0.0,
+        1.0 if any(part in plain for part in _BACKGROUND_TENSE_NEEDS) and _BACKGROUND_TENSE.search(plain) else 0.0,
+        _flag(scan, "standing_position"),
+        _flag(scan, "no_position"),
         1.0 if _QUESTION_OPENER.match(plain) or plain.rstrip().endswith("?") else 0.0,
     ]
+
+
+def _token_locator(plain: str) -> Callable[[int], int]:
+    """offset -> the index of the whitespace-separated token at or before it (`_TOKEN_PATTERN`'s tokens).
+
+    Most paragraphs are single-spaced: there, the token index is the count of spaces before the offset."""
+    tokens = plain.split()
+    if tokens and " ".join(tokens) == plain:
+        return lambda offset: plain.count(" ", 0, offset)
+    token_starts = [match.start() for match in _TOKEN_PATTERN.finditer(plain)]
+    return lambda offset: bisect_right(token_starts, offset) - 1
 
 
 def nearest_speaker(

