@@ -93,7 +93,8 @@ def reprocess(
 def _summary_sentence(row: dict) -> str:
     """One source's reprocess counts as a sentence for the run's log (the artifact has the table)."""
     return (
-        f"{row['source']}: {row['responses']:,} archived responses gave {row['articles']:,} articles; "
+        f"{row['source']}: {row['responses']:,} archived responses gave {row['articles']:,} articles "
+        f"({row['not_reparsed']:,} responses not parsed again: their stored article is current); "
         f"{row['new']:,} new, {row['updated']:,} updated, {row['unchanged']:,} unchanged; "
         f"{row['labelled']:,} labelled, labels reused for {row['labels_reused']:,}; "
         f"{row['failed']:,} failed, {row['corrupt_records']:,} damaged records."

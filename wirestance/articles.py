@@ -39,6 +39,9 @@ class Article:
     # Set when the page came from a web archive rather than the live site.
     capture_time: datetime | None = field(default=None)
     capture_origin: str | None = field(default=None)
+    # The WARC payload digest of the response body the article was parsed from ("sha1:<base32>"), when it
+    # came through `pages.parse_page`: a reprocess does not parse the same bytes again (wirestance.reprocess).
+    payload_digest: str | None = field(default=None)
 
     def __post_init__(self) -> None:
         if self.published.tzinfo is None:
@@ -47,8 +50,10 @@ class Article:
             raise ValueError(f"{self.url}: updated time must be timezone-aware")
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The `wirestance parse` contract: the fields above, dates as ISO 8601 strings."""
+        """The `wirestance parse` contract: the fields above but the payload digest (which bytes were parsed is
+        not part of the article), dates as ISO 8601 strings."""
         out = asdict(self)
+        del out["payload_digest"]
         for key in ("published", "updated", "capture_time"):
             value = out[key]
             out[key] = value.isoformat() if value is not None else None

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
+from wirestance.archive.records import payload_digest
 from wirestance.articles import Article, NotAnArticle
 from wirestance.failures import Failure
 from wirestance.fetch import FetchError, RecordingError, decode_body
@@ -62,8 +63,12 @@ def parse_page(
     except Exception as exc:  # a parser bug must not sink the run; it is recorded with its type
         log.exception("parser crashed on %s", page.url)
         return Failure(url, source.name, "parse", f"{page.url}: {type(exc).__name__}: {exc}")
-    if page.capture_time is not None:
-        article = replace(article, capture_time=page.capture_time, capture_origin=page.capture_origin)
+    article = replace(
+        article,
+        capture_time=page.capture_time if page.capture_time is not None else article.capture_time,
+        capture_origin=page.capture_origin if page.capture_time is not None else article.capture_origin,
+        payload_digest=payload_digest(page.body),
+    )
     return article, page
 
 

@@ -202,6 +202,7 @@ def article_rows(
                 "parser_version": article.parser_version,
                 "schema_version": SCHEMA_VERSION,
                 "on_topic": topics[position][0],
+                "payload_digest": article.payload_digest,
                 "topic_score": topics[position][1],
                 PARTITION_COLUMN: day,
             }
@@ -270,7 +271,7 @@ def replaces(stored: Article, later: Article) -> bool:
 def content_hash(article: Article) -> str:
     """What decides whether a stored article changed (not when or how it was fetched)."""
     fields = asdict(article)
-    for key in ("url", "fetched_at", "capture_time", "capture_origin", "parser_version"):
+    for key in ("url", "fetched_at", "capture_time", "capture_origin", "parser_version", "payload_digest"):
         fields.pop(key, None)
     payload = json.dumps(fields, default=str, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

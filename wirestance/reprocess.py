@@ -12,7 +12,9 @@ workers send, parks the packed articles as bytes and writes the lake, so lake wr
 
 1. Scan: index rows of the archived responses, in fetch order, go to the workers in small jobs; parsed
    articles come back in the same order and wait in a temporary spill file (only their sort keys and file
-   positions stay in memory) until every copy has been seen.
+   positions stay in memory) until every copy has been seen. A response whose payload digest is that of a
+   stored article parsed by today's parser and labelled by today's model is not read nor parsed again: the
+   stored article stands for it (the same bytes through the same parser give the same article).
 2. Store: in publication order, in batches of whole days (one upsert each, so a partition is written once),
    each article is
    - left alone when the stored copy has the same content, parser version and model version;
@@ -62,7 +64,19 @@ BATCH_ARTICLES = 1000
 #: its parsing (~2 ms a page), small enough that the workers share the tail of the archive evenly.
 PARSE_ROWS_PER_JOB = 64
 #: Columns of the stored articles that decide what a reprocess must redo.
-_STORED_COLUMNS = ["source", "article_id", "content_hash", "paragraphs_hash", "parser_version", "model_version"]
+_STORED_COLUMNS = [
+    "source",
+    "article_id",
+    "content_hash",
+    "paragraphs_hash",
+    "parser_version",
+    "model_version",
+    "published",
+    "updated",
+    "payload_digest",
+]
+#: `_Kept.offset` of a copy that is the stored article itself (not parsed: nothing in the spill file).
+_STORED_COPY = -1
 
 
 class _Spill:
@@ -218,6 +232,13 @@ class _StoredArticle:
     paragraphs_hash: str | None
     parser_version: str | None
     model_version: str | None
+    published: datetime | None
+    updated: datetime | None
+    payload_digest: str | None
+
+
+#: Payload digest -> (article id, stored article) of the stored articles a response need not be parsed for.
+_CurrentParses = dict[str, tuple[str, _StoredArticle]]
 
 
 @dataclass
@@ -280,6 +301,8 @@ class _SourceRun:
     source: str
     spill: _Spill
     responses: int = 0
+    #: Responses not parsed: a stored article parsed from the same bytes by today's parser is current.
+    not_reparsed: int = 0
     not_article: int = 0
     out_of_window: int = 0
     corrupt: int = 0
@@ -295,6 +318,7 @@ class _SourceRun:
         return {
             "source": self.source,
             "responses": self.responses,
+            "not_reparsed": self.not_reparsed,
             "articles": self.articles,
             "not_article": self.not_article,
             "out_of_window": self.out_of_window,
@@ -346,8 +370,11 @@ def run_reprocess(
             source = get_source(name)
             with _Spill(spill_dir) as spill:
                 run = _SourceRun(source=source.name, spill=spill)
-                _scan(run, source, pool, settings, lake, scan, on_pages)
-                _store(run, lake, pool, model.version, run_batch, batch_articles, settings.batch_size)
+                stored = _stored_articles(lake, source.name)
+                current = _current_parses(stored, model.version, source.parser_versions())
+                _scan(run, source, pool, settings, lake, scan, current, on_pages)
+                del current
+                _store(run, lake, pool, model.version, stored, run_batch, batch_articles, settings.batch_size)
             lake.append_failures(run.failures, run_id)
             rows.append(run.as_row())
     return rows
@@ -376,13 +403,13 @@ def _store(
     lake: Lake,
     pool: WorkerPool,
     model_version: str,
+    stored: dict[tuple[str, str], _StoredArticle],
     run_batch: Callable[[ReprocessBatch], StoreCounts],
     batch_articles: int,
     label_batch: int,
 ) -> None:
     """Label (or reuse labels of) the kept articles and store them, a batch of whole days at a time."""
     run.articles = len(run.best)
-    stored = _stored_articles(lake, run.source)
     batches = (
         _prepare(lake, run.spill, batch, stored, model_version, pool, label_batch)
         for batch in _whole_days(run.best.take_oldest_first(), batch_articles)
@@ -398,13 +425,15 @@ def _scan(
     settings: Settings,
     lake: Lake,
     scan: _ScanRange,
+    current: _CurrentParses,
     on_pages: Callable[[int], None] | None = None,
 ) -> None:
-    """Parse every archived response of the source in the workers; keep the copy an ingest would keep."""
+    """Parse every archived response of the source in the workers (but those `current` stands for); keep
+    the copy an ingest would keep."""
     domains = [*source.allowed_domains, *scan.hosts]
     with ArchiveReader(settings.raw_url, lake) as reader:
         jobs = (
-            ParseJob(source.name, chunk, settings)
+            ParseJob(source.name, chunk, settings, _known_rows(chunk, current))
             for rows in reader.response_rows(scan.fetched_since, scan.fetched_until, domains)
             for chunk in iter_batches(rows, PARSE_ROWS_PER_JOB)
         )
@@ -416,6 +445,12 @@ def _scan(
             if on_pages is not None:
                 on_pages(len(answer.pages) + len(answer.problems))
             for page in answer.pages:
+                if page.known_digest is not None:
+                    # In its place in fetch order: which copy is kept depends on the order copies come in.
+                    run.responses += 1
+                    run.not_reparsed += 1
+                    _consider_stored(run, *current[page.known_digest], scan.window)
+                    continue
                 if page.not_article:
                     run.not_article += 1
                     continue
@@ -424,6 +459,53 @@ def _scan(
                     run.failures.append(page.failure)
                 elif page.article is not None:
                     _consider(run, page.article, scan.window)
+
+
+def _current_parses(
+    stored: dict[tuple[str, str], _StoredArticle], model_version: str, parser_versions: frozenset[str]
+) -> _CurrentParses:
+    """The stored articles a response with the same payload need not be parsed for: parsed by one of today's
+    parsers (of its layouts) and labelled by today's model, so the same bytes give the same article and a
+    reprocess would leave it as it is. Articles stored before payload digests were kept are parsed again."""
+    return {
+        article.payload_digest: (article_id, article)
+        for (_source, article_id), article in stored.items()
+        if article.payload_digest is not None
+        and article.published is not None
+        and article.content_hash is not None
+        and article.paragraphs_hash is not None
+        and article.parser_version in parser_versions
+        and article.model_version == model_version
+    }
+
+
+def _known_rows(rows: list[dict[str, Any]], current: _CurrentParses) -> frozenset[int]:
+    return frozenset(
+        position for position, row in enumerate(rows) if row["status"] == 200 and row["payload_digest"] in current
+    )
+
+
+def _consider_stored(run: _SourceRun, article_id: str, stored: _StoredArticle, window: Window) -> None:
+    """`_consider` for a response the stored article stands for (see `_current_parses`)."""
+    assert stored.published is not None and stored.content_hash and stored.paragraphs_hash and stored.parser_version
+    if not window.contains(stored.published):
+        run.out_of_window += 1
+        return
+    current = run.best.get(article_id)
+    if current is None or replaces_stored(current.content_hash, current.updated, stored.content_hash, stored.updated):
+        run.best.put(
+            _Kept(
+                stored.published,
+                article_id,
+                _STORED_COPY,
+                0,
+                run.best.source,
+                stored.updated,
+                bytes.fromhex(stored.content_hash),
+                bytes.fromhex(stored.paragraphs_hash),
+                stored.parser_version,
+            )
+        )
 
 
 def _consider(run: _SourceRun, parked: ParkedArticle, window: Window) -> None:
@@ -478,8 +560,7 @@ def _stored_articles(lake: Lake, source: str) -> dict[tuple[str, str], _StoredAr
     table = lake.read("articles", filter=pc.field("source") == source, columns=_STORED_COLUMNS)
     columns = table.to_pydict()
     return {
-        (s, a): _StoredArticle(c, p, v, m)
-        for s, a, c, p, v, m in zip(*(columns[name] for name in _STORED_COLUMNS), strict=True)
+        (s, a): _StoredArticle(*rest) for s, a, *rest in zip(*(columns[name] for name in _STORED_COLUMNS), strict=True)
     }
 
 
@@ -498,6 +579,10 @@ def _prepare(
     reuse: list[Parsed] = []
     for kept in batch:
         before = stored.get((kept.source, kept.article_id))
+        if kept.offset == _STORED_COPY:
+            # The stored article itself (`_current_parses`): same content, parser and model by construction.
+            counts.unchanged += 1
+            continue
         if before is None or before.model_version != model_version:
             to_label.append(spill.get(kept.spot))  # packed as it is: only the worker opens it
         elif before.content_hash == kept.content_hash and before.parser_version == kept.parser_version:

@@ -90,6 +90,8 @@ class ParsedPage:
     article: ParkedArticle | None = None
     failure: Failure | None = None
     not_article: bool = False
+    #: The response's payload digest, when the job said a stored article is current for it (not parsed).
+    known_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,9 @@ class ParseJob:
     rows: list[dict[str, Any]]
     #: Limits an article must meet to be stored (dates, sizes: `pages.screen_article`); None: no screening.
     settings: Settings | None = None
+    #: Positions in `rows` of responses whose payload the caller knows a current stored article was parsed
+    #: from: neither read nor parsed, each answered by its place (`ParsedPage.known_digest`).
+    known: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,10 @@ def parse_job(state: WorkerState, job: ParseJob) -> ParseAnswer:
     source = get_source(job.source)
     pages: list[ParsedPage] = []
     before = len(reader.problems)
-    for row in job.rows:
+    for position, row in enumerate(job.rows):
+        if position in job.known:
+            pages.append(ParsedPage(known_digest=row["payload_digest"]))
+            continue
         response = reader.response(row)
         if response is None or response.status != 200:
             continue

@@ -8,6 +8,8 @@
    URL). Older index files read with a null url_key; nothing selects on it (records are chosen by host).
 5: articles.on_topic, articles.topic_score: is the article about the S-400 dispute (null: labelled by a
    model that does not say).
+6: articles.payload_digest: the WARC payload digest of the response the article was parsed from (null:
+   stored before, or not parsed from a fetched or archived response).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pyarrow as pa
 from wirestance.labels import PROBABILITY_COLUMNS
 from wirestance.labels import STANCE_LABELS as STANCE_LABELS
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -52,6 +54,7 @@ ARTICLES = pa.schema(
         ("schema_version", pa.int16()),
         ("on_topic", pa.bool_()),
         ("topic_score", pa.float32()),
+        ("payload_digest", pa.string()),
     ]
 )
 ARTICLE_KEY = ("source", "article_id")

@@ -125,6 +125,18 @@ class Source:
     def news_sitemap_urls(self, base_url: str | None = None) -> list[str]:
         return [rebase(url, base_url) for url in self.news_sitemaps]
 
+    def parser_versions(self) -> frozenset[str]:
+        """The versions today's parsers of the source write (one per layout, and the generic parser's when
+        it reads the source or stands in): an article stored under any other was parsed by an older parser."""
+        versions: set[str] = set()
+        if not self.is_generic:
+            versions.update(layout.version for layout in self.module().LAYOUTS)
+        if self.is_generic or self.generic_fallback:
+            from wirestance.sources.generic import parser_version
+
+            versions.add(parser_version())
+        return frozenset(versions)
+
     def owns(self, url: str) -> bool:
         """Whether `url` is on one of the source's domains."""
         host = (urlsplit(url).hostname or "").lower()
