@@ -488,49 +488,39 @@ def _known_rows(rows: list[dict[str, Any]], current: _CurrentParses) -> frozense
 def _consider_stored(run: _SourceRun, article_id: str, stored: _StoredArticle, window: Window) -> None:
     """`_consider` for a response the stored article stands for (see `_current_parses`)."""
     assert stored.published is not None and stored.content_hash and stored.paragraphs_hash and stored.parser_version
-    if not window.contains(stored.published):
-        run.out_of_window += 1
-        return
-    current = run.best.get(article_id)
-    if current is None or replaces_stored(current.content_hash, current.updated, stored.content_hash, stored.updated):
-        run.best.put(
-            _Kept(
-                stored.published,
-                article_id,
-                _STORED_COPY,
-                0,
-                run.best.source,
-                stored.updated,
-                bytes.fromhex(stored.content_hash),
-                bytes.fromhex(stored.paragraphs_hash),
-                stored.parser_version,
-            )
-        )
+    hashes = stored.content_hash, stored.paragraphs_hash
+    _offer(run, window, article_id, stored.published, stored.updated, *hashes, stored.parser_version, None)
 
 
 def _consider(run: _SourceRun, parked: ParkedArticle, window: Window) -> None:
-    if not window.contains(parked.published):
-        run.out_of_window += 1
-        return
     if parked.source != run.best.source:
         raise ValueError(f"{parked.article_id}: parsed as {parked.source!r} in a run of {run.best.source!r}")
-    current = run.best.get(parked.article_id)
-    # The rule of pipeline.replaces, on the hashes the worker computed.
-    if current is None or replaces_stored(current.content_hash, current.updated, parked.content_hash, parked.updated):
-        offset, length = run.spill.put(parked.packed)
-        run.best.put(
-            _Kept(
-                parked.published,
-                parked.article_id,
-                offset,
-                length,
-                run.best.source,
-                parked.updated,
-                bytes.fromhex(parked.content_hash),
-                bytes.fromhex(parked.paragraphs_hash),
-                parked.parser_version,
-            )
-        )
+    hashes = parked.content_hash, parked.paragraphs_hash
+    times = parked.published, parked.updated
+    _offer(run, window, parked.article_id, *times, *hashes, parked.parser_version, parked.packed)
+
+
+def _offer(
+    run: _SourceRun,
+    window: Window,
+    article_id: str,
+    published: datetime,
+    updated: datetime | None,
+    content_hash: str,
+    paragraphs_hash: str,
+    parser_version: str,
+    packed: bytes | None,
+) -> None:
+    """Keep this copy of the article if an ingest would (the rule of pipeline.replaces, on the hashes the
+    worker computed). `packed`: the parsed article, spilled if kept; None for the stored article itself."""
+    if not window.contains(published):
+        run.out_of_window += 1
+        return
+    current = run.best.get(article_id)
+    if current is None or replaces_stored(current.content_hash, current.updated, content_hash, updated):
+        offset, length = (_STORED_COPY, 0) if packed is None else run.spill.put(packed)
+        digests = bytes.fromhex(content_hash), bytes.fromhex(paragraphs_hash)
+        run.best.put(_Kept(published, article_id, offset, length, run.best.source, updated, *digests, parser_version))
 
 
 def _whole_days(oldest_first: Iterable[_Kept], size: int) -> Iterator[list[_Kept]]:
