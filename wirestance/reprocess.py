@@ -74,6 +74,7 @@ _STORED_COLUMNS = [
     "published",
     "updated",
     "payload_digest",
+    "published_date",
 ]
 #: `_Kept.offset` of a copy that is the stored article itself (not parsed: nothing in the spill file).
 _STORED_COPY = -1
@@ -235,10 +236,12 @@ class _StoredArticle:
     published: datetime | None
     updated: datetime | None
     payload_digest: str | None
+    published_date: date | None
 
 
-#: Payload digest -> (article id, stored article) of the stored articles a response need not be parsed for.
-_CurrentParses = dict[str, tuple[str, _StoredArticle]]
+#: Payload digest -> (article id, stored article, whether the run's window holds it) of the stored articles a
+#: response need not be parsed for.
+_CurrentParses = dict[str, tuple[str, _StoredArticle, bool]]
 
 
 @dataclass
@@ -371,7 +374,7 @@ def run_reprocess(
             with _Spill(spill_dir) as spill:
                 run = _SourceRun(source=source.name, spill=spill)
                 stored = _stored_articles(lake, source.name)
-                current = _current_parses(stored, model.version, source.parser_versions())
+                current = _current_parses(stored, model.version, source.parser_versions(), window)
                 _scan(run, source, pool, settings, lake, scan, current, on_pages)
                 del current
                 _store(run, lake, pool, model.version, stored, run_batch, batch_articles, settings.batch_size)
@@ -449,7 +452,7 @@ def _scan(
                     # In its place in fetch order: which copy is kept depends on the order copies come in.
                     run.responses += 1
                     run.not_reparsed += 1
-                    _consider_stored(run, *current[page.known_digest], scan.window)
+                    _consider_stored(run, *current[page.known_digest])
                     continue
                 if page.not_article:
                     run.not_article += 1
@@ -462,21 +465,35 @@ def _scan(
 
 
 def _current_parses(
-    stored: dict[tuple[str, str], _StoredArticle], model_version: str, parser_versions: frozenset[str]
+    stored: dict[tuple[str, str], _StoredArticle],
+    model_version: str,
+    parser_versions: frozenset[str],
+    window: Window,
 ) -> _CurrentParses:
     """The stored articles a response with the same payload need not be parsed for: parsed by one of today's
     parsers (of its layouts) and labelled by today's model, so the same bytes give the same article and a
-    reprocess would leave it as it is. Articles stored before payload digests were kept are parsed again."""
-    return {
-        article.payload_digest: (article_id, article)
-        for (_source, article_id), article in stored.items()
-        if article.payload_digest is not None
-        and article.published is not None
-        and article.content_hash is not None
-        and article.paragraphs_hash is not None
-        and article.parser_version in parser_versions
-        and article.model_version == model_version
-    }
+    reprocess would leave it as it is. Articles stored before payload digests were kept are parsed again.
+
+    The lake keeps the publication instant (UTC) and the printed day, not the printed UTC offset, which the
+    window needs for a story printed with a date only (`Window.placed`): an article the window would hold at
+    its instant but not at midnight of its printed day, or the other way round, is parsed again."""
+    current: _CurrentParses = {}
+    for (_source, article_id), article in stored.items():
+        if (
+            article.payload_digest is None
+            or article.published is None
+            or article.published_date is None
+            or article.content_hash is None
+            or article.paragraphs_hash is None
+            or article.parser_version not in parser_versions
+            or article.model_version != model_version
+        ):
+            continue
+        midnight = datetime.combine(article.published_date, datetime.min.time(), tzinfo=window.start.tzinfo)
+        held = window.start <= article.published < window.end
+        if held == (window.start <= midnight < window.end):  # wherever `Window.placed` puts it
+            current[article.payload_digest] = (article_id, article, held)
+    return current
 
 
 def _known_rows(rows: list[dict[str, Any]], current: _CurrentParses) -> frozenset[int]:
@@ -485,11 +502,11 @@ def _known_rows(rows: list[dict[str, Any]], current: _CurrentParses) -> frozense
     )
 
 
-def _consider_stored(run: _SourceRun, article_id: str, stored: _StoredArticle, window: Window) -> None:
+def _consider_stored(run: _SourceRun, article_id: str, stored: _StoredArticle, in_window: bool) -> None:
     """`_consider` for a response the stored article stands for (see `_current_parses`)."""
     assert stored.published is not None and stored.content_hash and stored.paragraphs_hash and stored.parser_version
     hashes = stored.content_hash, stored.paragraphs_hash
-    _offer(run, window, article_id, stored.published, stored.updated, *hashes, stored.parser_version, None)
+    _offer(run, in_window, article_id, stored.published, stored.updated, *hashes, stored.parser_version, None)
 
 
 def _consider(run: _SourceRun, parked: ParkedArticle, window: Window) -> None:
@@ -497,12 +514,13 @@ def _consider(run: _SourceRun, parked: ParkedArticle, window: Window) -> None:
         raise ValueError(f"{parked.article_id}: parsed as {parked.source!r} in a run of {run.best.source!r}")
     hashes = parked.content_hash, parked.paragraphs_hash
     times = parked.published, parked.updated
-    _offer(run, window, parked.article_id, *times, *hashes, parked.parser_version, parked.packed)
+    in_window = window.contains(parked.published)
+    _offer(run, in_window, parked.article_id, *times, *hashes, parked.parser_version, parked.packed)
 
 
 def _offer(
     run: _SourceRun,
-    window: Window,
+    in_window: bool,
     article_id: str,
     published: datetime,
     updated: datetime | None,
@@ -513,7 +531,7 @@ def _offer(
 ) -> None:
     """Keep this copy of the article if an ingest would (the rule of pipeline.replaces, on the hashes the
     worker computed). `packed`: the parsed article, spilled if kept; None for the stored article itself."""
-    if not window.contains(published):
+    if not in_window:
         run.out_of_window += 1
         return
     current = run.best.get(article_id)
