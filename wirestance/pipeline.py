@@ -11,7 +11,8 @@ import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from datetime import time as clock_time
 from typing import Any
@@ -268,12 +269,20 @@ def replaces(stored: Article, later: Article) -> bool:
     return replaces_stored(content_hash(stored), stored.updated, content_hash(later), later.updated)
 
 
+#: The fields of an article that are its content (not when, where from or by which parser it was read).
+_CONTENT_FIELDS = tuple(
+    f.name
+    for f in dataclass_fields(Article)
+    if f.name not in ("url", "capture_time", "capture_origin", "parser_version", "payload_digest")
+)
+
+
 def content_hash(article: Article) -> str:
-    """What decides whether a stored article changed (not when or how it was fetched)."""
-    fields = asdict(article)
-    for key in ("url", "fetched_at", "capture_time", "capture_origin", "parser_version", "payload_digest"):
-        fields.pop(key, None)
-    payload = json.dumps(fields, default=str, sort_keys=True, ensure_ascii=False)
+    """What decides whether a stored article changed (not when or how it was fetched): a digest of the JSON
+    of its content fields, as `dataclasses.asdict` gives them (read directly: asdict deep-copies every value,
+    two thirds of the cost of hashing)."""
+    content = {name: getattr(article, name) for name in _CONTENT_FIELDS}
+    payload = json.dumps(content, default=str, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

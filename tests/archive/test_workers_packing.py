@@ -3,6 +3,9 @@ articles afresh, hashes included, and a caller's hashes must match its articles 
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
 import pytest
@@ -58,3 +61,28 @@ def test_the_labelling_job_gives_the_rows_of_labelling_the_articles_afresh():
 def test_hashes_given_for_other_articles_are_refused():
     with pytest.raises(ValueError, match="2 hashes for 3 articles"):
         article_rows([(a, FETCHED) for a in ARTICLES], FakeModel(), [("a", "b")] * 2)
+
+
+def test_the_content_hash_is_the_one_stored_rows_hold():
+    """Stored article rows keep their content hash: computing it another way must not change a value (or
+    every stored article would look changed to the next reprocess). The definition: SHA-256 of the JSON of
+    `dataclasses.asdict` without the fetch and parser fields."""
+    fetched_elsewhere = replace(
+        ARTICLES[1],
+        url="http://127.0.0.1:8000/en/turkiye/story/2",
+        capture_time=FETCHED,
+        capture_origin="wayback",
+        parser_version="anadolu-other",
+        payload_digest="sha1:ABC",
+    )
+    for one in [*ARTICLES, fetched_elsewhere]:
+        content = asdict(one)
+        for key in ("url", "capture_time", "capture_origin", "parser_version", "payload_digest"):
+            del content[key]
+        payload = json.dumps(content, default=str, sort_keys=True, ensure_ascii=False)
+        assert content_hash(one) == hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    assert content_hash(fetched_elsewhere) == content_hash(ARTICLES[1])
+    assert content_hash(ARTICLES[0]) == PINNED_HASH
+
+
+PINNED_HASH = "9798663cd4bac8f21edce6fbbe2852f9eab3b6148f9f3b1a909c928a575d5346"
