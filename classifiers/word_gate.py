@@ -74,8 +74,8 @@ class Beginnings(NamedTuple):
 
 
 # What may follow a word's last letter in a pattern where the word must end there: a word boundary, a
-# space or any whitespace, or a literal character that is not a word character.
-_WORD_END = re.compile(r"\\[bsW]|[ '\-,.:;]")
+# space or any whitespace, or a literal character that is not a word character (not ".": any character).
+_WORD_END = re.compile(r"\\[bsW]|[ '\-,:;]")
 
 
 def literal_beginnings(pattern: str, *, bounded: bool = False, word_ends_after: bool | None = None) -> Beginnings:

@@ -454,6 +454,7 @@ def test_a_gated_pattern_finds_what_its_scan_finds(name: str):
         ("(?:senior |research )?fellows?", False, {"senior", "research"}, {"fellow"}),
         ("(?:russia|moscow)'s|(?P<x>ankara|turkey)", False, {"russia", "moscow", "ankara", "turkey"}, set()),
         ("(?:russia|moscow)s", False, set(), {"russia", "moscow"}),
+        ("abc.d|ab,c|xy\\.z", False, {"ab"}, {"abc", "xy"}),
         ("\\bhas\\s+x|\\bcontinues? to|\\b(?:in|on) 20", True, {"has", "in", "on"}, {"continue"}),
         ("\\bhad", True, set(), {"had"}),
     ],
