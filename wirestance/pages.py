@@ -63,13 +63,10 @@ def parse_page(
     except Exception as exc:  # a parser bug must not sink the run; it is recorded with its type
         log.exception("parser crashed on %s", page.url)
         return Failure(url, source.name, "parse", f"{page.url}: {type(exc).__name__}: {exc}")
-    article = replace(
-        article,
-        capture_time=page.capture_time if page.capture_time is not None else article.capture_time,
-        capture_origin=page.capture_origin if page.capture_time is not None else article.capture_origin,
-        payload_digest=payload_digest(page.body),
-    )
-    return article, page
+    stamps: dict[str, Any] = {"payload_digest": payload_digest(page.body)}
+    if page.capture_time is not None:
+        stamps.update(capture_time=page.capture_time, capture_origin=page.capture_origin)
+    return replace(article, **stamps), page
 
 
 def screen_article(article: Article, settings: Settings, now: datetime | None = None) -> Article:
