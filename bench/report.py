@@ -116,6 +116,7 @@ each run; the ratios against floors measured in the same run are what travel.
 
 
 def write(path: Path, section: str, *, append: bool) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)  # a run of many minutes must not end in a missing folder
     if append and path.exists():
         existing = path.read_text(encoding="utf-8")
         path.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")

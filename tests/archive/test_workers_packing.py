@@ -8,12 +8,14 @@ import json
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
+import pyarrow as pa
 import pytest
 from stand_ins import FakeModel
 
 from wirestance.articles import Article
+from wirestance.lake.schema import ARTICLE_ROWS, PARAGRAPH_ROWS
 from wirestance.pipeline import article_rows, content_hash, paragraphs_hash
-from wirestance.workers import WorkerState, label_job, pack, unpack
+from wirestance.workers import WorkerState, as_table, label_job, pack, unpack
 
 FETCHED = datetime(2026, 7, 1, 12, tzinfo=UTC)
 
@@ -53,9 +55,16 @@ def test_the_labelling_job_gives_the_rows_of_labelling_the_articles_afresh():
     ]
     assert [unpack(p.packed) for p in parked] == [(a, FETCHED) for a in ARTICLES]
 
-    rows = label_job(WorkerState(model_source=model), [p.packed for p in parked])
+    article_columns, paragraph_columns = label_job(WorkerState(model_source=model), [p.packed for p in parked])
+    article_table, paragraph_table = (
+        as_table(article_columns, ARTICLE_ROWS),
+        as_table(paragraph_columns, PARAGRAPH_ROWS),
+    )
 
-    assert rows == article_rows([(a, FETCHED) for a in ARTICLES], model)
+    expected_articles, expected_paragraphs = article_rows([(a, FETCHED) for a in ARTICLES], model)
+    assert article_table.equals(pa.Table.from_pylist(expected_articles, schema=ARTICLE_ROWS))
+    assert paragraph_table.equals(pa.Table.from_pylist(expected_paragraphs, schema=PARAGRAPH_ROWS))
+    assert article_table.num_rows == 3 and paragraph_table.num_rows == 5
 
 
 def test_hashes_given_for_other_articles_are_refused():

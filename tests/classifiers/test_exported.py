@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from labeled_texts import labeled_articles, sample_articles
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -196,8 +197,9 @@ def test_a_reprocess_worker_labels_with_the_export_and_loads_neither_scikit_lear
 
     from wirestance.articles import Article
     from wirestance.classifiers.champion import RegisteredVersion
+    from wirestance.lake.schema import ARTICLE_ROWS, PARAGRAPH_ROWS
     from wirestance.pipeline import article_rows
-    from wirestance.workers import ModelRef, WorkerPool, label_job, pack
+    from wirestance.workers import ModelRef, WorkerPool, as_table, label_job, pack
 
     champion = load_champion(settings)
     fetched = datetime(2026, 7, 1, tzinfo=UTC)
@@ -229,11 +231,11 @@ def test_a_reprocess_worker_labels_with_the_export_and_loads_neither_scikit_lear
         imported = pool.submit(heavy_modules, None)()
 
     assert imported == []
-    assert [row["label"] for row in rows_paragraphs] == [row["label"] for row in expected_paragraphs]
-    assert [row["model_version"] for row in rows_paragraphs] == [champion.version] * len(expected_paragraphs)
-    assert [(row["on_topic"], row["topic_score"]) for row in rows_articles] == [
-        (row["on_topic"], row["topic_score"]) for row in expected_articles
-    ]
+    rows_articles, rows_paragraphs = as_table(rows_articles, ARTICLE_ROWS), as_table(rows_paragraphs, PARAGRAPH_ROWS)
+    assert rows_paragraphs.column("label").to_pylist() == [row["label"] for row in expected_paragraphs]
+    assert rows_paragraphs.column("model_version").to_pylist() == [champion.version] * len(expected_paragraphs)
+    expected_topics = pa.Table.from_pylist(expected_articles, schema=ARTICLE_ROWS).select(["on_topic", "topic_score"])
+    assert rows_articles.select(["on_topic", "topic_score"]).equals(expected_topics)
 
 
 def test_a_full_piece_cache_is_emptied_and_the_word_counts_stay_exact():

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 from lake_rows import DAY, T0, article, paragraphs
 
-from wirestance.lake import Lake, ReadOnlyLakeError
+from wirestance.lake import Lake, ReadOnlyLakeError, schema
 from wirestance.lake import store as lake_store
 
 
@@ -42,6 +42,37 @@ def test_an_article_given_twice_in_one_upsert_is_stored_once_with_its_last_parag
     assert sorted(lake.read("articles").column("content_hash").to_pylist()) == ["1-v2", "2-v1"]
     texts = sorted(lake.read("paragraphs").column("text").to_pylist())
     assert texts == ["1 paragraph 0 v2", "1 paragraph 1 v2", "2 paragraph 0 v1", "2 paragraph 1 v1"]
+
+
+def test_rows_given_as_arrow_tables_are_stored_as_the_same_rows_given_as_dicts(tmp_path: Path):
+    """What a reprocess stores: tables of its workers' rows. Column order and missing columns do not matter,
+    days out of order are grouped into one file per day, and the last copy of an article still wins."""
+    later = T0 + timedelta(hours=1)
+    next_day = DAY + timedelta(days=1)
+    articles = [article("1", next_day), article("2", DAY), article("1", next_day, content="v2", updated=later)]
+    texts = paragraphs("1", n=3) + paragraphs("2") + paragraphs("1", "v2")
+    as_dicts, as_tables = Lake(str(tmp_path / "dicts")), Lake(str(tmp_path / "tables"))
+    by_dicts = as_dicts.upsert(articles, texts)
+    article_table = pa.Table.from_pylist(articles, schema=schema.ARTICLE_ROWS).drop_columns(["lede"])
+    paragraph_table = pa.Table.from_pylist(texts, schema=schema.PARAGRAPH_ROWS)
+    reversed_articles = article_table.select(article_table.column_names[::-1])
+    by_tables = as_tables.upsert(reversed_articles, paragraph_table.select(paragraph_table.column_names[::-1]))
+    assert by_tables == by_dicts and (by_tables.new, by_tables.paragraphs_written) == (2, 4)
+    for table, key in (("articles", ["article_id"]), ("paragraphs", ["article_id", "para_index"])):
+        order = [(name, "ascending") for name in key]
+        assert as_tables.read(table).sort_by(order).equals(as_dicts.read(table).sort_by(order))
+    days = sorted(as_tables.read("paragraphs").column("published_date").to_pylist())
+    assert days == [DAY, DAY, next_day, next_day]
+    files = {path.parent.name for path in (tmp_path / "tables" / "paragraphs").glob("published_date=2*/*.parquet")}
+    assert files == {f"published_date={DAY}", f"published_date={next_day}"}
+
+
+def test_an_article_row_without_its_date_is_refused_whole(tmp_path: Path):
+    lake = Lake(str(tmp_path))
+    undated = {**article("2", DAY), "published_date": None}
+    with pytest.raises(ValueError, match="article anadolu/2: a row to store needs content_hash and published_date"):
+        lake.upsert([article("1", DAY), undated], paragraphs("1") + paragraphs("2"))
+    assert lake.version("articles") is None
 
 
 def test_newer_update_replaces_and_stale_copy_does_not(tmp_path: Path):

@@ -117,3 +117,35 @@ TABLES: dict[str, pa.Schema] = {
 
 def partition_column(table: str) -> str:
     return {"failures": FAILURE_PARTITION_COLUMN, "raw_index": RAW_INDEX_PARTITION_COLUMN}.get(table, PARTITION_COLUMN)
+
+
+def full_schema(table: str) -> pa.Schema:
+    """The table's columns and, last, its partition column (a date): what a reader of the table sees."""
+    return TABLES[table].append(pa.field(partition_column(table), pa.date32()))
+
+
+#: The rows `Lake.upsert` takes, as Arrow tables: an article row carries its partition column (the printed
+#: date); a paragraph row does not (it goes where its article goes).
+ARTICLE_ROWS = full_schema("articles")
+PARAGRAPH_ROWS = PARAGRAPHS
+
+
+def conform(rows: pa.Table, wanted: pa.Schema) -> pa.Table:
+    """`rows` with exactly the columns of `wanted`, in its order and types: a column missing from `rows` is all
+    nulls (columns added since the rows were written), one not in `wanted` is dropped."""
+    if rows.schema.equals(wanted):
+        return rows
+    present = set(rows.column_names)
+    arrays = [
+        rows.column(field.name).cast(field.type) if field.name in present else pa.nulls(rows.num_rows, field.type)
+        for field in wanted
+    ]
+    return pa.Table.from_arrays(arrays, schema=wanted)
+
+
+def rows_table(rows: list[dict] | pa.Table, wanted: pa.Schema) -> pa.Table:
+    """Rows given as dicts (keys not in `wanted` ignored, missing ones null) or as an Arrow table, as a table of
+    `wanted`."""
+    if isinstance(rows, pa.Table):
+        return conform(rows, wanted)
+    return pa.Table.from_pylist(rows, schema=wanted)

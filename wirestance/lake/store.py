@@ -25,6 +25,7 @@ rewrites them.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import random
@@ -32,7 +33,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -96,6 +97,33 @@ class _ArticlesSeen:
 
 
 @dataclass(frozen=True, slots=True)
+class _ArticleBatch:
+    """An upsert's article rows (`schema.ARTICLE_ROWS`), one per article (its last copy), with the columns
+    its decisions read, in row order."""
+
+    rows: pa.Table
+    keys: list[ArticleKey]
+    content_hashes: list[str]
+    updated: list[datetime | None]
+    days: list[date]
+
+    @classmethod
+    def of(cls, rows: pa.Table) -> _ArticleBatch:
+        keys = _keys_of(rows)
+        last = {key: position for position, key in enumerate(keys)}  # the last copy of an article wins
+        if len(last) < len(keys):
+            positions = sorted(last.values())
+            rows, keys = rows.take(_positions(positions)), [keys[position] for position in positions]
+        hashes = rows.column("content_hash").to_pylist()
+        days = rows.column(schema.PARTITION_COLUMN).to_pylist()
+        for key, content_hash, day in zip(keys, hashes, days, strict=True):
+            if content_hash is None or day is None:
+                needs = f"content_hash and {schema.PARTITION_COLUMN}"
+                raise ValueError(f"article {key[0]}/{key[1]}: a row to store needs {needs}")
+        return cls(rows, keys, hashes, rows.column("updated").to_pylist(), days)
+
+
+@dataclass(frozen=True, slots=True)
 class _DataFile:
     partition: date
     size: int
@@ -140,12 +168,13 @@ class _KeyIndex:
         self.holders: dict[ArticleKey, str | set[str]] = {}
         self.stored: dict[ArticleKey, _Stored] = {}
         self.pending: _Pending | None = None
+        self._markers: set[str] = set()  # of `files`: looked up by every commit, kept apart from the data files
         self.filesystem, self.root = _filesystem(table_uri, storage_options)
         self._columns = ["source", "article_id"] + (["updated", "content_hash"] if table == "articles" else [])
 
     @property
     def markers(self) -> list[str]:
-        return [path for path in self.files if _is_marker(path)]
+        return sorted(self._markers)
 
     def bring_to(self, dt: DeltaTable) -> None:
         if dt.version() == self.version:
@@ -192,6 +221,8 @@ class _KeyIndex:
     def learn(self, path: str, day: date, size: int, keys: list[ArticleKey], stored: dict[ArticleKey, _Stored]) -> None:
         """A data file, the article keys of its rows and (articles table) the stored rows it brings."""
         file = self.files[path] = _DataFile(day, size, tuple(dict.fromkeys(keys)))
+        if _is_marker(path):
+            self._markers.add(path)
         holders = self.holders
         for key in file.keys:
             held = holders.get(key)
@@ -223,6 +254,7 @@ class _KeyIndex:
         self.learn(path, day, size, keys, stored)
 
     def _forget(self, path: str) -> None:
+        self._markers.discard(path)
         for key in self.files.pop(path).keys:
             held = self.holders.get(key)
             if held is None:
@@ -266,7 +298,7 @@ class Lake:
 
     def full_schema(self, table: str) -> pa.Schema:
         """The table's columns and, last, its partition column (a date)."""
-        return schema.TABLES[table].append(pa.field(schema.partition_column(table), pa.date32()))
+        return schema.full_schema(table)
 
     def delta_table(self, table: str) -> DeltaTable | None:
         """The table's current version (or the `as_of` one); None while nothing was ever written to it."""
@@ -428,8 +460,8 @@ class Lake:
 
     def upsert(
         self,
-        articles: list[dict],
-        paragraphs: list[dict],
+        articles: list[dict] | pa.Table,
+        paragraphs: list[dict] | pa.Table,
         *,
         replace_unchanged: bool = False,
     ) -> WriteCounts:
@@ -441,32 +473,25 @@ class Lake:
         whose date changed moves partition in the same commit, leaving no copy behind. An article given twice
         is stored once, as its last copy, with that copy's paragraphs (a copy's paragraphs start again at a
         paragraph index the previous copy had).
+
+        Rows come as dicts or as Arrow tables (`schema.ARTICLE_ROWS`, `schema.PARAGRAPH_ROWS`: what a reprocess
+        makes of its workers' column lists, without a dict per row); either way they are made one table each,
+        and each partition's new data file is written from a slice of it.
         """
-        latest: dict[ArticleKey, dict] = {}
-        for row in articles:  # the last copy of an article in the batch wins
-            latest[(row["source"], row["article_id"])] = row
-        if not latest:
+        batch = _ArticleBatch.of(schema.rows_table(articles, schema.ARTICLE_ROWS))
+        if not batch.keys:
             return WriteCounts()
         counts, written, seen = with_commit_retries(
-            lambda: self._write_articles(latest, replace_unchanged), "write articles"
+            lambda: self._write_articles(batch, replace_unchanged), "write articles"
         )
-        by_key: dict[ArticleKey, list[dict]] = {}
-        indexes: dict[ArticleKey, set[int]] = {}
-        for row in paragraphs:
-            key = (row["source"], row["article_id"])
-            rows, seen_indexes = by_key.setdefault(key, []), indexes.setdefault(key, set())
-            if row["para_index"] in seen_indexes:  # a later copy of the article: its paragraphs replace the earlier's
-                rows.clear()
-                seen_indexes.clear()
-            rows.append(row)
-            seen_indexes.add(row["para_index"])
+        paragraph_rows = schema.rows_table(paragraphs, schema.PARAGRAPH_ROWS)
         counts.paragraphs_written = with_commit_retries(
-            lambda: self._write_paragraphs(latest, by_key, written, seen), "write paragraphs"
+            lambda: self._write_paragraphs(batch, paragraph_rows, written, seen), "write paragraphs"
         )
         return counts
 
     def _write_articles(
-        self, latest: dict[ArticleKey, dict], replace_unchanged: bool
+        self, batch: _ArticleBatch, replace_unchanged: bool
     ) -> tuple[WriteCounts, set[ArticleKey], _ArticlesSeen]:
         """One attempt: decide against the current version, replace the rows to write on that same version.
 
@@ -477,34 +502,35 @@ class Lake:
         """
         dt = self._writable("articles")
         read_version = dt.version()
-        stored = self._stored_articles(dt, latest)
+        stored = self._stored_articles(dt, batch.keys)
         counts = WriteCounts()
-        to_write: list[dict] = []
-        for key, row in latest.items():
+        to_write: list[int] = []
+        for position, key in enumerate(batch.keys):
             known = stored.get(key)
             if known is None:
                 counts.new += 1
             elif not replace_unchanged and not replaces_stored(
-                known.content_hash, known.updated, row["content_hash"], row.get("updated")
+                known.content_hash, known.updated, batch.content_hashes[position], batch.updated[position]
             ):
                 counts.unchanged += 1  # same content, or a stale copy of a newer stored version
                 continue
             else:
                 counts.updated += 1
-            to_write.append(row)
+            to_write.append(position)
         if to_write:
             # Replace-where on the keys: the stored copies (in whatever partition) go, the new rows come, in
             # one commit read from this same version, so a concurrent commit touching them is a conflict.
-            keys = {(row["source"], row["article_id"]) for row in to_write}
-            for written in self._replace_rows("articles", dt, keys, to_write):
+            keys = {batch.keys[position] for position in to_write}
+            fresh = batch.rows if len(to_write) == len(batch.keys) else batch.rows.take(_positions(to_write))
+            for written in self._replace_rows("articles", dt, keys, fresh):
                 stored.update(written.stored)
             return counts, keys, _ArticlesSeen(read_version + 1, stored)
         return counts, set(), _ArticlesSeen(read_version, stored)
 
     def _write_paragraphs(
         self,
-        latest: dict[ArticleKey, dict],
-        by_key: dict[ArticleKey, list[dict]],
+        batch: _ArticleBatch,
+        rows: pa.Table,
         written: set[ArticleKey],
         seen: _ArticlesSeen,
     ) -> int:
@@ -518,48 +544,52 @@ class Lake:
         dt = self._writable("paragraphs")
         articles = self._writable("articles")
         seen_is_current = articles.version() == seen.version
-        stored_articles = seen.stored if seen_is_current else self._stored_articles(articles, latest)
-        ours = {
-            key
-            for key, row in latest.items()
-            if (known := stored_articles.get(key)) is not None
-            and known.content_hash == row["content_hash"]
-            and known.partition == row[schema.PARTITION_COLUMN]
-        }
+        stored_articles = seen.stored if seen_is_current else self._stored_articles(articles, batch.keys)
+        ours: dict[ArticleKey, date] = {}  # the articles whose stored row is this batch's copy, and their day
+        for key, content_hash, day in zip(batch.keys, batch.content_hashes, batch.days, strict=True):
+            known = stored_articles.get(key)
+            if known is not None and known.content_hash == content_hash and known.partition == day:
+                ours[key] = day
         if not ours:
             return 0
+        positions, para_indexes = _paragraph_positions(rows, ours)
         # Only the articles this upsert did not write need their stored paragraphs compared (a writer killed
         # between the two commits left them stale); the written ones are replaced in any case.
-        to_check = ours - written
+        to_check = ours.keys() - written
         stored: dict[ArticleKey, set[tuple[int, date, str]]] = {}
         if to_check:
             index = self._key_index("paragraphs", dt)
             for path in {path for key in to_check for path in index.holders_of(key)}:
                 day = index.files[path].partition
-                rows = _rows_of_keys(
+                kept = _rows_of_keys(
                     self._read_file(index, path, ["source", "article_id", "para_index", "text"]), to_check, keep=True
                 )
-                for row in rows.to_pylist():
+                for row in kept.to_pylist():
                     key = (row["source"], row["article_id"])
                     stored.setdefault(key, set()).add((row["para_index"], day, row["text"]))
+        texts = rows.column("text")
         needed: set[ArticleKey] = set()
-        rows: list[dict] = []
-        for key in ours:
-            day = latest[key][schema.PARTITION_COLUMN]
-            fresh = [{**p, schema.PARTITION_COLUMN: day} for p in by_key.get(key, [])]
-            if key not in written and stored.get(key, set()) == {(p["para_index"], day, p["text"]) for p in fresh}:
+        taken: list[int] = []
+        days: list[date] = []
+        for key, day in sorted(ours.items(), key=lambda item: item[1]):  # by day: the rows come out grouped
+            mine = positions.get(key, [])
+            if key not in written and stored.get(key, set()) == {
+                (para_indexes[position], day, texts[position].as_py()) for position in mine
+            }:
                 continue  # complete already: left alone
             needed.add(key)
-            rows.extend(fresh)
+            taken += mine
+            days += [day] * len(mine)
         if not needed:
             return 0
-        self._replace_rows("paragraphs", dt, needed, rows)
-        return len(rows)
+        fresh = rows.take(_positions(taken)).append_column(schema.PARTITION_COLUMN, pa.array(days, pa.date32()))
+        self._replace_rows("paragraphs", dt, needed, fresh)
+        return fresh.num_rows
 
-    def _replace_rows(self, table: str, dt: DeltaTable, keys: set[ArticleKey], fresh: list[dict]) -> list[_Written]:
+    def _replace_rows(self, table: str, dt: DeltaTable, keys: set[ArticleKey], fresh: pa.Table) -> list[_Written]:
         """One commit on `dt`'s version: every stored row of `keys` goes (from whatever files and partitions
-        the key index says hold them), the `fresh` rows (each with its partition column) come. Returns the
-        data files written.
+        the key index says hold them), the `fresh` rows (the table's columns, then its partition column) come.
+        Returns the data files written.
 
         Copy-on-write done here rather than by delta-rs's replace-where, which reads the key columns of every
         data file to find the rows (keys are random: file statistics prune nothing): each file holding a key
@@ -577,10 +607,7 @@ class Lake:
             # that every later snapshot has one; the caller re-reads (a retry) from a snapshot holding it.
             self._commit(table, dt, [self._write_marker(table, index)], [])
             raise CommitFailedError("marker file added; deciding again on the new version")
-        column = schema.partition_column(table)
-        fresh_by_day: dict[date, list[dict]] = {}
-        for row in fresh:
-            fresh_by_day.setdefault(row[column], []).append(row)
+        fresh_by_day = _split_by_day(fresh, schema.partition_column(table), _file_schema(table))
         # Per partition: the rows kept from the files rewritten there (and their keys), then the fresh rows.
         pieces: dict[date, tuple[list[pa.Table], list[ArticleKey]]] = {}
         removed: list[tuple[str, _DataFile]] = []
@@ -593,7 +620,7 @@ class Lake:
                 tables.append(kept)
                 kept_keys.extend(key for key in file.keys if key not in keys)
         added = [
-            self._write_piece(table, index, day, *pieces.get(day, ([], [])), fresh_by_day.get(day, []))
+            self._write_piece(table, index, day, *pieces.get(day, ([], [])), fresh_by_day.get(day))
             for day in sorted(pieces.keys() | fresh_by_day.keys())
         ]
         added.append(self._write_marker(table, index))
@@ -608,10 +635,11 @@ class Lake:
         day: date,
         kept: list[pa.Table],
         kept_keys: list[ArticleKey],
-        fresh: list[dict],
+        fresh: pa.Table | None,
     ) -> _Written:
-        """One partition's new data file: the rows kept from its rewritten files, then the fresh rows."""
-        rows = pa.Table.from_pylist(fresh, schema=_file_schema(table))
+        """One partition's new data file: the rows kept from its rewritten files, then the fresh rows (of
+        `_file_schema`)."""
+        rows = fresh if fresh is not None else _file_schema(table).empty_table()
         keys = _keys_of(rows)
         stored: dict[ArticleKey, _Stored] = {}
         if table == "articles":
@@ -644,16 +672,7 @@ class Lake:
             body = handle.read_buffer()
         parquet = pq.ParquetFile(pa.BufferReader(body))
         present = set(parquet.schema_arrow.names)
-        data = parquet.read(columns=[name for name in wanted.names if name in present])
-        if data.schema.equals(wanted):
-            return data
-        arrays = [
-            data.column(field.name).cast(field.type)
-            if field.name in data.column_names
-            else pa.nulls(data.num_rows, field.type)
-            for field in wanted
-        ]
-        return pa.Table.from_arrays(arrays, schema=wanted)
+        return schema.conform(parquet.read(columns=[name for name in wanted.names if name in present]), wanted)
 
     def _write_file(self, table: str, filesystem: pafs.FileSystem, root: str, day: date, rows: pa.Table) -> AddAction:
         """A new data file of `rows` (in the order of `_file_schema`) in partition `day`, and its add action
@@ -963,6 +982,50 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _positions(positions: list[int]) -> pa.Array:
+    return pa.array(positions, pa.int64())
+
+
+def _split_by_day(rows: pa.Table, column: str, columns: pa.Schema) -> dict[date, pa.Table]:
+    """`rows` (with `columns` and the partition `column`) cut into one table of `columns` per day: slices of
+    the rows taken in day order (once, if they are not in it already), keeping their order within a day."""
+    days = rows.column(column).to_pylist()
+    if None in days:
+        raise ValueError(f"a row to store has no {column}")
+    data = rows.select(columns.names)
+    if any(later < earlier for earlier, later in itertools.pairwise(days)):
+        order = sorted(range(len(days)), key=days.__getitem__)
+        data, days = data.take(_positions(order)), [days[position] for position in order]
+    pieces: dict[date, pa.Table] = {}
+    start = 0
+    for day, group in itertools.groupby(days):
+        length = sum(1 for _ in group)
+        pieces[day] = data.slice(start, length)
+        start += length
+    return pieces
+
+
+def _paragraph_positions(
+    rows: pa.Table, wanted: Container[ArticleKey]
+) -> tuple[dict[ArticleKey, list[int]], list[int]]:
+    """The positions of each wanted article's paragraph rows (of its last copy, when the rows hold several: a
+    copy's rows start again at a paragraph index the previous copy had), and every row's paragraph index."""
+    para_indexes = rows.column("para_index").to_pylist()
+    keys = zip(rows.column("source").to_pylist(), rows.column("article_id").to_pylist(), strict=True)
+    positions: dict[ArticleKey, list[int]] = {}
+    indexes_seen: dict[ArticleKey, set[int]] = {}
+    for position, (key, para_index) in enumerate(zip(keys, para_indexes, strict=True)):
+        if key not in wanted:
+            continue
+        mine, seen = positions.setdefault(key, []), indexes_seen.setdefault(key, set())
+        if para_index in seen:  # a later copy of the article: its paragraphs replace the earlier's
+            mine.clear()
+            seen.clear()
+        mine.append(position)
+        seen.add(para_index)
+    return positions, para_indexes
 
 
 def iter_batches(items: list, size: int) -> Iterator[list]:
