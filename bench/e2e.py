@@ -6,10 +6,11 @@ Every run is a fresh `python -m bench.e2e_run` process on a fresh lake, so its p
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bench.corpus import Archive
 from bench.e2e_run import RESULT_PREFIX
@@ -95,6 +96,17 @@ def run_once(sandbox: Sandbox, archive: Archive, mode: str, workers: int) -> Run
     if run.articles != archive.pages:
         raise RuntimeError(f"e2e run {label} stored {run.articles} articles of {archive.pages}: {data['rows']}")
     return run
+
+
+def fastest(runs: list[Run]) -> Run:
+    """The fastest of runs of one configuration, with the largest peak memory among them (noise only slows a
+    run down; memory is not a figure to take the best of)."""
+    best = min(runs, key=lambda run: run.seconds)
+    return replace(
+        best,
+        peak_rss_mb=max(run.peak_rss_mb for run in runs),
+        peak_pss_mb=max((run.peak_pss_mb for run in runs), key=lambda mb: -math.inf if math.isnan(mb) else mb),
+    )
 
 
 def record_e2e(results: Results, flow: Run, plain: Run, one_worker: Run, floor: Run, suffix: str = "") -> None:

@@ -105,3 +105,21 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def test_the_e2e_figures_take_the_fastest_round_and_the_largest_memory():
+    from bench.e2e import Run, fastest
+
+    def run(seconds: float, rss: float, pss: float) -> Run:
+        return Run("plain", 100, 100, seconds, 0.0, rss, "0 0 0", 2, peak_pss_mb=pss)
+
+    best = fastest([run(30.0, 600.0, 500.0), run(25.0, 650.0, float("nan")), run(28.0, 700.0, 450.0)])
+    assert (best.seconds, best.peak_rss_mb, best.peak_pss_mb) == (25.0, 700.0, 500.0)
+
+
+def test_a_results_file_in_a_missing_folder_is_written(tmp_path: Path):
+    from bench.report import write
+
+    target = tmp_path / "new" / "RESULTS.md"
+    write(target, "## run\n", append=True)
+    assert target.read_text(encoding="utf-8").endswith("## run\n")
