@@ -132,25 +132,30 @@ class PeakMemory:
         import psutil
 
         me = psutil.Process()
+        workers: dict[int, psutil.Process | None] = {}  # children by pid; None: not a worker (Prefect's server)
         tick = 0
         while not self._stop.wait(0.1):
             # PSS reads /proc/<pid>/smaps_rollup, ~10 ms of kernel time for a 500 MB process: every 0.1 s
             # for three processes that was 15 % of a core taken from the run it measures. RSS (statm) is
-            # cheap; PSS is read once a second.
-            with_pss = tick % 10 == 0
+            # cheap; PSS is read once a second. Listing the children walks every process of the machine and
+            # reading a command line is a file each: once a second too, each child looked at once (a worker
+            # started since is counted from the next second on).
+            once_a_second = tick % 10 == 0
             tick += 1
+            if once_a_second:
+                for child in me.children(recursive=True):
+                    if child.pid not in workers:
+                        workers[child.pid] = child if _is_worker(child) else None
             rss = pss = 0
-            for process in [me, *me.children(recursive=True)]:
+            for process in [me, *(worker for worker in workers.values() if worker is not None)]:
                 try:
-                    if process is not me and "multiprocessing" not in " ".join(process.cmdline()):
-                        continue
-                    info = process.memory_full_info() if with_pss else process.memory_info()
+                    info = process.memory_full_info() if once_a_second else process.memory_info()
                 except psutil.Error:
                     continue  # a worker that just ended
                 rss += info.rss
                 pss += getattr(info, "pss", info.rss)
             self.peak_bytes = max(self.peak_bytes, rss)
-            if with_pss:
+            if once_a_second:
                 self.peak_pss_bytes = max(self.peak_pss_bytes, pss)
 
     @property
@@ -161,6 +166,16 @@ class PeakMemory:
     @property
     def pss_mb(self) -> float:
         return self.peak_pss_bytes / 1024**2
+
+
+def _is_worker(process: Any) -> bool:
+    """A child started by multiprocessing (a pool's worker or its resource tracker)."""
+    import psutil
+
+    try:
+        return "multiprocessing" in " ".join(process.cmdline())
+    except psutil.Error:
+        return False
 
 
 def main(argv: list[str]) -> int:

@@ -62,9 +62,11 @@ def reprocess(
     fetched_since: datetime | None = None,
     fetched_until: datetime | None = None,
     settings: Settings | None = None,
+    reparse: bool = False,
 ) -> list[dict[str, Any]]:
     """Parse and label again, from the raw archive, the articles published in [start, end). `settings`
-    default to the environment (WIRESTANCE_*)."""
+    default to the environment (WIRESTANCE_*). `reparse`: parse also the responses whose stored article is
+    current (same bytes, today's parser and model), e.g. after changing the screening limits."""
     settings = settings or Settings.from_env()
     window = Window(_aware(start), _aware(end))
     rows = run_reprocess(
@@ -78,6 +80,7 @@ def reprocess(
         run_id=str(flow_run.id or uuid.uuid4()),
         run_batch=store_batch_task,
         on_pages=_pages_read,
+        reparse=reparse,
     )
     create_table_artifact(
         key="reprocess-summary",

@@ -305,8 +305,9 @@ def _minute(moment: datetime) -> str:
 
 #: Ingest one chunk from the feeds: (resources, request, run id) -> one report per source.
 IngestStep = Callable[[Resources, IngestRequest, str], list[SourceReport]]
-#: Reprocess one chunk from the raw archive: (resources, window, sources, extra hosts) -> summary rows.
-ArchiveStep = Callable[[Resources, Window, Sequence[str], Sequence[str]], list[dict[str, Any]]]
+#: Reprocess one chunk from the raw archive: (resources, window, sources, extra hosts, parse every page again)
+#: -> summary rows.
+ArchiveStep = Callable[[Resources, Window, Sequence[str], Sequence[str], bool], list[dict[str, Any]]]
 
 
 def ingest_step(resources: Resources, request: IngestRequest, run_id: str) -> list[SourceReport]:
@@ -314,9 +315,9 @@ def ingest_step(resources: Resources, request: IngestRequest, run_id: str) -> li
 
 
 def reprocess_step(
-    resources: Resources, window: Window, sources: Sequence[str], hosts: Sequence[str]
+    resources: Resources, window: Window, sources: Sequence[str], hosts: Sequence[str], reparse: bool
 ) -> list[dict[str, Any]]:
-    return run_reprocess(resources.settings, window, sources, resources.model, hosts=hosts)
+    return run_reprocess(resources.settings, window, sources, resources.model, hosts=hosts, reparse=reparse)
 
 
 def run_chunk(
@@ -337,7 +338,9 @@ def run_chunk(
     """
     if request.mode == "archive":
         hosts = [urlsplit(request.feed_base_url).hostname or ""] if request.feed_base_url else []
-        rows = reprocess_archive(resources, window, request.sources, hosts)
+        # `reprocess` (store again even if unchanged) parses every archived page again, also those whose stored
+        # article is current (an unchanged parse is still not written).
+        rows = reprocess_archive(resources, window, request.sources, hosts, request.reprocess)
         # A reprocess counts what the archive holds as articles and responses.
         return [{**row, "discovered": row.get("articles", 0), "fetched": row.get("responses", 0)} for row in rows]
     if request.mode == "discovery":

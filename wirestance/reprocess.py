@@ -365,6 +365,7 @@ def run_reprocess(
     spill_dir: str | None = None,
     workers: int | None = None,
     on_pages: Callable[[int], None] | None = None,
+    reparse: bool = False,
 ) -> list[dict[str, Any]]:
     """Reprocess the archived pages of `sources` published in `window`; one summary row per source.
 
@@ -374,7 +375,8 @@ def run_reprocess(
     stores one batch (the flow passes its Prefect task); `spill_dir` is where parsed articles wait
     (default: the system's temporary directory); `workers` overrides `settings.workers` (0: no worker
     processes, everything in this one). `on_pages` hears how many archived pages each parse job read (the
-    CLI's progress bar).
+    CLI's progress bar). `reparse`: parse every response, also those whose stored article is current (after
+    a change of the screening limits, `Settings.max_paragraphs` and the like, which no parser version says).
     """
     _use_returning_memory_pool()
     lake = Lake(settings.lake_url)
@@ -388,7 +390,7 @@ def run_reprocess(
             with _Spill(spill_dir) as spill:
                 run = _SourceRun(source=source.name, spill=spill)
                 stored = _stored_articles(lake, source.name)
-                current = _current_parses(stored, model.version, source.parser_versions(), window)
+                current = {} if reparse else _current_parses(stored, model.version, source.parser_versions(), window)
                 _scan(run, source, pool, settings, lake, scan, current, on_pages)
                 del current
                 _store(run, lake, pool, model.version, stored, run_batch, batch_articles, settings.batch_size)

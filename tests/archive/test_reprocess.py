@@ -99,3 +99,10 @@ def test_cli_reprocess_runs_the_flow(
     in_window = {a["article_id"] for a in articles if str(a["published_date"]).startswith("2019-11")}
     assert relabelled == in_window == {"1656284", "1656530"}
     assert {p["parser_version"] for p in paragraphs if p["article_id"] in relabelled} == {"anadolu/legacy-v1"}
+
+    # Nothing changed since: a run parses nothing again; with --reparse it parses every page, writes nothing.
+    window = ["reprocess", "--since", "2019-11-01", "--until", "2019-12-01", "--host", "127.0.0.1"]
+    for extra, not_reparsed in (([], "not_reparsed=2 "), (["--reparse"], "not_reparsed=0 ")):
+        assert main([*window, *extra]) == 0
+        out = capsys.readouterr().out
+        assert not_reparsed in out and "unchanged=2 " in out and "labelled=0 " in out, out

@@ -4,6 +4,7 @@ digest) by today's parser and labelled by today's model stands for the response,
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -48,6 +49,33 @@ def test_an_unchanged_archive_is_not_parsed_again(settings: Settings, monkeypatc
     assert row["not_reparsed"] == row["unchanged"] == row["articles"] == stored
     assert row["labelled"] == row["new"] == row["updated"] == row["failed"] == 0
     assert {t: table_rows(lake, t) for t in ("articles", "paragraphs")} == before
+
+
+def test_reparse_parses_an_unchanged_archive_and_writes_nothing(settings: Settings):
+    """After a change no version says (the screening limits): every response parsed, the same articles
+    found unchanged, nothing written."""
+    stored = ingest_with_archive(settings, FakeModel())
+    lake = Lake(settings.lake_url)
+    before = {t: table_rows(lake, t) for t in ("articles", "paragraphs")}
+
+    [row] = run_reprocess(
+        settings, ALL_TIME, ["anadolu"], RefusingModel(), hosts=["127.0.0.1"], workers=0, reparse=True
+    )
+
+    assert row["not_reparsed"] == 0 and row["unchanged"] == row["articles"] == stored
+    assert row["labelled"] == row["new"] == row["updated"] == row["failed"] == 0
+    assert {t: table_rows(lake, t) for t in ("articles", "paragraphs")} == before
+
+
+def test_reparse_applies_changed_screening_limits(settings: Settings):
+    stored = ingest_with_archive(settings, FakeModel())
+    strict = replace(settings, max_paragraphs=1)
+
+    [kept] = run_reprocess(strict, ALL_TIME, ["anadolu"], FakeModel(), hosts=["127.0.0.1"], workers=0)
+    [row] = run_reprocess(strict, ALL_TIME, ["anadolu"], FakeModel(), hosts=["127.0.0.1"], workers=0, reparse=True)
+
+    assert kept["failed"] == 0 and kept["not_reparsed"] == stored  # no version changed: nothing parsed
+    assert row["not_reparsed"] == 0 and row["failed"] > 0  # the longer articles now refused, each a failure
 
 
 @pytest.mark.parametrize("change", ["model", "parser", "no digest"])

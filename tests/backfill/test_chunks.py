@@ -84,13 +84,13 @@ def test_an_archive_chunk_reports_what_the_archive_holds_as_discovered_and_fetch
     (chunk,) = split_range(DateRange(start_date=date(2019, 11, 26), end_date=date(2019, 11, 26)), 1, "Europe/Istanbul")
     seen = {}
 
-    def reprocess(resources, window, sources, hosts):
-        seen.update(window=window, sources=tuple(sources), hosts=list(hosts))
+    def reprocess(resources, window, sources, hosts, reparse):
+        seen.update(window=window, sources=tuple(sources), hosts=list(hosts), reparse=reparse)
         return [{"source": "anadolu", "responses": 5, "articles": 3, "new": 1, "updated": 2, "failed": 0}]
 
     request = ChunkRequest(mode="archive", feed_base_url="http://127.0.0.1:8080")
     with Resources(settings, model=FakeModel(), archive=False) as resources:
         (row,) = run_chunk(resources, chunk.window, request, "run-1", reprocess_archive=reprocess)
-    assert seen == {"window": chunk.window, "sources": ("anadolu",), "hosts": ["127.0.0.1"]}
+    assert seen == {"window": chunk.window, "sources": ("anadolu",), "hosts": ["127.0.0.1"], "reparse": False}
     assert (row["discovered"], row["fetched"]) == (3, 5)
     assert summary_row(chunk, row)["unchanged"] == 0

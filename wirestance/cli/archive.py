@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", action="append", dest="hosts", help="also read pages fetched from this host (a mirror)")
     p.add_argument("--lake", help="lake path or fsspec URL (default: $WIRESTANCE_LAKE_URL or data/lake)")
     p.add_argument("--raw", help="raw archive path or fsspec URL (default: $WIRESTANCE_RAW_URL or data/raw)")
+    p.add_argument(
+        "--reparse",
+        action="store_true",
+        help="parse every archived page again, also those whose stored article is current (after changing the "
+        "screening limits, such as WIRESTANCE_MAX_PARAGRAPHS)",
+    )
     p.set_defaults(handler=_reprocess)
 
 
@@ -44,7 +50,9 @@ def _reprocess(args: argparse.Namespace) -> int:
     with progress_bar("reprocess", pages, "archived pages") as advance:
         PAGE_LISTENERS.append(advance)
         try:
-            rows = reprocess(start=args.since, end=until, sources=sources, hosts=args.hosts, settings=settings)
+            rows = reprocess(
+                start=args.since, end=until, sources=sources, hosts=args.hosts, settings=settings, reparse=args.reparse
+            )
         finally:
             PAGE_LISTENERS.remove(advance)
     for row in rows:
