@@ -161,13 +161,15 @@ def _run_parts(
         archive = _archive(results, sandbox, args.n, args.seed)
         # Rounds of the flow, plain and one-worker runs, interleaved, the fastest of each kept: on a shared
         # machine a slow spell only slows a run down, and interleaving spreads such spells over the configurations.
+        # Every other round runs them in reverse order, so that a steady drift of the machine's speed favours
+        # neither run of an adjacent pair (the paired figures, below).
         rounds = max(1, args.repeats) if "e2e" in parts else 1
         configurations = [("flow", workers)]
         if "e2e" in parts:
             configurations += [("plain", workers), ("plain", 1)]
         runs: dict[tuple[str, int], list[e2e.Run]] = {configuration: [] for configuration in configurations}
-        for _ in range(rounds):
-            for mode, count in configurations:
+        for round_index in range(rounds):
+            for mode, count in configurations if round_index % 2 == 0 else configurations[::-1]:
                 runs[mode, count].append(e2e.run_once(sandbox, archive, mode, count))
                 results.note(e2e.describe(runs[mode, count][-1]))
         flow_at_n = e2e.fastest(runs["flow", workers])
@@ -179,6 +181,8 @@ def _run_parts(
             e2e.record_e2e(
                 results, flow_at_n, e2e.fastest(runs["plain", workers]), e2e.fastest(runs["plain", 1]), floor
             )
+            if rounds > 1:
+                e2e.record_paired(results, runs["flow", workers], runs["plain", workers], runs["plain", 1])
             advance()
         shutil.rmtree(archive.raw.parent, ignore_errors=True)
     if "growth" in parts and flow_at_n is not None:

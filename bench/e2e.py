@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bench.corpus import Archive
@@ -109,9 +111,42 @@ def fastest(runs: list[Run]) -> Run:
     )
 
 
+def overhead_pct(flow: Run, plain: Run) -> float:
+    """Prefect's share of the flow run's time: (flow - plain) / flow, same workers."""
+    return (flow.seconds - plain.seconds) / flow.seconds * 100 if flow.seconds else float("nan")
+
+
+def efficiency(plain: Run, one_worker: Run) -> float:
+    """(w-worker articles/s) / (w x one-worker articles/s)."""
+    return ratio(plain.articles_per_s, plain.workers * one_worker.articles_per_s)
+
+
+def paired_median(first: list[Run], second: list[Run], figure: Callable[[Run, Run], float]) -> float:
+    """The median over rounds of `figure` of the two runs of one round. The runs of a round ran next to each
+    other, so a slow spell of the machine slows both; the fastest runs of two configurations may come from
+    different spells (a machine that drifts by tens of percent within minutes pairs them badly)."""
+    values = [figure(a, b) for a, b in zip(first, second, strict=True)]
+    return statistics.median(values) if values else float("nan")
+
+
+def record_paired(results: Results, flow: list[Run], plain: list[Run], one_worker: list[Run]) -> None:
+    """The same ratios as record_e2e, each the median over rounds of its adjacent runs (see paired_median)."""
+    rounds = len(flow)
+    results.add(
+        "parallel_efficiency_paired",
+        paired_median(plain, one_worker, efficiency),
+        f"median over {rounds} rounds of each round's plain runs' efficiency",
+    )
+    results.add(
+        "prefect_overhead_pct_paired",
+        paired_median(flow, plain, overhead_pct),
+        f"median over {rounds} rounds of each round's (flow - plain) / flow",
+    )
+
+
 def record_e2e(results: Results, flow: Run, plain: Run, one_worker: Run, floor: Run, suffix: str = "") -> None:
     """Throughput against the floor, parallel efficiency, Prefect's share, labels reused, peak memory."""
-    overhead = (flow.seconds - plain.seconds) / flow.seconds * 100 if flow.seconds else float("nan")
+    overhead = overhead_pct(flow, plain)
     results.add(
         f"e2e_articles_per_s{suffix}",
         flow.articles_per_s,
@@ -125,7 +160,7 @@ def record_e2e(results: Results, flow: Run, plain: Run, one_worker: Run, floor: 
     )
     results.add(
         f"parallel_efficiency{suffix}",
-        ratio(plain.articles_per_s, plain.workers * one_worker.articles_per_s),
+        efficiency(plain, one_worker),
         f"({plain.workers}-worker articles/s) / ({plain.workers} x one-worker); target >= 0.8",
     )
     parse_s, label_s, write_s = floor.parts

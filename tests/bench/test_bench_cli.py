@@ -3,6 +3,7 @@ its children."""
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -123,3 +124,22 @@ def test_a_results_file_in_a_missing_folder_is_written(tmp_path: Path):
     target = tmp_path / "new" / "RESULTS.md"
     write(target, "## run\n", append=True)
     assert target.read_text(encoding="utf-8").endswith("## run\n")
+
+
+def test_the_paired_figures_are_the_median_of_each_rounds_adjacent_runs():
+    from bench.e2e import Run, efficiency, overhead_pct, paired_median
+
+    def run(mode: str, workers: int, seconds: float) -> Run:
+        return Run(mode, 100, 100, seconds, 0.0, 500.0, "0 0 0", workers)
+
+    # Round 1 fast, round 3 slow: the fastest flow (10 s) and the fastest plain run (9 s) come from different
+    # rounds, while each round on its own shows a 10 % overhead.
+    flow = [run("flow", 2, 10.0), run("flow", 2, 12.0), run("flow", 2, 15.0)]
+    plain = [run("plain", 2, 9.0), run("plain", 2, 10.8), run("plain", 2, 13.5)]
+    one = [run("plain", 1, 18.0), run("plain", 1, 27.0), run("plain", 1, 30.0)]
+    assert round(paired_median(flow, plain, overhead_pct), 9) == 10.0
+    # Efficiencies 1.0, 1.25, 1.111: the median is the middle one.
+    assert round(paired_median(plain, one, efficiency), 3) == 1.111
+    assert math.isnan(paired_median([], [], efficiency))
+    with pytest.raises(ValueError):
+        paired_median(flow, plain[:2], overhead_pct)
