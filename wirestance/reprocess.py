@@ -44,19 +44,17 @@ from wirestance.articles import Article
 from wirestance.failures import Failure
 from wirestance.lake import Lake, WriteCounts
 from wirestance.lake.outcomes import replaces_stored
-from wirestance.lake.schema import ARTICLE_ROWS, PARAGRAPH_ROWS, PROBABILITY_COLUMNS, rows_table
+from wirestance.lake.schema import ARTICLE_ROWS, PARAGRAPH_ROWS, PROBABILITY_COLUMNS, Columns, rows_table
 from wirestance.lake.store import iter_batches
 from wirestance.pipeline import StanceLabeller, Window, article_rows
 from wirestance.settings import Settings
 from wirestance.sources import get_source
 from wirestance.sources.base import Source
 from wirestance.workers import (
-    Columns,
     ModelRef,
     ParkedArticle,
     ParseJob,
     WorkerPool,
-    as_table,
     label_job,
     parse_job,
     unpack,
@@ -297,7 +295,7 @@ class ReprocessBatch:
         self.reused = _NO_ROWS
         while self.labelled:
             article_columns, paragraph_columns = self.labelled.pop(0)()
-            parts.append((as_table(article_columns, ARTICLE_ROWS), as_table(paragraph_columns, PARAGRAPH_ROWS)))
+            parts.append((rows_table(article_columns, ARTICLE_ROWS), rows_table(paragraph_columns, PARAGRAPH_ROWS)))
         articles = pa.concat_tables([article_part for article_part, _ in parts])
         paragraphs = pa.concat_tables([paragraph_part for _, paragraph_part in parts])
         del parts

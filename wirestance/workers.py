@@ -34,7 +34,7 @@ import pyarrow as pa
 from wirestance.archive.reader import ArchiveReader
 from wirestance.articles import Article
 from wirestance.failures import Failure
-from wirestance.lake.schema import ARTICLE_ROWS, PARAGRAPH_ROWS
+from wirestance.lake.schema import ARTICLE_ROWS, PARAGRAPH_ROWS, Columns
 from wirestance.pages import Page, parse_page
 from wirestance.pipeline import StanceLabeller, article_rows, content_hash, paragraphs_hash
 from wirestance.settings import Settings
@@ -199,7 +199,7 @@ def parse_job(state: WorkerState, job: ParseJob) -> ParseAnswer:
 
 def label_job(state: WorkerState, packed: list[bytes]) -> tuple[Columns, Columns]:
     """Lake rows (articles, labelled paragraphs) for whole articles (`ParkedArticle.packed`), with the
-    worker's model, as column lists (`as_table` makes the Arrow tables the lake takes): a few lists per job
+    worker's model, as column lists (`schema.rows_table` makes the Arrow tables the lake takes): a few lists per job
     to unpickle in the lake's owner instead of a dict per paragraph to unpickle and convert there (the owner's
     CPU is what the workers wait on when both cores are busy). Not Arrow tables themselves: converting
     Python values to Arrow imports pandas (pyarrow checks for it), ~37 MB of each worker (measured 2026-12-07)."""
@@ -212,17 +212,8 @@ def label_job(state: WorkerState, packed: list[bytes]) -> tuple[Columns, Columns
     return _columns(article_part, ARTICLE_ROWS), _columns(paragraph_part, PARAGRAPH_ROWS)
 
 
-#: Lake rows as one list per column of a table's row schema (`schema.ARTICLE_ROWS`, `schema.PARAGRAPH_ROWS`).
-Columns = dict[str, list[Any]]
-
-
 def _columns(rows: list[dict[str, Any]], wanted: pa.Schema) -> Columns:
     return {name: [row.get(name) for row in rows] for name in wanted.names}
-
-
-def as_table(columns: Columns, wanted: pa.Schema) -> pa.Table:
-    """The Arrow table of `label_job`'s column lists."""
-    return pa.Table.from_pydict(columns, schema=wanted)
 
 
 _worker_state: WorkerState | None = None

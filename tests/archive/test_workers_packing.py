@@ -13,9 +13,9 @@ import pytest
 from stand_ins import FakeModel
 
 from wirestance.articles import Article
-from wirestance.lake.schema import ARTICLE_ROWS, PARAGRAPH_ROWS
+from wirestance.lake.schema import ARTICLE_ROWS, PARAGRAPH_ROWS, rows_table
 from wirestance.pipeline import article_rows, content_hash, paragraphs_hash
-from wirestance.workers import WorkerState, as_table, label_job, pack, unpack
+from wirestance.workers import WorkerState, label_job, pack, unpack
 
 FETCHED = datetime(2026, 7, 1, 12, tzinfo=UTC)
 
@@ -57,8 +57,8 @@ def test_the_labelling_job_gives_the_rows_of_labelling_the_articles_afresh():
 
     article_columns, paragraph_columns = label_job(WorkerState(model_source=model), [p.packed for p in parked])
     article_table, paragraph_table = (
-        as_table(article_columns, ARTICLE_ROWS),
-        as_table(paragraph_columns, PARAGRAPH_ROWS),
+        rows_table(article_columns, ARTICLE_ROWS),
+        rows_table(paragraph_columns, PARAGRAPH_ROWS),
     )
 
     expected_articles, expected_paragraphs = article_rows([(a, FETCHED) for a in ARTICLES], model)

@@ -197,9 +197,9 @@ def test_a_reprocess_worker_labels_with_the_export_and_loads_neither_scikit_lear
 
     from wirestance.articles import Article
     from wirestance.classifiers.champion import RegisteredVersion
-    from wirestance.lake.schema import ARTICLE_ROWS, PARAGRAPH_ROWS
+    from wirestance.lake.schema import ARTICLE_ROWS, PARAGRAPH_ROWS, rows_table
     from wirestance.pipeline import article_rows
-    from wirestance.workers import ModelRef, WorkerPool, as_table, label_job, pack
+    from wirestance.workers import ModelRef, WorkerPool, label_job, pack
 
     champion = load_champion(settings)
     fetched = datetime(2026, 7, 1, tzinfo=UTC)
@@ -231,7 +231,8 @@ def test_a_reprocess_worker_labels_with_the_export_and_loads_neither_scikit_lear
         imported = pool.submit(heavy_modules, None)()
 
     assert imported == []
-    rows_articles, rows_paragraphs = as_table(rows_articles, ARTICLE_ROWS), as_table(rows_paragraphs, PARAGRAPH_ROWS)
+    rows_articles = rows_table(rows_articles, ARTICLE_ROWS)
+    rows_paragraphs = rows_table(rows_paragraphs, PARAGRAPH_ROWS)
     assert rows_paragraphs.column("label").to_pylist() == [row["label"] for row in expected_paragraphs]
     assert rows_paragraphs.column("model_version").to_pylist() == [champion.version] * len(expected_paragraphs)
     expected_topics = pa.Table.from_pylist(expected_articles, schema=ARTICLE_ROWS).select(["on_topic", "topic_score"])

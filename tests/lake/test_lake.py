@@ -67,6 +67,16 @@ def test_rows_given_as_arrow_tables_are_stored_as_the_same_rows_given_as_dicts(t
     assert files == {f"published_date={DAY}", f"published_date={next_day}"}
 
 
+def test_rows_as_dicts_column_lists_or_a_table_make_the_same_table():
+    rows = [article("1", DAY), article("2", DAY, content="v2")]
+    wanted = schema.ARTICLE_ROWS
+    columns = {name: [row.get(name) for row in rows] for name in wanted.names}
+    expected = schema.rows_table(rows, wanted)
+    assert expected.num_rows == 2 and expected.schema.equals(wanted)
+    assert schema.rows_table(columns, wanted).equals(expected)
+    assert schema.rows_table(expected.select(expected.column_names[::-1]), wanted).equals(expected)
+
+
 def test_an_article_row_without_its_date_is_refused_whole(tmp_path: Path):
     lake = Lake(str(tmp_path))
     undated = {**article("2", DAY), "published_date": None}

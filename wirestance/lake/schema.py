@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 
 # The stance labels and their probability columns: one label set, defined in wirestance.labels.
@@ -143,9 +145,15 @@ def conform(rows: pa.Table, wanted: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=wanted)
 
 
-def rows_table(rows: list[dict] | pa.Table, wanted: pa.Schema) -> pa.Table:
-    """Rows given as dicts (keys not in `wanted` ignored, missing ones null) or as an Arrow table, as a table of
-    `wanted`."""
+#: Rows as one list per column (a reprocess worker's `label_job` sends them so: see its docstring).
+Columns = dict[str, list[Any]]
+
+
+def rows_table(rows: list[dict[str, Any]] | Columns | pa.Table, wanted: pa.Schema) -> pa.Table:
+    """Rows given as dicts (keys not in `wanted` ignored, missing ones null), as one list per column (every
+    column of `wanted`) or as an Arrow table, as a table of `wanted`."""
     if isinstance(rows, pa.Table):
         return conform(rows, wanted)
+    if isinstance(rows, dict):
+        return pa.Table.from_pydict(rows, schema=wanted)
     return pa.Table.from_pylist(rows, schema=wanted)
