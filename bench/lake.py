@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import time
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -168,21 +167,20 @@ def _growth_batches(batches: int, batch: int, days: int, seed: int) -> list:
 
 
 def _growth(make, where: Path, upserts: list) -> list[float]:
-    """CPU seconds (this process, all threads) of each upsert into a lake growing from empty."""
-    shutil.rmtree(where, ignore_errors=True)
+    """CPU seconds (this process, all threads) of each upsert into a lake growing from empty (`where`: a new
+    folder; lakes are left for the sandbox's removal, see e2e.run_once)."""
     writer = make(where)
     spent = []
     for rows, paragraphs in upserts:
         started = time.process_time()
         writer.upsert(rows, paragraphs)
         spent.append(time.process_time() - started)
-    shutil.rmtree(where, ignore_errors=True)
     return spent
 
 
 def _timed_writes(make, where: Path, history: list, timed: list) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process, all its threads) of the timed upserts."""
-    shutil.rmtree(where, ignore_errors=True)
+    """(wall seconds, CPU seconds of this process, all its threads) of the timed upserts (`where`: a new
+    folder, as in `_growth`)."""
     writer = make(where)
     for rows, paragraphs in history:
         writer.upsert(rows, paragraphs)
@@ -190,7 +188,6 @@ def _timed_writes(make, where: Path, history: list, timed: list) -> tuple[float,
     for rows, paragraphs in timed:
         writer.upsert(rows, paragraphs)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-    shutil.rmtree(where, ignore_errors=True)
     return seconds, cpu_seconds
 
 
@@ -213,9 +210,9 @@ def run(
     writers = {"earlier": _EarlierLayout, "delta": lambda p: Lake(str(p))}
     seconds = dict.fromkeys(writers, float("inf"))
     cpu_seconds = dict.fromkeys(writers, float("inf"))
-    for _ in range(max(1, repeats)):
+    for attempt in range(max(1, repeats)):
         for name, make in writers.items():
-            wall, cpu = _timed_writes(make, root / f"lake-bench-{name}", history, timed)
+            wall, cpu = _timed_writes(make, root / f"lake-bench-{name}-{attempt}", history, timed)
             seconds[name], cpu_seconds[name] = min(seconds[name], wall), min(cpu_seconds[name], cpu)
     results.note(
         f"lake writes: {len(timed)} upserts of 50 articles (8 paragraphs each, a fifth updates) into a lake of "
@@ -237,9 +234,9 @@ def _run_growth(results: Results, root: Path, repeats: int, batches: int, batch:
     upserts = _growth_batches(batches, batch, days, seed=1)
     writers = {"earlier": _EarlierLayout, "delta": lambda p: Lake(str(p))}
     best: dict[str, list[float]] = {}
-    for _ in range(max(1, repeats)):
+    for attempt in range(max(1, repeats)):
         for name, make in writers.items():
-            spent = _growth(make, root / f"lake-growth-{name}", upserts)
+            spent = _growth(make, root / f"lake-growth-{name}-{attempt}", upserts)
             best[name] = [min(a, b) for a, b in zip(best.get(name, spent), spent, strict=True)]
     window = max(1, batches // 4)
     # The first upsert (an empty lake, the tables made) is left out of the early window.
