@@ -6,27 +6,35 @@ from pathlib import Path
 
 import pytest
 
-from wirestance.classifiers.dataset import load_labeled_data
+from wirestance.classifiers.dataset import LabeledDataset, load_labeled_data
 from wirestance.classifiers.nearcopy import NEAR_COPY_JACCARD, NearCopyIndex
 from wirestance.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("folder", ["labeled", "candidates"])
-def test_no_yardstick_text_or_near_copy_is_in_the_training_data(folder: str) -> None:
-    """data/candidates/ holds written articles measured and not (yet) adopted: one move from training data."""
+@pytest.fixture(scope="module")
+def yardstick() -> tuple[LabeledDataset, NearCopyIndex]:
+    """The yardstick and its near-copy index, built once for every folder checked against it."""
     dev_set = Settings(labeled_dir=str(REPO / "data" / "labeled")).dev_set or str(
         REPO.parent / "shared" / "stance-dev" / "dev.jsonl"
     )
     if not Path(dev_set).is_file():
         pytest.skip(f"no yardstick at {dev_set}")
-    yardstick = load_labeled_data(dev_set)
+    rows = load_labeled_data(dev_set)
+    return rows, NearCopyIndex(rows.texts)
+
+
+@pytest.mark.parametrize("folder", ["labeled", "candidates"])
+def test_no_yardstick_text_or_near_copy_is_in_the_training_data(
+    folder: str, yardstick: tuple[LabeledDataset, NearCopyIndex]
+) -> None:
+    """data/candidates/ holds written articles measured and not (yet) adopted: one move from training data."""
+    reference, index = yardstick
     training = load_labeled_data(REPO / "data" / folder)
-    index = NearCopyIndex(yardstick.texts)
     copies = index.near_copies(training.texts)
     found = [
-        f"{training.rows[c.text_index].location} ~ {yardstick.rows[c.reference_index].location} "
+        f"{training.rows[c.text_index].location} ~ {reference.rows[c.reference_index].location} "
         f"(Jaccard {c.jaccard:.2f})"
         for c in copies
     ]
