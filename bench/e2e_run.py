@@ -15,6 +15,7 @@ Peak memory counts this process and its worker processes (sampled, see PeakMemor
 
 from __future__ import annotations
 
+import asyncio
 import json
 import resource
 import sys
@@ -42,7 +43,7 @@ def run_flow() -> tuple[list[dict[str, Any]], float]:
     started = time.perf_counter()
     warmup()  # starts the ephemeral API server
     startup = time.perf_counter() - started
-    return reprocess(start=WINDOW[0], end=WINDOW[1], sources=["anadolu"]), startup
+    return asyncio.run(reprocess(start=WINDOW[0], end=WINDOW[1], sources=["anadolu"])), startup
 
 
 def run_plain() -> list[dict[str, Any]]:

@@ -106,3 +106,40 @@ def test_cli_reprocess_runs_the_flow(
         assert main([*window, *extra]) == 0
         out = capsys.readouterr().out
         assert not_reparsed in out and "unchanged=2 " in out and "labelled=0 " in out, out
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_reprocess_flow_records_its_batches_and_summary_in_prefect(
+    settings: Settings, model: FakeModel, monkeypatch: pytest.MonkeyPatch
+):
+    """The flow is async (its body blocks): its batch task runs and its summary artifact reach the API."""
+    import asyncio
+    import json
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter, FlowRunFilterId
+
+    import wirestance.flows.reprocess
+
+    ingest_with_archive(settings, model)
+    monkeypatch.setattr(wirestance.flows.reprocess, "champion_ref", lambda settings: FakeModel("champion-2"))
+    state = asyncio.run(
+        wirestance.flows.reprocess.reprocess(
+            start=ALL_TIME.start, end=ALL_TIME.end, hosts=["127.0.0.1"], settings=settings, return_state=True
+        )
+    )
+    assert state.is_completed(), state
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        )
+    assert tasks and {t.name.rsplit("-", 1)[0] for t in tasks} == {"reprocess-batch"}
+    assert all(t.state is not None and t.state.is_completed() for t in tasks), [t.state for t in tasks]
+    [summary] = [a for a in artifacts if a.key == "reprocess-summary"]
+    table = json.loads(summary.data) if isinstance(summary.data, str) else summary.data
+    [row] = [r for r in table if r["source"] == "anadolu"]
+    articles = Lake(settings.lake_url).read("articles").to_pylist()
+    assert row["articles"] == len(articles) > 20
+    assert row["labelled"] == len(articles)  # another model version than the ingest's: every article labelled

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import TYPE_CHECKING
 
 from wirestance.cli.ingest import (
@@ -50,8 +51,15 @@ def _reprocess(args: argparse.Namespace) -> int:
     with progress_bar("reprocess", pages, "archived pages") as advance:
         PAGE_LISTENERS.append(advance)
         try:
-            rows = reprocess(
-                start=args.since, end=until, sources=sources, hosts=args.hosts, settings=settings, reparse=args.reparse
+            rows = asyncio.run(
+                reprocess(
+                    start=args.since,
+                    end=until,
+                    sources=sources,
+                    hosts=args.hosts,
+                    settings=settings,
+                    reparse=args.reparse,
+                )
             )
         finally:
             PAGE_LISTENERS.remove(advance)
