@@ -28,3 +28,27 @@ def test_reprocess_without_the_mirror_host_names_the_hosts_found(
         "no archived article pages of anadolu (aa.com.tr); the raw archive has pages of these hosts: 127.0.0.1; "
         "select one with --host, e.g. --host 127.0.0.1"
     ) in printed
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_reprocess_of_a_source_whose_parser_knows_none_of_the_host_pages_says_so(
+    settings: Settings, model: FakeModel, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """--host 127.0.0.1 holds AA pages: RT's parser finds no article among them. The hint must not suggest
+    the host already given, but say that the pages are not RT's and point to --source."""
+    ingest_with_archive(settings, model)
+    monkeypatch.setenv("WIRESTANCE_LAKE_URL", settings.lake_url)
+    monkeypatch.setenv("WIRESTANCE_RAW_URL", settings.raw_url)
+    import wirestance.flows.reprocess
+
+    monkeypatch.setattr(wirestance.flows.reprocess, "champion_ref", lambda settings: FakeModel("champion-2"))
+    from wirestance.cli import main
+
+    window = ["--since", "2019-11-01", "--until", "2019-11-30", "--host", "127.0.0.1"]
+    assert main(["reprocess", *window, "--source", "anadolu", "--source", "rt"]) == 0
+    printed = capsys.readouterr().out
+    hints = [line for line in printed.splitlines() if line.startswith("no archived article pages")]
+    assert len(hints) == 1, printed  # anadolu found its pages
+    assert hints[0].startswith("no archived article pages of rt: the "), hints
+    assert "archived pages read from rt.com, 127.0.0.1 are not articles its parser knows" in hints[0]
+    assert "--source" in hints[0] and "--host" not in hints[0]

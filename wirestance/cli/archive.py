@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wirestance.cli.ingest import (
     SINCE_HELP,
@@ -66,7 +66,7 @@ def _reprocess(args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(f"{key}={value}" for key, value in row.items()))
         if not row.get("responses"):
-            print(_no_records_hint(settings, str(row.get("source", "")), args.hosts or []))
+            print(_no_records_hint(settings, row, args.hosts or []))
     print_summary(
         "Reprocessed from the raw archive",
         [
@@ -98,13 +98,23 @@ def _archived_pages(settings: Settings, sources: list[str], hosts: list[str]) ->
     return total
 
 
-def _no_records_hint(settings: Settings, source_name: str, hosts: list[str]) -> str:
-    """What to do when the archive has no article page of a source: the hosts it has pages of, and --host."""
+def _no_records_hint(settings: Settings, row: dict[str, Any], hosts: list[str]) -> str:
+    """What to do when a source's summary row counts no archived article page: if pages of its domains and
+    `hosts` were read but none is an article its parser knows (--host pages of another site), say so and
+    point to --source; else list the hosts the archive has pages of that were not given, for --host."""
     from wirestance.archive.reader import ArchiveReader
     from wirestance.lake import Lake
     from wirestance.sources import get_source
 
+    source_name = str(row.get("source", ""))
     domains = ", ".join([*get_source(source_name).allowed_domains, *hosts])
+    not_articles = int(row.get("not_article", 0))
+    if not_articles:
+        return (
+            f"no archived article pages of {source_name}: the {not_articles:,} archived pages read from "
+            f"{domains} are not articles its parser knows (pages of another site?); choose the sources of "
+            "those pages with --source"
+        )
     try:
         with ArchiveReader(settings.raw_url, Lake(settings.lake_url)) as reader:
             found = sorted({h for h in reader.index(columns=["host"]).column("host").to_pylist() if h})
@@ -112,7 +122,13 @@ def _no_records_hint(settings: Settings, source_name: str, hosts: list[str]) -> 
         return f"no archived article pages of {source_name} ({domains}); the archive could not be listed: {exc}"
     if not found:
         return f"no archived article pages of {source_name} ({domains}): the raw archive at {settings.raw_url} is empty"
+    others = [host for host in found if host not in hosts]
+    if not others:
+        return (
+            f"no archived article pages of {source_name} ({domains}): the raw archive holds no successful "
+            "response (status 200 or 206) of these hosts"
+        )
     return (
         f"no archived article pages of {source_name} ({domains}); the raw archive has pages of these hosts: "
-        f"{', '.join(found)}; select one with --host, e.g. --host {found[0]}"
+        f"{', '.join(others)}; select one with --host, e.g. --host {others[0]}"
     )
