@@ -70,8 +70,11 @@ def test_sigkill_while_writing_leaves_readable_files_and_a_rerun_completes(setti
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
 
-    # A SIGKILL lands between write() calls, so each record is whole; a torn write (power loss, a full
-    # disk) would leave part of one: add such a tail to the file the writer had open.
+    # A torn write (power loss, a full disk) leaves part of a record: add such a tail to the file the writer
+    # had open. The kill itself may have torn one too: Linux ends a write to the page cache early, at a page
+    # boundary, when a fatal signal is pending (seen once in CI: the file cut at 8,192 bytes, inside a record
+    # that began at byte 329; of 20 processes killed while writing 64 MiB blocks, 19 left a short write ending
+    # at a page boundary).
     opened = sorted((raw / OPEN_DIR).glob("*.open"))
     assert len(opened) <= 1
     torn_at = None
@@ -84,7 +87,13 @@ def test_sigkill_while_writing_leaves_readable_files_and_a_rerun_completes(setti
     # Every file reads without an exception; the torn tail is reported with its file and offset.
     records, problems = scan_all(raw)
     assert records
-    assert [(p.file, p.offset) for p in problems] == ([(f"{OPEN_DIR}/{opened[0].name}", torn_at)] if opened else [])
+    if opened:
+        [problem] = problems  # a file reads up to its first damaged record
+        assert problem.file == f"{OPEN_DIR}/{opened[0].name}"
+        # Our tail, or the start of the record the kill tore (the file then ended at a page boundary).
+        assert problem.offset == torn_at or (torn_at is not None and torn_at % 4096 == 0 and problem.offset < torn_at)
+    else:
+        assert problems == []
     assert all("truncated" in p.reason for p in problems)
     # The lake reads, and every index row points at a whole record (sealed, or still in the open file).
     lake = Lake(settings.lake_url)
