@@ -44,9 +44,10 @@ def test_an_article_given_twice_in_one_upsert_is_stored_once_with_its_last_parag
     assert texts == ["1 paragraph 0 v2", "1 paragraph 1 v2", "2 paragraph 0 v1", "2 paragraph 1 v1"]
 
 
-def test_rows_given_as_arrow_tables_are_stored_as_the_same_rows_given_as_dicts(tmp_path: Path):
-    """What a reprocess stores: tables of its workers' rows. Column order and missing columns do not matter,
-    days out of order are grouped into one file per day, and the last copy of an article still wins."""
+def test_rows_given_as_arrow_tables_or_column_lists_are_stored_as_the_same_rows_given_as_dicts(tmp_path: Path):
+    """What a reprocess stores: tables of its workers' rows (or their column lists). Column order and missing
+    columns do not matter, days out of order are grouped into one file per day, and the last copy of an
+    article still wins."""
     later = T0 + timedelta(hours=1)
     next_day = DAY + timedelta(days=1)
     articles = [article("1", next_day), article("2", DAY), article("1", next_day, content="v2", updated=later)]
@@ -58,9 +59,16 @@ def test_rows_given_as_arrow_tables_are_stored_as_the_same_rows_given_as_dicts(t
     reversed_articles = article_table.select(article_table.column_names[::-1])
     by_tables = as_tables.upsert(reversed_articles, paragraph_table.select(paragraph_table.column_names[::-1]))
     assert by_tables == by_dicts and (by_tables.new, by_tables.paragraphs_written) == (2, 4)
+    as_columns = Lake(str(tmp_path / "columns"))  # one list per column, every column of the schema
+    by_columns = as_columns.upsert(
+        {name: [row.get(name) for row in articles] for name in schema.ARTICLE_ROWS.names},
+        {name: [row.get(name) for row in texts] for name in schema.PARAGRAPH_ROWS.names},
+    )
+    assert by_columns == by_dicts
     for table, key in (("articles", ["article_id"]), ("paragraphs", ["article_id", "para_index"])):
         order = [(name, "ascending") for name in key]
         assert as_tables.read(table).sort_by(order).equals(as_dicts.read(table).sort_by(order))
+        assert as_columns.read(table).sort_by(order).equals(as_dicts.read(table).sort_by(order))
     days = sorted(as_tables.read("paragraphs").column("published_date").to_pylist())
     assert days == [DAY, DAY, next_day, next_day]
     files = {path.parent.name for path in (tmp_path / "tables" / "paragraphs").glob("published_date=2*/*.parquet")}

@@ -460,8 +460,8 @@ class Lake:
 
     def upsert(
         self,
-        articles: list[dict] | pa.Table,
-        paragraphs: list[dict] | pa.Table,
+        articles: list[dict] | schema.Columns | pa.Table,
+        paragraphs: list[dict] | schema.Columns | pa.Table,
         *,
         replace_unchanged: bool = False,
     ) -> WriteCounts:
@@ -474,9 +474,10 @@ class Lake:
         is stored once, as its last copy, with that copy's paragraphs (a copy's paragraphs start again at a
         paragraph index the previous copy had).
 
-        Rows come as dicts or as Arrow tables (`schema.ARTICLE_ROWS`, `schema.PARAGRAPH_ROWS`: what a reprocess
-        makes of its workers' column lists, without a dict per row); either way they are made one table each,
-        and each partition's new data file is written from a slice of it.
+        Rows come as dicts, as one list per column, or as Arrow tables (`schema.ARTICLE_ROWS`,
+        `schema.PARAGRAPH_ROWS`: what a reprocess makes of its workers' column lists, without a dict per row);
+        either way they are made one table each (`schema.rows_table`), and each partition's new data file is
+        written from a slice of it.
         """
         batch = _ArticleBatch.of(schema.rows_table(articles, schema.ARTICLE_ROWS))
         if not batch.keys:
