@@ -6,7 +6,9 @@
    an article from its own scores, its neighbours', the side that last spoke by name, how it opens, its
    position and the headline/lede actors. It is trained on out-of-fold paragraph-stage scores (folds cut
    by article), so it learns how far to trust scores the paragraph stage produces on text it never saw,
-   and its probabilities are calibrated on those grouped folds.
+   and its probabilities are calibrated on those grouped folds. It runs twice: the second pass (another
+   logistic regression, trained on the first pass's out-of-fold probabilities) also sees what the first
+   made of the paragraph and its neighbours (context.second_pass_features).
 3. The topic gate: paragraphs of an article that is not about the dispute are `none` (topic.py).
 
 A paragraph given alone (no article) gets the paragraph stage's answer: the context stage was trained on
@@ -28,6 +30,7 @@ from wirestance.classifiers.context import (
     articles_context_features,
     lede_actor_flags,
     opener_flags,
+    second_pass_features,
 )
 from wirestance.classifiers.fast_ngrams import transform_texts
 from wirestance.classifiers.labels import LABEL_INDEX, LABELS
@@ -109,24 +112,33 @@ class ArticleScorer(Protocol):
 
     def headline_actors(self, texts: Sequence[str]) -> NDArray[np.float64]: ...
 
-    def context_probabilities(self, features: NDArray[np.float64]) -> NDArray[np.float64] | None:
-        """The context stage's probabilities (LABELS order); None when the model has no context stage."""
+    def context_probabilities(
+        self, features: NDArray[np.float64], lengths: Sequence[int]
+    ) -> NDArray[np.float64] | None:
+        """The context stage's probabilities (LABELS order) of articles of `lengths` paragraphs whose
+        articles_context_features rows are `features`; None when the model has no context stage."""
         ...
 
 
 class ArticleStanceModel:
     """Picklable; the registry stores it as model.joblib. `context_classifier` None: paragraph stage only
-    (what a model registered before the context stage existed amounts to)."""
+    (what a model registered before the context stage existed amounts to); `second_pass` None: the context
+    stage runs once (models registered before the second pass)."""
+
+    #: A class attribute too, so that models pickled before it existed load with a one-pass context stage.
+    second_pass: LogisticRegression | None = None
 
     def __init__(
         self,
         paragraph_pipeline: Pipeline,
         context_classifier: LogisticRegression | None,
         *,
+        second_pass: LogisticRegression | None = None,
         topic_threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
         self.paragraph_pipeline = paragraph_pipeline
         self.context_classifier = context_classifier
+        self.second_pass = second_pass
         self.topic_threshold = topic_threshold
         self.classes_ = np.array(LABELS, dtype=object)
 
@@ -181,10 +193,16 @@ class ArticleStanceModel:
     def headline_actors(self, texts: Sequence[str]) -> NDArray[np.float64]:
         return np.asarray(self._actor_attribution().transform(list(texts)).toarray(), dtype=np.float64)
 
-    def context_probabilities(self, features: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    def context_probabilities(
+        self, features: NDArray[np.float64], lengths: Sequence[int]
+    ) -> NDArray[np.float64] | None:
         if self.context_classifier is None:
             return None
-        return in_label_order(self.context_classifier.predict_proba(features), self.context_classifier.classes_)
+        first = in_label_order(self.context_classifier.predict_proba(features), self.context_classifier.classes_)
+        if self.second_pass is None:
+            return first
+        second = self.second_pass.predict_proba(second_pass_features(features, first, lengths))
+        return in_label_order(second, self.second_pass.classes_)
 
     def predict_articles(self, articles: Sequence[ArticleText]) -> list[ArticleScores]:
         """Label whole articles; one paragraph-stage call for all their paragraphs."""
@@ -225,7 +243,7 @@ def score_articles(model: ArticleScorer, articles: Sequence[ArticleText]) -> lis
         )
         openers = np.array([opener_flags(text) for text in texts], dtype=np.float64).reshape(len(texts), 4)
         features = articles_context_features(outputs.scores, outputs.actors, openers, lede_actors, lengths)
-        in_context = model.context_probabilities(features)
+        in_context = model.context_probabilities(features, lengths)
         if in_context is not None:
             probabilities_of_all = in_context
     results = []

@@ -195,3 +195,33 @@ def lede_actor_flags(actor_rows: Sequence[NDArray[np.float64]]) -> NDArray[np.fl
     if not actor_rows:
         return np.zeros(len(ACTOR_GROUPS))
     return np.max(np.vstack([row[_NAMED] for row in actor_rows]), axis=0)
+
+
+def second_pass_features(
+    features: NDArray[np.float64], first_pass: NDArray[np.float64], lengths: Sequence[int]
+) -> NDArray[np.float64]:
+    """The rows of the context stage's second pass: the first pass's rows, then the first pass's
+    probabilities of the paragraph itself, of the paragraphs before and after it, and their mean over its
+    article.
+
+    The first pass sees its neighbours through paragraph-stage scores, which label "He added ..." or a bare
+    quotation with little to go on; the second sees what the first made of them in their own context, so a
+    speaker carried over several paragraphs reaches the later ones. `lengths` are the articles' paragraph
+    counts, their rows one article after the other, as for articles_context_features."""
+    n = first_pass.shape[0]
+    if n == 0:
+        return np.zeros((0, features.shape[1] + 4 * N_LABELS))
+    sizes = np.asarray(lengths, dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    position = np.arange(n) - np.repeat(starts, sizes)
+    first = position == 0
+    last = position == np.repeat(sizes, sizes) - 1
+    previous = np.vstack([np.zeros((1, N_LABELS)), first_pass[:-1]])
+    previous[first] = 0.0
+    following = np.vstack([first_pass[1:], np.zeros((1, N_LABELS))])
+    following[last] = 0.0
+    means = np.vstack(
+        [first_pass[start : start + size].mean(axis=0) for start, size in zip(starts, sizes, strict=True) if size]
+    )
+    article_mean = np.repeat(means, sizes[sizes > 0], axis=0)
+    return np.hstack([features, first_pass, previous, following, article_mean])

@@ -3,8 +3,8 @@
 Why: a reprocess worker that unpickles the fitted model imports scikit-learn, and with it SciPy's statistics
 and pandas: ~100 MB of each worker's ~280 MB (measured 2026-12-06), and ~2 s of CPU per worker start. The
 export holds what prediction reads of the fitted model (tf-idf blocks, see exported_text.py; the actor
-window; the linear models' weights and sigmoid calibrators; the context stage's weights; the topic
-threshold) and computes the same probabilities with NumPy and SciPy's sparse matrices.
+window; the linear models' weights and sigmoid calibrators; the weights of the context stage's two passes;
+the topic threshold) and computes the same probabilities with NumPy and SciPy's sparse matrices.
 
 Every linear score of the paragraph stage (each calibration fold of the multiclass SVM, each fold of each
 NB-SVM binary, whose log-count ratios are folded into its weights) is one column of a single weight matrix:
@@ -41,17 +41,22 @@ from wirestance.classifiers.article_model import (
     predict_articles_with,
     predictions_of,
 )
+from wirestance.classifiers.context import second_pass_features
 from wirestance.classifiers.exported_text import ExportError, TextBlock
 from wirestance.classifiers.labels import LABELS
 
 __all__ = ["EXPORT_FILE", "ExportError", "ExportedModel", "export_model", "file_sha256", "load_export"]
 
 EXPORT_FILE = "model.npz"
+#: (coef, intercept, classes) of a multinomial logistic regression.
+LogisticWeights = tuple[NDArray[np.float64], NDArray[np.float64], list[str]]
 #: The registry's per-version metadata file, and its field holding the export's SHA-256 ("": no export).
 METADATA_FILE = "metadata.json"
 EXPORT_SHA256_FIELD = "export_sha256"
-#: Bumped when the layout of the file changes; a reader refuses other formats.
-FORMAT = 1
+#: Bumped when the layout of the file changes; a reader refuses formats it does not know. Format 2 added
+#: the context stage's second pass; a format-1 file has none.
+FORMAT = 2
+READABLE_FORMATS = (1, 2)
 #: Largest difference of any probability between the export and the fitted model on the probe articles.
 TOLERANCE = 1e-9
 _CLIP = 1e-5  # calibrated probabilities in (1, 1 + _CLIP] are 1, as the fitted calibrated classifier does
@@ -71,8 +76,10 @@ class ExportedModel:
         slopes: NDArray[np.float64],
         offsets: NDArray[np.float64],
         classifier: dict[str, Any],
-        context: tuple[NDArray[np.float64], NDArray[np.float64], list[str]] | None,
+        context: LogisticWeights | None,
         topic_threshold: float,
+        *,
+        second_pass: LogisticWeights | None = None,
     ) -> None:
         self.version = version
         #: (name, tf-idf block or None for the actor block, weight or None) in feature-union order.
@@ -86,8 +93,10 @@ class ExportedModel:
         self.offsets = offsets
         #: How the columns combine into probabilities (nested: mean / nb / calibrated), with class names.
         self.classifier = classifier
-        #: The context stage: (coef, intercept, classes) of a multinomial logistic regression, or None.
+        #: The context stage's passes: (coef, intercept, classes) of multinomial logistic regressions; None
+        #: when the model has no context stage / the context stage runs once.
         self.context = context
+        self.second_pass = second_pass
         self.topic_threshold = topic_threshold
         self.labels: tuple[str, ...] = LABELS
 
@@ -115,14 +124,15 @@ class ExportedModel:
     def has_context_stage(self) -> bool:
         return self.context is not None
 
-    def context_probabilities(self, features: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    def context_probabilities(
+        self, features: NDArray[np.float64], lengths: Sequence[int]
+    ) -> NDArray[np.float64] | None:
         if self.context is None:
             return None
-        coef, intercept, classes = self.context
-        decision = features @ coef.T + intercept
-        decision -= decision.max(axis=1, keepdims=True)
-        exponentials = np.exp(decision)
-        return in_label_order(exponentials / exponentials.sum(axis=1, keepdims=True), classes)
+        first = _softmax_probabilities(self.context, features)
+        if self.second_pass is None:
+            return first
+        return _softmax_probabilities(self.second_pass, second_pass_features(features, first, lengths))
 
     # --- what the pipeline needs of a labeller (wirestance.resources.StanceLabeller) ---
 
@@ -165,10 +175,15 @@ class ExportedModel:
             "actor_width": self.actor_width,
             "classifier": self.classifier,
             "context_classes": None,
+            "second_pass_classes": None,
             "topic_threshold": self.topic_threshold,
         }
         if self.context is not None:
             arrays["context_coef"], arrays["context_intercept"], header["context_classes"] = self.context
+        if self.second_pass is not None:
+            arrays["second_pass_coef"], arrays["second_pass_intercept"], header["second_pass_classes"] = (
+                self.second_pass
+            )
         arrays["header"] = np.array(json.dumps(header))
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)
@@ -179,8 +194,10 @@ class ExportedModel:
             arrays = {name: data[name] for name in data.files}
         try:
             header = json.loads(str(arrays["header"]))
-            if header["format"] != FORMAT:
-                raise ExportError(f"{path}: export format {header['format']!r}, this reader knows {FORMAT}")
+            if header["format"] not in READABLE_FORMATS:
+                raise ExportError(
+                    f"{path}: export format {header['format']!r}, this reader knows {list(READABLE_FORMATS)}"
+                )
             if tuple(header["labels"]) != LABELS:
                 raise ExportError(f"{path}: trained for labels {header['labels']}, expected {list(LABELS)}")
             blocks = []
@@ -200,9 +217,12 @@ class ExportedModel:
                         idf=arrays.get(f"idf_{position}"),
                     )
                 blocks.append((str(entry["name"]), block, entry["weight"]))
-            context = None
+            context = second_pass = None
             if header["context_classes"] is not None:
                 context = (arrays["context_coef"], arrays["context_intercept"], list(header["context_classes"]))
+            if header.get("second_pass_classes") is not None:  # format 1 has no second pass
+                classes = list(header["second_pass_classes"])
+                second_pass = (arrays["second_pass_coef"], arrays["second_pass_intercept"], classes)
             return cls(
                 version,
                 blocks,
@@ -215,6 +235,7 @@ class ExportedModel:
                 header["classifier"],
                 context,
                 float(header["topic_threshold"]),
+                second_pass=second_pass,
             )
         except ExportError:
             raise
@@ -395,15 +416,11 @@ def export_model(model: Any, version: str) -> ExportedModel:
     node = _classifier_node(pipeline.named_steps["classifier"], columns)
     if [str(c) for c in pipeline.classes_] != node["classes"]:
         raise ExportError(f"pipeline classes {list(pipeline.classes_)} are not its classifier's {node['classes']}")
-    context = None
-    if context_classifier is not None:
-        if type(context_classifier).__name__ != "LogisticRegression" or len(context_classifier.classes_) < 3:
-            raise ExportError("the context stage is not a multinomial LogisticRegression")
-        context = (
-            np.asarray(context_classifier.coef_, dtype=np.float64),
-            np.asarray(context_classifier.intercept_, dtype=np.float64),
-            [str(c) for c in context_classifier.classes_],
-        )
+    context = None if context_classifier is None else _logistic_weights(context_classifier, "context stage")
+    second_pass_classifier = getattr(model, "second_pass", None)
+    second_pass = None
+    if second_pass_classifier is not None:
+        second_pass = _logistic_weights(second_pass_classifier, "context stage's second pass")
     exported = ExportedModel(
         version,
         blocks,
@@ -416,9 +433,29 @@ def export_model(model: Any, version: str) -> ExportedModel:
         node,
         context,
         float(getattr(model, "topic_threshold", 0.5)),
+        second_pass=second_pass,
     )
     check_export(exported, model)
     return exported
+
+
+def _logistic_weights(classifier: Any, role: str) -> LogisticWeights:
+    if type(classifier).__name__ != "LogisticRegression" or len(classifier.classes_) < 3:
+        raise ExportError(f"the {role} is not a multinomial LogisticRegression")
+    return (
+        np.asarray(classifier.coef_, dtype=np.float64),
+        np.asarray(classifier.intercept_, dtype=np.float64),
+        [str(c) for c in classifier.classes_],
+    )
+
+
+def _softmax_probabilities(weights: LogisticWeights, features: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A multinomial logistic regression's probabilities (LABELS order), as its predict_proba computes them."""
+    coef, intercept, classes = weights
+    decision = features @ coef.T + intercept
+    decision -= decision.max(axis=1, keepdims=True)
+    exponentials = np.exp(decision)
+    return in_label_order(exponentials / exponentials.sum(axis=1, keepdims=True), classes)
 
 
 def check_export(exported: ExportedModel, model: Any) -> None:

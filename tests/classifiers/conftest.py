@@ -201,5 +201,5 @@ def context_model(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     path = write_jsonl(tmp_path_factory.mktemp("context") / "articles.jsonl", context_rows())
     model = fit_article_model(load_labeled_data(path))
-    assert model.context_classifier is not None
+    assert model.context_classifier is not None and model.second_pass is not None
     return StanceModel(model, "context-model")

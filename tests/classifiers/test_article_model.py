@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 
-from wirestance.classifiers.article_model import ArticleText
+from wirestance.classifiers.article_model import ArticleText, in_label_order
+from wirestance.classifiers.context import second_pass_features
 from wirestance.classifiers.features import ActorAttribution
 from wirestance.classifiers.jsonl import JsonlInputError, classify_jsonl
 from wirestance.classifiers.labels import LABELS
@@ -38,15 +41,50 @@ def test_articles_are_labelled_independently_and_in_one_call(context_model) -> N
     first = ArticleText(["Senator Lindsey Graham said CAATSA sanctions are mandatory under the law.", "He added more."])
     second = ArticleText(["Alexander Mikheev said the customer paid in full for the S-400.", "He added more."])
     both = context_model.predict_articles([first, second])
-    assert [r.predictions.labels for r in both] == [
-        r.predictions.labels
-        for r in (context_model.predict_articles([first])[0], context_model.predict_articles([second])[0])
-    ]
+    alone = [context_model.predict_articles([first])[0], context_model.predict_articles([second])[0]]
+    assert [r.predictions.labels for r in both] == [r.predictions.labels for r in alone]
+    for together, by_itself in zip(both, alone, strict=True):  # neither context pass reaches across articles
+        np.testing.assert_allclose(
+            together.predictions.probabilities, by_itself.predictions.probabilities, rtol=0, atol=1e-12
+        )
     for result in both:
         np.testing.assert_allclose(result.predictions.probabilities.sum(axis=1), 1.0, atol=1e-6)
     assert context_model.predict_articles([]) == []
     with pytest.raises(TypeError):
         context_model.predict_articles(first)  # type: ignore[arg-type]
+
+
+def test_the_second_pass_sees_the_first_pass_of_each_paragraph_and_its_neighbours_in_its_article() -> None:
+    features = np.arange(10, dtype=np.float64).reshape(5, 2)
+    first_pass = np.array([[0.7, 0.1, 0.1, 0.1], [0.1, 0.7, 0.1, 0.1], [0.1, 0.1, 0.7, 0.1], [0.1, 0.1, 0.1, 0.7],
+                           [0.4, 0.3, 0.2, 0.1]])  # fmt: skip
+    rows = second_pass_features(features, first_pass, [2, 3])  # two articles: paragraphs 0-1 and 2-4
+    width = len(LABELS)
+    assert rows.shape == (5, 2 + 4 * width)
+    own, previous, following, mean = (rows[:, 2 + width * i : 2 + width * (i + 1)] for i in range(4))
+    nothing = np.zeros(width)
+    np.testing.assert_array_equal(rows[:, :2], features)
+    np.testing.assert_array_equal(own, first_pass)
+    np.testing.assert_array_equal(previous, [nothing, first_pass[0], nothing, first_pass[2], first_pass[3]])
+    np.testing.assert_array_equal(following, [first_pass[1], nothing, first_pass[3], first_pass[4], nothing])
+    np.testing.assert_allclose(mean, [first_pass[:2].mean(axis=0)] * 2 + [first_pass[2:].mean(axis=0)] * 3)
+    assert second_pass_features(np.zeros((0, 2)), np.zeros((0, width)), []).shape == (0, 2 + 4 * width)
+
+
+def test_a_model_pickled_before_the_second_pass_labels_with_one_pass(context_model) -> None:
+    fitted = context_model.article_model
+    assert fitted.second_pass is not None
+    older = copy.copy(fitted)
+    del older.__dict__["second_pass"]  # what unpickling a model saved before the second pass gives
+    older = pickle.loads(pickle.dumps(older))
+    assert older.second_pass is None
+    width = fitted.context_classifier.n_features_in_
+    features = np.random.default_rng(0).random((6, width))
+    first_pass = in_label_order(fitted.context_classifier.predict_proba(features), fitted.context_classifier.classes_)
+    np.testing.assert_allclose(older.context_probabilities(features, [2, 4]), first_pass, rtol=0, atol=1e-12)
+    assert not np.allclose(fitted.context_probabilities(features, [2, 4]), first_pass)
+    article = ArticleText(["Alexander Mikheev said the customer paid in full.", "He added more."], title="S-400")
+    assert len(older.predict_articles([article])[0].probabilities) == 2
 
 
 def test_paragraphs_of_an_off_topic_article_are_none(context_model) -> None:

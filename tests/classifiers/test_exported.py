@@ -18,7 +18,7 @@ import pytest
 from labeled_texts import labeled_articles, sample_articles
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from wirestance.classifiers.article_model import ArticleText
+from wirestance.classifiers.article_model import ArticleStanceModel, ArticleText
 from wirestance.classifiers.exported import (
     EXPORT_FILE,
     ExportedModel,
@@ -28,6 +28,7 @@ from wirestance.classifiers.exported import (
     load_export,
 )
 from wirestance.classifiers.exported_text import TextBlock, char_wb_ngrams
+from wirestance.classifiers.predict import StanceModel
 from wirestance.classifiers.registry import METADATA_FILE, ModelRegistry, load_champion
 from wirestance.settings import Settings
 
@@ -85,6 +86,41 @@ def test_the_export_survives_its_file(tmp_path: Path, context_model):
     loaded = ExportedModel.load(tmp_path / EXPORT_FILE, "v1")
     assert loaded.version == "v1"
     _assert_same_labelling(context_model, loaded, ARTICLES[:100])
+
+
+def _rewrite_header(path: Path, change) -> None:
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    header = json.loads(str(arrays["header"]))
+    change(header)
+    arrays["header"] = np.array(json.dumps(header))
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def test_an_export_written_before_the_second_pass_still_loads_and_an_unknown_format_is_refused(
+    tmp_path: Path, context_model
+):
+    fitted = context_model.article_model
+    assert fitted.second_pass is not None
+    one_pass = StanceModel(ArticleStanceModel(fitted.paragraph_pipeline, fitted.context_classifier), "v0")
+    path = tmp_path / EXPORT_FILE
+    export_model(one_pass.article_model, "v0").save(path)
+
+    def as_format_1(header: dict) -> None:  # its layout: no second-pass field
+        header["format"] = 1
+        del header["second_pass_classes"]
+
+    _rewrite_header(path, as_format_1)
+    loaded = ExportedModel.load(path, "v0")
+    assert loaded.context is not None and loaded.second_pass is None
+    _assert_same_labelling(one_pass, loaded, ARTICLES[:100])
+    with pytest.raises(AssertionError):  # the two-pass model labels otherwise: the test can tell them apart
+        _assert_same_labelling(context_model, loaded, ARTICLES[:100])
+
+    _rewrite_header(path, lambda header: header.update(format=3))
+    with pytest.raises(ExportError, match="export format 3"):
+        ExportedModel.load(path, "v0")
 
 
 @pytest.mark.parametrize(
