@@ -118,15 +118,8 @@ def articles_context_features(
     sizes = np.asarray(lengths, dtype=np.int64)
     if n == 0:
         return np.zeros((0, len(context_feature_names()) + max(actors.shape[1] - _EXTRA, 0)))
-    starts = np.cumsum(sizes) - sizes
-    size = np.repeat(sizes, sizes)
-    position = np.arange(n) - np.repeat(starts, sizes)  # of each paragraph in its article
-    first = position == 0
-    last = position == size - 1
-    previous = np.vstack([np.zeros((1, N_LABELS)), scores[:-1]])
-    previous[first] = 0.0
-    following = np.vstack([scores[1:], np.zeros((1, N_LABELS))])
-    following[last] = 0.0
+    starts, size, position, first, last = _article_layout(n, sizes)
+    previous, following = _neighbours(scores, first, last)
     index = position.astype(np.float64)
     has_prev = (~first).astype(np.float64)
     has_next = (~last).astype(np.float64)
@@ -163,12 +156,7 @@ def articles_context_features(
     # names no speaker of its own.
     dependent = np.clip(openers[:, 0] + openers[:, 1] + openers[:, 2] + no_own_speaker * has_prev, 0.0, 1.0)
     dependent_column = dependent[:, None]
-    # Per article, as numpy sums one article's rows (a mean over several articles' rows at once could add
-    # them in another order and differ in the last bit).
-    means = np.vstack(
-        [scores[start : start + length].mean(axis=0) for start, length in zip(starts, sizes, strict=True) if length]
-    )
-    article_mean = np.repeat(means, sizes[sizes > 0], axis=0)
+    article_mean = _article_means(scores, starts, sizes)
     return np.hstack(
         [
             scores,
@@ -212,16 +200,39 @@ def second_pass_features(
     if n == 0:
         return np.zeros((0, features.shape[1] + 4 * N_LABELS))
     sizes = np.asarray(lengths, dtype=np.int64)
+    starts, _size, _position, first, last = _article_layout(n, sizes)
+    previous, following = _neighbours(first_pass, first, last)
+    return np.hstack([features, first_pass, previous, following, _article_means(first_pass, starts, sizes)])
+
+
+def _article_layout(
+    n: int, sizes: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Of n rows of consecutive articles of `sizes` paragraphs: each article's first row, and per row its
+    article's size, its position in the article, and whether it is the article's first / last paragraph."""
     starts = np.cumsum(sizes) - sizes
+    size = np.repeat(sizes, sizes)
     position = np.arange(n) - np.repeat(starts, sizes)
-    first = position == 0
-    last = position == np.repeat(sizes, sizes) - 1
-    previous = np.vstack([np.zeros((1, N_LABELS)), first_pass[:-1]])
+    return starts, size, position, position == 0, position == size - 1
+
+
+def _neighbours(
+    values: NDArray[np.float64], first: NDArray[np.bool_], last: NDArray[np.bool_]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each row's previous and next row within its article (zeros at the article's ends)."""
+    previous = np.vstack([np.zeros((1, values.shape[1])), values[:-1]])
     previous[first] = 0.0
-    following = np.vstack([first_pass[1:], np.zeros((1, N_LABELS))])
+    following = np.vstack([values[1:], np.zeros((1, values.shape[1]))])
     following[last] = 0.0
+    return previous, following
+
+
+def _article_means(
+    values: NDArray[np.float64], starts: NDArray[np.int64], sizes: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Each row's article mean. Per article, as numpy sums one article's rows (a mean over several articles'
+    rows at once could add them in another order and differ in the last bit)."""
     means = np.vstack(
-        [first_pass[start : start + size].mean(axis=0) for start, size in zip(starts, sizes, strict=True) if size]
+        [values[start : start + size].mean(axis=0) for start, size in zip(starts, sizes, strict=True) if size]
     )
-    article_mean = np.repeat(means, sizes[sizes > 0], axis=0)
-    return np.hstack([features, first_pass, previous, following, article_mean])
+    return np.repeat(means, sizes[sizes > 0], axis=0)

@@ -223,11 +223,7 @@ def _out_of_fold_outputs(
     for train_index, test_index in splitter.split(matrix, labels, groups=groups):
         classifier = _build_classifier(seed, [groups[i] for i in train_index])
         classifier.fit(matrix[train_index], labels[train_index])
-        raw = classifier.predict_proba(matrix[test_index])
-        columns = [str(c) for c in classifier.classes_]
-        for position, label in enumerate(LABELS):
-            if label in columns:
-                scores[test_index, position] = raw[:, columns.index(label)]
+        scores[test_index] = in_label_order(classifier.predict_proba(matrix[test_index]), classifier.classes_)
     actors = full.paragraph_outputs(dataset.texts).actors
     return scores, actors
 
