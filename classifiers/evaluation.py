@@ -1,14 +1,15 @@
 """Scoring on labelled real copy: macro-F1 with an article bootstrap interval, per-label scores, the
-confusion matrix, per-outlet accuracy, and how honest the confidences are (reliability table, ECE).
+confusion matrix, per-outlet accuracy, and how honest the confidences are (reliability table, ECE); and two
+models compared on the same rows, with an interval for their difference.
 
 Paragraphs of one article are not independent draws (one speaker, one house style, one topic), so the
-interval resamples whole articles, never paragraphs.
+intervals resample whole articles, never paragraphs.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,17 +112,133 @@ def article_bootstrap_interval(
     seed: int = 0,
 ) -> tuple[float, float]:
     """Percentile interval of macro-F1 over `samples` resamples of whole articles (with replacement)."""
+    gold_index = _label_indices(gold)
+    predicted_index = _label_indices(predicted)
+    values = [_macro_f1(gold_index[rows], predicted_index[rows]) for rows in _article_resamples(groups, samples, seed)]
+    return _percentile_interval(values, level)
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Two models' predictions on the same labelled rows: a candidate against a baseline.
+
+    The interval is of the difference in macro-F1, each bootstrap draw scoring both models on the same
+    resampled articles: the two models share most of their errors, so the paired interval is much narrower
+    than the two separate ones, and it says whether a difference is more than the draw of articles."""
+
+    name: str
+    n_rows: int
+    n_articles: int
+    baseline_macro_f1: float
+    candidate_macro_f1: float
+    difference_interval: tuple[float, float]
+    #: Paragraphs the candidate labels right and the baseline wrong, and the other way round.
+    fixed: int
+    broken: int
+    #: Candidate minus baseline F1 per label present in the rows.
+    label_f1_changes: Mapping[str, float]
+
+    @property
+    def difference(self) -> float:
+        return self.candidate_macro_f1 - self.baseline_macro_f1
+
+    @property
+    def within_chance(self) -> bool:
+        """True when the interval of the difference holds zero: the rows cannot tell the models apart."""
+        low, high = self.difference_interval
+        return low <= 0.0 <= high
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_rows": self.n_rows,
+            "n_articles": self.n_articles,
+            "baseline_macro_f1": self.baseline_macro_f1,
+            "candidate_macro_f1": self.candidate_macro_f1,
+            "difference": self.difference,
+            "difference_interval": list(self.difference_interval),
+            "fixed": self.fixed,
+            "broken": self.broken,
+            "label_f1_changes": dict(self.label_f1_changes),
+        }
+
+
+def paired_comparison(
+    name: str,
+    dataset: LabeledDataset,
+    baseline: NDArray[np.float64],
+    candidate: NDArray[np.float64],
+    *,
+    samples: int = BOOTSTRAP_SAMPLES,
+    level: float = CONFIDENCE_LEVEL,
+    seed: int = 0,
+) -> PairedComparison:
+    """Compare two models' probabilities (rows in `dataset`'s order, columns in LABELS order) on its rows."""
+    if baseline.shape != candidate.shape or baseline.shape[0] != len(dataset):
+        raise ValueError(
+            f"{name}: probabilities of shapes {baseline.shape} and {candidate.shape} for {len(dataset)} rows"
+        )
+    gold_index = _label_indices(dataset.labels)
+    baseline_index = baseline.argmax(axis=1)
+    candidate_index = candidate.argmax(axis=1)
+    differences = [
+        _macro_f1(gold_index[rows], candidate_index[rows]) - _macro_f1(gold_index[rows], baseline_index[rows])
+        for rows in _article_resamples(dataset.groups, samples, seed)
+    ]
+    baseline_scores = score_predictions(dataset.labels, [LABELS[i] for i in baseline_index])
+    candidate_scores = score_predictions(dataset.labels, [LABELS[i] for i in candidate_index])
+    baseline_right = baseline_index == gold_index
+    candidate_right = candidate_index == gold_index
+    return PairedComparison(
+        name=name,
+        n_rows=len(dataset),
+        n_articles=len(set(dataset.groups)),
+        baseline_macro_f1=baseline_scores.macro_f1,
+        candidate_macro_f1=candidate_scores.macro_f1,
+        difference_interval=_percentile_interval(differences, level),
+        fixed=int((candidate_right & ~baseline_right).sum()),
+        broken=int((baseline_right & ~candidate_right).sum()),
+        label_f1_changes={
+            label: candidate_scores.per_label[label].f1 - scores.f1
+            for label, scores in baseline_scores.per_label.items()
+            if scores.support > 0
+        },
+    )
+
+
+def paired_comparison_lines(comparison: PairedComparison, baseline: str, candidate: str) -> list[str]:
+    """Plain-text lines for the CLI and the retrain flow's decision."""
+    low, high = comparison.difference_interval
+    verdict = (
+        "within chance: these rows cannot tell the two apart"
+        if comparison.within_chance
+        else ("better" if comparison.difference > 0 else "worse") + " beyond the draw of articles"
+    )
+    changes = ", ".join(f"{label} {change:+.4f}" for label, change in comparison.label_f1_changes.items())
+    return [
+        f"{candidate} against {baseline} on {comparison.name}: macro-F1 {comparison.candidate_macro_f1:.4f} vs "
+        f"{comparison.baseline_macro_f1:.4f}, difference {comparison.difference:+.4f} (paired 95% interval "
+        f"{low:+.4f} to {high:+.4f} over {comparison.n_articles} articles): {verdict}",
+        f"  of {comparison.n_rows} paragraphs {comparison.fixed} fixed, {comparison.broken} broken; F1 per label: "
+        f"{changes}",
+    ]
+
+
+def _label_indices(labels: Sequence[str]) -> NDArray[np.int_]:
+    return np.array([LABELS.index(label) for label in labels], dtype=np.int_)
+
+
+def _article_resamples(groups: Sequence[str], samples: int, seed: int) -> Iterator[NDArray[np.int_]]:
+    """Row positions of `samples` resamples of whole articles (drawn with replacement, as many as there are)."""
     by_group: dict[str, list[int]] = defaultdict(list)
     for position, group in enumerate(groups):
         by_group[group].append(position)
-    members = [np.array(positions) for positions in by_group.values()]
-    gold_index = np.array([LABELS.index(label) for label in gold])
-    predicted_index = np.array([LABELS.index(label) for label in predicted])
+    members = [np.array(positions, dtype=np.int_) for positions in by_group.values()]
     rng = np.random.default_rng(seed)
-    values = np.empty(samples)
-    for sample in range(samples):
-        chosen = np.concatenate([members[i] for i in rng.integers(0, len(members), len(members))])
-        values[sample] = _macro_f1(gold_index[chosen], predicted_index[chosen])
+    for _sample in range(samples):
+        yield np.concatenate([members[i] for i in rng.integers(0, len(members), len(members))])
+
+
+def _percentile_interval(values: Sequence[float], level: float) -> tuple[float, float]:
     tail = (1.0 - level) / 2
     return float(np.quantile(values, tail)), float(np.quantile(values, 1.0 - tail))
 

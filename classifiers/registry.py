@@ -34,9 +34,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import joblib
+import numpy as np
+from numpy.typing import NDArray
 
 from wirestance.classifiers.champion import CHAMPION_FILE, EmptyChampionFileError, read_champion
-from wirestance.classifiers.dataset import load_labeled_data
+from wirestance.classifiers.dataset import LabeledDataset, load_labeled_data
 from wirestance.classifiers.evaluation import RealCopyReport, real_copy_report
 from wirestance.classifiers.exported import EXPORT_FILE, ExportError, export_model, file_sha256
 from wirestance.classifiers.labels import LABELS
@@ -370,21 +372,40 @@ def training_fingerprint(trained: TrainedModel) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def external_evaluations(
+@dataclass(frozen=True)
+class RealCopyPredictions:
+    """One labelled set of real copy and a model's probabilities for its rows (columns in LABELS order)."""
+
+    name: str
+    dataset: LabeledDataset
+    probabilities: NDArray[np.float64]
+
+
+def external_predictions(
     pipeline: Any, eval_dir: Path | None, dev_set: Path | None = None
-) -> dict[str, RealCopyReport]:
-    """Scores on labelled paragraphs of real articles (`eval_dir/*.jsonl` and the dev set), never trained
-    on; articles are labelled whole."""
+) -> dict[str, RealCopyPredictions]:
+    """A model's probabilities on labelled paragraphs of real articles (`eval_dir/*.jsonl` and the dev set),
+    never trained on, by set name ("dev" for the dev set, else the file's stem); articles are labelled whole."""
     sources = sorted(eval_dir.glob("*.jsonl")) if eval_dir is not None and eval_dir.is_dir() else []
     if dev_set is not None and dev_set.is_file():
         sources.append(dev_set)
     model = StanceModel(pipeline, "candidate")
-    reports = {}
+    predictions = {}
     for path in sources:
         dataset = load_labeled_data(path)
         name = "dev" if path == dev_set else path.stem
-        reports[name] = real_copy_report(name, dataset, model.predict_dataset(dataset).probabilities)
-    return reports
+        predictions[name] = RealCopyPredictions(name, dataset, model.predict_dataset(dataset).probabilities)
+    return predictions
+
+
+def external_evaluations(
+    pipeline: Any, eval_dir: Path | None, dev_set: Path | None = None
+) -> dict[str, RealCopyReport]:
+    """Scores on labelled paragraphs of real articles (see external_predictions)."""
+    return {
+        name: real_copy_report(name, found.dataset, found.probabilities)
+        for name, found in external_predictions(pipeline, eval_dir, dev_set).items()
+    }
 
 
 def render_model_card(meta: ModelMetadata, trained: TrainedModel) -> str:

@@ -20,6 +20,7 @@ from wirestance.classifiers.gate import (
     ChampionComparison,
     RetrainOutcome,
     compare_with_champion,
+    real_copy_lines,
     register_and_decide,
 )
 from wirestance.classifiers.labels import LABELS
@@ -119,6 +120,7 @@ def retrain(
         "challenger_macro_f1": comparison.challenger.macro_f1,
         "champion_macro_f1": comparison.champion.macro_f1 if comparison.champion else None,
         "challenger_real_copy_macro_f1": dict(comparison.challenger_real_copy),
+        "real_copy_comparisons": {name: c.to_dict() for name, c in comparison.real_copy_comparisons.items()},
     }
 
 
@@ -164,10 +166,7 @@ def _decision_markdown(path: str, split: EvaluationSplit, trained: TrainedModel,
     if trained.cross_validation is not None:
         cv = trained.cross_validation
         lines.append(f"- challenger grouped CV ({cv.n_splits} folds by article): macro-F1 {cv.macro_f1:.4f}")
-    for name, score in comparison.challenger_real_copy.items():
-        champion_score = comparison.champion_real_copy.get(name)
-        against = f" (champion {champion_score:.4f})" if champion_score is not None else ""
-        lines.append(f"- real copy `{name}` (articles labelled whole): challenger macro-F1 {score:.4f}{against}")
+    lines += [f"- {line.strip()}" for line in real_copy_lines(comparison)]
     lines += [f"- note: {note}" for note in comparison.notes]
     sections: list[tuple[str, EvaluationReport]] = [("Challenger", comparison.challenger)]
     if comparison.champion is not None:

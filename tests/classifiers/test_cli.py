@@ -92,3 +92,17 @@ def test_models_list_promote_rollback(settings: Settings, capsys: pytest.Capture
     assert registry.champion_version() == champion
     assert main(["models", "promote", "no-such-version"]) == 2
     assert "no model version 'no-such-version'" in capsys.readouterr().err
+
+    # The champion against the other version on the same rows: the difference and its paired interval.
+    assert main(["evaluate", "--data", str(SEED_LABELS), "--against", other]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"model {champion} on {SEED_LABELS} (13 rows, 1 articles)")
+    assert re.search(
+        rf"^{champion} against {other} on {re.escape(str(SEED_LABELS))}: macro-F1 \d\.\d{{4}} vs \d\.\d{{4}}, "
+        r"difference [+-]\d\.\d{4} \(paired 95% interval [+-]\d\.\d{4} to [+-]\d\.\d{4} over 1 articles\)",
+        out,
+        re.M,
+    ), out
+    assert re.search(r"^  of 13 paragraphs \d+ fixed, \d+ broken; F1 per label: russian_supplier [+-]", out, re.M), out
+    assert main(["evaluate", "--data", str(SEED_LABELS), "--against", "no-such-version"]) == 2
+    assert "no model version 'no-such-version'" in capsys.readouterr().err

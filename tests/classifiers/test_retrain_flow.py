@@ -37,6 +37,10 @@ def test_retrain_promotes_refuses_and_keeps_the_champion_on_bad_data(
     assert better["promoted"], better["reason"]
     assert better["challenger_macro_f1"] > better["champion_macro_f1"]
     assert registry.champion_version() == better["challenger_version"]
+    # On the real copy of data/eval, the challenger against the champion on the same rows.
+    seed_copy = better["real_copy_comparisons"]["seed_aa_2019-11-26"]
+    assert (seed_copy["n_rows"], seed_copy["n_articles"]) == (13, 1)
+    assert seed_copy["candidate_macro_f1"] == better["challenger_real_copy_macro_f1"]["seed_aa_2019-11-26"]
 
     # The same data again: the same training run, so nothing is registered and the champion stays.
     same = retrain(data_path=str(good), **params)
@@ -47,6 +51,7 @@ def test_retrain_promotes_refuses_and_keeps_the_champion_on_bad_data(
     decision = Artifact.get("retrain-decision")
     assert decision is not None and "unchanged" in str(decision.data)
     assert same["evaluation_split_hash"] in str(decision.data)
+    assert "challenger against champion" in str(decision.data) and "paired 95% interval" in str(decision.data)
     table = Artifact.get("retrain-scores")
     assert table is not None and "champion" in str(table.data) and "precision" in str(table.data)
 

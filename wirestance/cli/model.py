@@ -30,6 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data", required=True, help="labelled .jsonl/.csv file, directory, or parquet path")
     p.add_argument("--version", help="score this registered version instead of the champion")
+    p.add_argument(
+        "--against",
+        metavar="VERSION",
+        help="also score this registered version on the same rows and show the difference with a paired "
+        "article-bootstrap interval, and the paragraphs fixed and broken",
+    )
     p.set_defaults(handler=_evaluate)
 
     p = sub.add_parser(
@@ -82,7 +88,7 @@ TRAIN_STEPS = ("load and split", "train (and cross-validate)", "compare with the
 
 def _train(args: argparse.Namespace) -> int:
     from wirestance.classifiers.dataset import load_labeled_data
-    from wirestance.classifiers.gate import compare_with_champion, register_and_decide
+    from wirestance.classifiers.gate import compare_with_champion, real_copy_lines, register_and_decide
     from wirestance.classifiers.model import split_for_evaluation, train_model
     from wirestance.classifiers.registry import ModelRegistry
     from wirestance.cli.progress import print_summary, progress_bar
@@ -115,10 +121,8 @@ def _train(args: argparse.Namespace) -> int:
     _print_report(comparison.challenger)
     if comparison.champion is not None:
         print(f"champion {comparison.champion_version}: macro-F1 {comparison.champion.macro_f1:.4f}")
-    for name, score in comparison.challenger_real_copy.items():
-        champion_score = comparison.champion_real_copy.get(name)
-        against = f" (champion {champion_score:.4f})" if champion_score is not None else ""
-        print(f"real copy `{name}`: challenger macro-F1 {score:.4f}{against}")
+    for line in real_copy_lines(comparison):
+        print(line)
     for note in comparison.notes:
         print(f"note: {note}")
     print(f"registered {outcome.challenger_version}; {outcome.decision.reason}")
@@ -138,18 +142,34 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from wirestance.classifiers.dataset import load_labeled_data
-    from wirestance.classifiers.evaluation import real_copy_report, report_lines
+    from wirestance.classifiers.evaluation import (
+        paired_comparison,
+        paired_comparison_lines,
+        real_copy_report,
+        report_lines,
+    )
     from wirestance.classifiers.registry import ModelRegistry, load_champion
 
     settings = _settings()
     with _user_errors():
         dataset = load_labeled_data(args.data)
         registry = ModelRegistry.from_settings(settings)
+        # The baseline is loaded first: a version that does not exist stops the command before any scoring.
+        baseline = registry.load(args.against) if args.against else None
         model = registry.load(args.version) if args.version else load_champion(settings)
-        report = real_copy_report(str(args.data), dataset, model.predict_dataset(dataset).probabilities)
+        probabilities = model.predict_dataset(dataset).probabilities
+        report = real_copy_report(str(args.data), dataset, probabilities)
+        comparison = (
+            paired_comparison(str(args.data), dataset, baseline.predict_dataset(dataset).probabilities, probabilities)
+            if baseline is not None
+            else None
+        )
     print(f"model {model.version} on {args.data} ({report.scores.n_rows} rows, {report.n_articles} articles)")
     for line in report_lines(report):
         print(line)
+    if comparison is not None and baseline is not None:
+        for line in paired_comparison_lines(comparison, baseline.version, model.version):
+            print(line)
     return 0
 
 
