@@ -23,6 +23,9 @@ from wirestance.classifiers.model import EvaluationReport, score_predictions
 BOOTSTRAP_SAMPLES = 2000
 CONFIDENCE_LEVEL = 0.95
 RELIABILITY_BINS = (0.25, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+#: Below this many articles a resample draws nearly the same few articles every time: the paired interval is
+#: shown but says nothing about chance.
+MIN_ARTICLES_FOR_VERDICT = 10
 
 
 @dataclass(frozen=True)
@@ -144,9 +147,10 @@ class PairedComparison:
 
     @property
     def within_chance(self) -> bool:
-        """True when the interval of the difference holds zero: the rows cannot tell the models apart."""
+        """True when the interval of the difference holds zero, or the rows are too few articles for an
+        interval: the rows cannot tell the models apart."""
         low, high = self.difference_interval
-        return low <= 0.0 <= high
+        return self.n_articles < MIN_ARTICLES_FOR_VERDICT or low <= 0.0 <= high
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -208,11 +212,12 @@ def paired_comparison(
 def paired_comparison_lines(comparison: PairedComparison, baseline: str, candidate: str) -> list[str]:
     """Plain-text lines for the CLI and the retrain flow's decision."""
     low, high = comparison.difference_interval
-    verdict = (
-        "within chance: these rows cannot tell the two apart"
-        if comparison.within_chance
-        else ("better" if comparison.difference > 0 else "worse") + " beyond the draw of articles"
-    )
+    if comparison.n_articles < MIN_ARTICLES_FOR_VERDICT:
+        verdict = f"too few articles for the interval to judge chance (fewer than {MIN_ARTICLES_FOR_VERDICT})"
+    elif comparison.within_chance:
+        verdict = "within chance: these rows cannot tell the two apart"
+    else:
+        verdict = ("better" if comparison.difference > 0 else "worse") + " beyond the draw of articles"
     changes = ", ".join(f"{label} {change:+.4f}" for label, change in comparison.label_f1_changes.items())
     return [
         f"{candidate} against {baseline} on {comparison.name}: macro-F1 {comparison.candidate_macro_f1:.4f} vs "

@@ -102,6 +102,17 @@ def test_the_paired_interval_is_narrower_than_the_scores_own() -> None:
     assert high - low < own_high - own_low
 
 
+def test_a_few_articles_give_no_verdict() -> None:
+    dataset = _dataset()
+    few = dataset.subset(range(3 * PARAGRAPHS))  # three articles
+    comparison = paired_comparison("few", few, _probabilities(few, {0, 5, 9}), _probabilities(few, set()))
+    assert comparison.fixed == 3 and comparison.n_articles == 3 and comparison.within_chance
+    assert (
+        "too few articles for the interval to judge chance (fewer than 10)"
+        in paired_comparison_lines(comparison, "old", "new")[0]
+    )
+
+
 def test_probabilities_of_another_shape_are_refused_with_the_set_named() -> None:
     dataset = _dataset()
     probabilities = _probabilities(dataset, set())
