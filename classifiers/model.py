@@ -5,6 +5,7 @@ Every random choice takes `seed`, so the same data and seed give the same model 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -489,6 +490,16 @@ def linear_weights(model: Pipeline | ArticleStanceModel) -> tuple[list[str], lis
     weights = np.mean([_member_weights(member) for member in members if _is_linear(member)], axis=0)
     names = [str(name) for name in pipeline.named_steps["features"].get_feature_names_out()]
     return names, classes, weights
+
+
+def linear_paragraph_stage(pipeline: Pipeline) -> Pipeline:
+    """A copy of a fitted paragraph stage with its linear members only (the SVM and NB-SVM mean it was before
+    the network member): the bench's floor for labelling speed."""
+    linear = copy.deepcopy(pipeline)
+    classifier = linear.named_steps["classifier"]
+    if isinstance(classifier, MeanProbabilityEnsemble):
+        classifier.members = [member for member in classifier.members if _is_linear(member)]
+    return linear
 
 
 def _is_linear(member: Any) -> bool:
