@@ -33,3 +33,16 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def labeled_champion(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model registry holding the first champion trained from data/labeled, trained once per session
+    (~2 min): test folders whose runs label with the real model start from a copy (`copy_registry`)
+    instead of each training its own."""
+    from wirestance.classifiers.registry import load_champion
+    from wirestance.settings import Settings
+
+    registry = tmp_path_factory.mktemp("labeled-champion")
+    load_champion(Settings(models_dir=str(registry), labeled_dir=str(REPO_ROOT / "data" / "labeled")))
+    return registry

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from registry_copy import copy_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -30,6 +31,6 @@ def replay(sample_site: ReplaySite) -> Iterator[ReplayServer]:
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One model registry for all runs: the first run trains the first champion, later runs load it."""
-    return tmp_path_factory.mktemp("models")
+def models_dir(tmp_path_factory: pytest.TempPathFactory, labeled_champion: Path) -> Path:
+    """One model registry for all runs, holding the session's first champion (tests/conftest.py)."""
+    return copy_registry(labeled_champion, tmp_path_factory.mktemp("models"))

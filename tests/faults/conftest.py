@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fault_run import REPO
 from hostile import HostileServer
+from registry_copy import copy_registry
 
 from wirestance.pipeline import StanceLabeller
 from wirestance.settings import Settings
@@ -21,8 +22,8 @@ def hostile() -> Iterator[HostileServer]:
 
 
 @pytest.fixture(scope="session")
-def fault_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("fault-models")
+def fault_models_dir(tmp_path_factory: pytest.TempPathFactory, labeled_champion: Path) -> Path:
+    return copy_registry(labeled_champion, tmp_path_factory.mktemp("fault-models"))
 
 
 @pytest.fixture

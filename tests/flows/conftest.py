@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from archive_fixtures import archive_server, config, loopback_only, model, settings
+from registry_copy import copy_registry
 
 from wirestance.replay import ReplayServer, ReplaySite
 
@@ -17,9 +18,9 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples" / "anadolu_en"
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def models_dir(tmp_path_factory: pytest.TempPathFactory, labeled_champion: Path) -> Path:
     """A model registry for the session, so tests never write into the checkout's data/models."""
-    return tmp_path_factory.mktemp("models")
+    return copy_registry(labeled_champion, tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from registry_copy import copy_registry
 
 from wirestance import __version__
 from wirestance.cli import main
@@ -78,7 +79,8 @@ def test_sample_serve_prints_a_base_url_that_serves_the_sample_and_stops_on_sigt
 
 
 @pytest.mark.slow
-def test_backfill_shows_progress_and_says_where_the_results_went(tmp_path: Path):
+def test_backfill_shows_progress_and_says_where_the_results_went(tmp_path: Path, labeled_champion: Path):
+    copy_registry(labeled_champion, tmp_path / "models")
     lake = tmp_path / "lake"
     with ReplayServer(ReplaySite(SAMPLE)) as server:
         done = subprocess.run(

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from registry_copy import copy_registry
 
 from wirestance.backfill import DateRange
 from wirestance.flows.backfill import backfill
@@ -22,7 +23,8 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples" / "anadolu_en"
 
 
 @pytest.fixture
-def run_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def run_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, labeled_champion: Path) -> Path:
+    copy_registry(labeled_champion, tmp_path / "models")
     for name, value in {
         "WIRESTANCE_LAKE_URL": str(tmp_path / "lake"),
         "WIRESTANCE_RAW_URL": str(tmp_path / "raw"),
