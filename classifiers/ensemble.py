@@ -1,4 +1,4 @@
-"""Other views of the paragraph features, and the average of the classifiers' probabilities.
+"""A second view of the paragraph features, and the average of two classifiers' probabilities.
 
 `NaiveBayesScaledSVM` is the NB-SVM of Wang & Manning (2012): for each label, one-vs-rest, every feature is
 scaled by its naive-Bayes log-count ratio (how much more often it occurs in that label's paragraphs than in the
@@ -10,14 +10,10 @@ Why two: the paragraph stage is trained on copy we wrote and applied to real age
 has not seen. On the real-copy yardstick the two single models made different mistakes (of 254 paragraphs,
 the NB-SVM alone fixed 11 of the SVM's 29 errors and made 8 new ones); their average kept grouped
 cross-validation on our data where it was (0.949) and made fewer mistakes on real copy than either.
-
-`EpochCappedNetwork`, the third member, is not linear: one hidden layer over the same features can weigh a
-word by the words around it (who speaks against what is said), which no linear model of the bag can.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,8 +22,6 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPClassifier
 
 #: Additive smoothing of the per-label feature sums (tf-idf values are below 1; sums run to the thousands).
 NB_SMOOTHING = 1.0
@@ -123,18 +117,3 @@ class MeanProbabilityEnsemble(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> NDArray[np.object_]:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-
-class EpochCappedNetwork(MLPClassifier):
-    """A one-hidden-layer network trained for a fixed number of epochs (`max_iter`) with no warning for it.
-
-    Stopping after a few epochs is the regularisation, not a failure to converge: trained to convergence,
-    a network of 3 million weights learns our ~5,000 paragraphs by heart (see model.py)."""
-
-    def fit(self, X: Any, y: Any) -> EpochCappedNetwork:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            # Fewer paragraphs than a batch (small corpora, tests): one batch of all of them, as intended.
-            warnings.filterwarnings("ignore", message="Got `batch_size` less than 1 or larger than sample size")
-            super().fit(X, y)
-        return self
