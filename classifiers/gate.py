@@ -147,7 +147,7 @@ def compare_with_champion(trained: TrainedModel, split: EvaluationSplit, registr
 def real_copy_lines(comparison: ChampionComparison) -> list[str]:
     """Per real-copy set: the challenger's macro-F1, and against the champion the difference with its paired
     interval and the paragraphs fixed and broken (plain text, for the CLI and the retrain flow)."""
-    lines = []
+    lines: list[str] = []
     for name, score in comparison.challenger_real_copy.items():
         paired = comparison.real_copy_comparisons.get(name)
         if paired is None:

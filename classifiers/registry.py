@@ -169,7 +169,16 @@ class ModelRegistry:
             )
         if tuple(meta.labels) != LABELS:
             raise ModelIntegrityError(f"{model_path}: trained for labels {meta.labels}, expected {LABELS}")
-        return StanceModel(load_pipeline(model_path), version)
+        try:
+            pipeline = load_pipeline(model_path)
+        except (AttributeError, ImportError) as error:
+            # A version registered by code that had a class this checkout has not (another branch, a newer
+            # release): unpickling cannot build it. Named as such, not as a traceback from inside pickle.
+            raise ModelIntegrityError(
+                f"{model_path}: version {version} was saved by another version of wirestance and needs a class "
+                f"this code does not have ({error}); promote or roll back to another version"
+            ) from error
+        return StanceModel(pipeline, version)
 
     def champion_version(self) -> str | None:
         """The champion's version; None when no champion was ever promoted (no `champion` file). An empty

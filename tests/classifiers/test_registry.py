@@ -64,6 +64,31 @@ def test_tampered_model_file_is_refused(settings: Settings) -> None:
         registry.load(version)
 
 
+def test_a_version_saved_by_other_code_is_refused_with_its_path_named(settings: Settings) -> None:
+    """A model file that pickles a class this checkout lacks (saved by another branch or release)."""
+    import hashlib
+    import types
+
+    import joblib
+
+    registry = ModelRegistry(settings.models_dir)
+    version = register_one(registry, Path(settings.labeled_dir))
+    folder = Path(settings.models_dir) / version
+    gone = types.ModuleType("wirestance_module_of_another_release")
+    exec("class Network:\n    pass", gone.__dict__)
+    gone.Network.__module__ = gone.__name__
+    sys.modules[gone.__name__] = gone
+    try:
+        joblib.dump(gone.Network(), folder / MODEL_FILE)
+    finally:
+        del sys.modules[gone.__name__]
+    meta = json.loads((folder / METADATA_FILE).read_text())
+    meta["model_sha256"] = hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest()
+    (folder / METADATA_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelIntegrityError, match=rf"{MODEL_FILE}: version {version} was saved by another version"):
+        registry.load(version)
+
+
 def test_unknown_version_and_stale_compare_and_swap(settings: Settings) -> None:
     registry = ModelRegistry(settings.models_dir)
     with pytest.raises(RegistryError):
