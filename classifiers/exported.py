@@ -10,7 +10,9 @@ Every linear score of the paragraph stage (each calibration fold of the multicla
 NB-SVM binary, whose log-count ratios are folded into its weights) is one column of a single weight matrix:
 one sparse product per batch instead of one per fold. The columns are then combined as the fitted
 classifiers do: a sigmoid per column, normalised per fold (multiclass) or taken as the positive class
-(binary), averaged over folds, NB-SVM binaries normalised over labels, ensemble members averaged.
+(binary), averaged over folds, NB-SVM binaries normalised over labels, ensemble members averaged. The network
+member's hidden layers (one per calibration fold) are likewise one matrix: one sparse product for all folds,
+then each fold's output layer, softmax and sigmoid calibrators.
 
 `export_model` checks the export against the fitted model on probe articles made from the model's own
 vocabulary before it is written; the registry stores it next to model.joblib (EXPORT_FILE) with its SHA-256.
@@ -24,6 +26,7 @@ import json
 import os
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +57,45 @@ LogisticWeights = tuple[NDArray[np.float64], NDArray[np.float64], list[str]]
 METADATA_FILE = "metadata.json"
 EXPORT_SHA256_FIELD = "export_sha256"
 #: Bumped when the layout of the file changes; a reader refuses formats it does not know. Format 2 added
-#: the context stage's second pass; a format-1 file has none.
-FORMAT = 2
-READABLE_FORMATS = (1, 2)
+#: the context stage's second pass (a format-1 file has none), format 3 the network member (format 1 and 2
+#: files have none).
+FORMAT = 3
+READABLE_FORMATS = (1, 2, 3)
 #: Largest difference of any probability between the export and the fitted model on the probe articles.
 TOLERANCE = 1e-9
 _CLIP = 1e-5  # calibrated probabilities in (1, 1 + _CLIP] are 1, as the fitted calibrated classifier does
+
+
+@dataclass(frozen=True)
+class NetworkWeights:
+    """The network member's fitted layers, one network per calibration fold: every fold's hidden weights side
+    by side in one (features x all hidden units) matrix, and per fold its slice of the hidden units and its
+    output layer (softmax over the classes it saw, or one logistic unit for two classes)."""
+
+    #: Single precision as trained (ensemble.EpochCappedNetwork); products with the float64 features are float64.
+    hidden_weights: NDArray[np.floating[Any]]
+    hidden_bias: NDArray[np.floating[Any]]
+    #: Per network: (first hidden unit, one past the last), output weights, output bias.
+    layers: tuple[tuple[tuple[int, int], NDArray[np.floating[Any]], NDArray[np.floating[Any]]], ...]
+
+    def responses(self, features: sp.csr_matrix) -> list[NDArray[np.float64]]:
+        """Each network's predict_proba as calibration reads it (MLPClassifier's forward pass): for two
+        classes, the positive class's probability as one column."""
+        hidden = features @ self.hidden_weights
+        hidden += self.hidden_bias
+        np.maximum(hidden, 0.0, out=hidden)
+        outputs = []
+        for (start, stop), weights, bias in self.layers:
+            output = hidden[:, start:stop] @ weights
+            output += bias
+            if output.shape[1] == 1:
+                outputs.append(_expit(output))
+                continue
+            output -= output.max(axis=1)[:, np.newaxis]
+            np.exp(output, out=output)
+            output /= output.sum(axis=1)[:, np.newaxis]
+            outputs.append(output)
+        return outputs
 
 
 class ExportedModel:
@@ -80,6 +116,7 @@ class ExportedModel:
         topic_threshold: float,
         *,
         second_pass: LogisticWeights | None = None,
+        networks: NetworkWeights | None = None,
     ) -> None:
         self.version = version
         #: (name, tf-idf block or None for the actor block, weight or None) in feature-union order.
@@ -97,6 +134,8 @@ class ExportedModel:
         #: when the model has no context stage / the context stage runs once.
         self.context = context
         self.second_pass = second_pass
+        #: The network member's layers; None when the paragraph stage has no network (formats 1 and 2).
+        self.networks = networks
         self.topic_threshold = topic_threshold
         self.labels: tuple[str, ...] = LABELS
 
@@ -114,7 +153,8 @@ class ExportedModel:
         features = sp.hstack(columns).tocsr()
         scores = features @ self.weights + self.intercepts
         sigmoid = _expit(-(self.slopes * scores + self.offsets))
-        probabilities, classes = _combine(self.classifier, sigmoid)
+        responses = self.networks.responses(features) if self.networks is not None else []
+        probabilities, classes = _combine(self.classifier, sigmoid, responses)
         return ParagraphOutputs(in_label_order(probabilities, classes), actors)
 
     def headline_actors(self, texts: Sequence[str]) -> NDArray[np.float64]:
@@ -184,6 +224,14 @@ class ExportedModel:
             arrays["second_pass_coef"], arrays["second_pass_intercept"], header["second_pass_classes"] = (
                 self.second_pass
             )
+        header["network_units"] = None
+        if self.networks is not None:
+            arrays["network_hidden_weights"] = self.networks.hidden_weights
+            arrays["network_hidden_bias"] = self.networks.hidden_bias
+            header["network_units"] = [list(units) for units, _weights, _bias in self.networks.layers]
+            for position, (_units, weights, bias) in enumerate(self.networks.layers):
+                arrays[f"network_{position}_output_weights"] = weights
+                arrays[f"network_{position}_output_bias"] = bias
         arrays["header"] = np.array(json.dumps(header))
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)
@@ -223,6 +271,20 @@ class ExportedModel:
             if header.get("second_pass_classes") is not None:  # format 1 has no second pass
                 classes = list(header["second_pass_classes"])
                 second_pass = (arrays["second_pass_coef"], arrays["second_pass_intercept"], classes)
+            networks = None
+            if header.get("network_units") is not None:  # formats 1 and 2 have no network member
+                networks = NetworkWeights(
+                    arrays["network_hidden_weights"],
+                    arrays["network_hidden_bias"],
+                    tuple(
+                        (
+                            (int(start), int(stop)),
+                            arrays[f"network_{position}_output_weights"],
+                            arrays[f"network_{position}_output_bias"],
+                        )
+                        for position, (start, stop) in enumerate(header["network_units"])
+                    ),
+                )
             return cls(
                 version,
                 blocks,
@@ -236,6 +298,7 @@ class ExportedModel:
                 context,
                 float(header["topic_threshold"]),
                 second_pass=second_pass,
+                networks=networks,
             )
         except ExportError:
             raise
@@ -286,8 +349,11 @@ def _expit(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-def _combine(node: dict[str, Any], sigmoid: NDArray[np.float64]) -> tuple[NDArray[np.float64], list[str]]:
-    """(probabilities, class names) of one node of the classifier tree, from the columns' sigmoids."""
+def _combine(
+    node: dict[str, Any], sigmoid: NDArray[np.float64], responses: Sequence[NDArray[np.float64]]
+) -> tuple[NDArray[np.float64], list[str]]:
+    """(probabilities, class names) of one node of the classifier tree, from the linear columns' sigmoids and
+    the networks' responses (NetworkWeights.responses)."""
     kind = node["kind"]
     classes = list(node["classes"])
     if kind == "calibrated":
@@ -295,13 +361,18 @@ def _combine(node: dict[str, Any], sigmoid: NDArray[np.float64]) -> tuple[NDArra
         for fold in node["folds"]:
             total += _calibrated_fold(fold, sigmoid, len(classes))
         return total / len(node["folds"]), classes
+    if kind == "calibrated_network":
+        total = np.zeros((sigmoid.shape[0], len(classes)))
+        for fold in node["folds"]:
+            total += _calibrated_network_fold(fold, responses, len(classes))
+        return total / len(node["folds"]), classes
     if kind == "nb":
-        positives = np.column_stack([_combine(binary, sigmoid)[0][:, 1] for binary in node["binaries"]])
+        positives = np.column_stack([_combine(binary, sigmoid, responses)[0][:, 1] for binary in node["binaries"]])
         return positives / positives.sum(axis=1, keepdims=True), classes
     if kind == "mean":
         members = []
         for member in node["members"]:
-            probabilities, names = _combine(member, sigmoid)
+            probabilities, names = _combine(member, sigmoid, responses)
             if names != classes:
                 raise ExportError(f"an ensemble member's classes {names} are not the ensemble's {classes}")
             members.append(probabilities)
@@ -311,6 +382,23 @@ def _combine(node: dict[str, Any], sigmoid: NDArray[np.float64]) -> tuple[NDArra
 
 def _calibrated_fold(columns: list[int], sigmoid: NDArray[np.float64], n_classes: int) -> NDArray[np.float64]:
     """One calibration fold: `columns[i]` is the sigmoid column of class i (-1: the fold never saw it)."""
+    return _normalised_fold(sigmoid, columns, n_classes)
+
+
+def _calibrated_network_fold(
+    fold: dict[str, Any], responses: Sequence[NDArray[np.float64]], n_classes: int
+) -> NDArray[np.float64]:
+    """One calibration fold of the network member: a sigmoid of each response column, at its class."""
+    response = responses[fold["network"]]
+    sigmoid = _expit(-(np.asarray(fold["slopes"]) * response + np.asarray(fold["offsets"])))
+    columns = [-1] * n_classes
+    for column, position in enumerate(fold["positions"]):
+        columns[position] = column
+    return _normalised_fold(sigmoid, columns, n_classes)
+
+
+def _normalised_fold(sigmoid: NDArray[np.float64], columns: list[int], n_classes: int) -> NDArray[np.float64]:
+    """A calibration fold's probabilities from its classes' sigmoid columns, as the fitted fold computes them."""
     proba = np.zeros((sigmoid.shape[0], n_classes))
     if n_classes == 2:
         proba[:, 1] = sigmoid[:, columns[1]]
@@ -337,6 +425,8 @@ class _Columns:
         self.intercepts: list[float] = []
         self.slopes: list[float] = []
         self.offsets: list[float] = []
+        #: (hidden weights, hidden bias, output weights, output bias) of every network met.
+        self.networks: list[tuple[NDArray[np.floating[Any]], ...]] = []
 
     def add(self, weights: NDArray[np.float64], intercept: float, calibrator: Any) -> int:
         if weights.shape != (self.width,):
@@ -348,6 +438,38 @@ class _Columns:
         self.slopes.append(float(calibrator.a_))
         self.offsets.append(float(calibrator.b_))
         return len(self.weights) - 1
+
+    def add_network(self, network: Any) -> int:
+        """A fitted one-hidden-layer MLPClassifier (relu, softmax or logistic output); its index."""
+        if network.n_layers_ != 3 or network.activation != "relu":
+            raise ExportError(
+                f"a network of {network.n_layers_ - 2} hidden layers, {network.activation!r} activation "
+                "(one relu layer only)"
+            )
+        if network.out_activation_ not in ("softmax", "logistic"):
+            raise ExportError(f"a network with {network.out_activation_!r} output")
+        # In the precision the network was trained in (single: ensemble.EpochCappedNetwork), so that the
+        # export computes what the fitted network computes, and is no larger.
+        hidden, output = (np.asarray(coef) for coef in network.coefs_)
+        if hidden.shape[0] != self.width:
+            raise ExportError(f"a network of {hidden.shape[0]} inputs on {self.width} features")
+        hidden_bias, output_bias = (np.asarray(bias) for bias in network.intercepts_)
+        self.networks.append((hidden, hidden_bias, output, output_bias))
+        return len(self.networks) - 1
+
+    def network_weights(self) -> NetworkWeights | None:
+        if not self.networks:
+            return None
+        layers = []
+        start = 0
+        for hidden, _bias, output, output_bias in self.networks:
+            layers.append(((start, start + hidden.shape[1]), output, output_bias))
+            start += hidden.shape[1]
+        return NetworkWeights(
+            np.hstack([hidden for hidden, *_ in self.networks]),
+            np.concatenate([bias for _hidden, bias, *_ in self.networks]),
+            tuple(layers),
+        )
 
 
 def _classifier_node(classifier: Any, columns: _Columns, ratio: NDArray[np.float64] | None = None) -> dict[str, Any]:
@@ -365,9 +487,38 @@ def _classifier_node(classifier: Any, columns: _Columns, ratio: NDArray[np.float
     if name == "CalibratedClassifierCV":
         if classifier.method != "sigmoid":
             raise ExportError(f"calibration method {classifier.method!r} is not exported (sigmoid only)")
+        if all(_is_network(fold.estimator) for fold in classifier.calibrated_classifiers_) and ratio is None:
+            network_folds = [_network_fold(fold, classes, columns) for fold in classifier.calibrated_classifiers_]
+            return {"kind": "calibrated_network", "classes": classes, "folds": network_folds}
         folds = [_calibrated_fold_columns(fold, classes, columns, ratio) for fold in classifier.calibrated_classifiers_]
         return {"kind": "calibrated", "classes": classes, "folds": folds}
     raise ExportError(f"classifier {name} is not exported")
+
+
+def _is_network(estimator: Any) -> bool:
+    return any(cls.__name__ == "MLPClassifier" for cls in type(estimator).__mro__)
+
+
+def _network_fold(fold: Any, classes: list[str], columns: _Columns) -> dict[str, Any]:
+    """A calibration fold of the network member: its network, and per response column (the classes the
+    network saw; for two classes the positive one) the class position and the sigmoid calibrator."""
+    network = fold.estimator
+    seen = [str(c) for c in network.classes_]
+    if len(classes) == 2:
+        if seen != classes:
+            raise ExportError(f"a binary network fold that learnt {seen} of {classes}")
+        seen = seen[1:]
+    if len(seen) != len(fold.calibrators):
+        raise ExportError(f"a network fold with {len(fold.calibrators)} calibrators for classes {seen}")
+    for calibrator in fold.calibrators:
+        if type(calibrator).__name__ != "_SigmoidCalibration":
+            raise ExportError(f"calibrator {type(calibrator).__name__} is not exported (sigmoid only)")
+    return {
+        "network": columns.add_network(network),
+        "positions": [classes.index(label) for label in seen],
+        "slopes": [float(calibrator.a_) for calibrator in fold.calibrators],
+        "offsets": [float(calibrator.b_) for calibrator in fold.calibrators],
+    }
 
 
 def _calibrated_fold_columns(
@@ -434,6 +585,7 @@ def export_model(model: Any, version: str) -> ExportedModel:
         context,
         float(getattr(model, "topic_threshold", 0.5)),
         second_pass=second_pass,
+        networks=columns.network_weights(),
     )
     check_export(exported, model)
     return exported

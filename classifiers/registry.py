@@ -59,7 +59,7 @@ CARD_FILE = "MODEL_CARD.md"
 #: Every champion in promotion order (JSON list); `rollback` steps back along it.
 HISTORY_FILE = "champion_history.json"
 #: Bump when the model's construction changes, so the same data trained by new code is a new version.
-MODEL_FORMAT = "article-context-2"
+MODEL_FORMAT = "article-context-4"
 LOCK_FILE = ".lock"
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "wirestance")
 

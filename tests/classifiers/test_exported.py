@@ -7,6 +7,7 @@ SHA-256 and refuses a modified one; a process that loads it imports no scikit-le
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -118,9 +119,37 @@ def test_an_export_written_before_the_second_pass_still_loads_and_an_unknown_for
     with pytest.raises(AssertionError):  # the two-pass model labels otherwise: the test can tell them apart
         _assert_same_labelling(context_model, loaded, ARTICLES[:100])
 
-    _rewrite_header(path, lambda header: header.update(format=3))
-    with pytest.raises(ExportError, match="export format 3"):
+    _rewrite_header(path, lambda header: header.update(format=4))
+    with pytest.raises(ExportError, match="export format 4"):
         ExportedModel.load(path, "v0")
+
+
+def test_an_export_written_before_the_network_member_still_loads(tmp_path: Path, context_model):
+    """A format-2 file: the paragraph stage is the SVM and the NB-SVM only, and the header has no network."""
+    fitted = context_model.article_model
+    linear_only = copy.deepcopy(fitted.paragraph_pipeline)
+    ensemble = linear_only.named_steps["classifier"]
+    assert [type(member.estimator).__name__ for member in ensemble.members[::2]] == [
+        "LinearSVC",
+        "EpochCappedNetwork",
+    ]
+    ensemble.members = ensemble.members[:2]
+    model = StanceModel(
+        ArticleStanceModel(linear_only, fitted.context_classifier, second_pass=fitted.second_pass), "v2"
+    )
+    path = tmp_path / EXPORT_FILE
+    export_model(model.article_model, "v2").save(path)
+
+    def as_format_2(header: dict) -> None:  # its layout: no network field
+        header["format"] = 2
+        assert header.pop("network_units") is None
+
+    _rewrite_header(path, as_format_2)
+    loaded = ExportedModel.load(path, "v2")
+    assert loaded.networks is None and loaded.second_pass is not None
+    _assert_same_labelling(model, loaded, ARTICLES[:100])
+    with pytest.raises(AssertionError):  # the model with its network labels otherwise
+        _assert_same_labelling(context_model, loaded, ARTICLES[:100])
 
 
 @pytest.mark.parametrize(
