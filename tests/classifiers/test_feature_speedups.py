@@ -244,12 +244,14 @@ def test_the_comparison_catches_a_preprocessing_step_left_out(fault: str):
 
 
 @pytest.fixture(scope="module")
-def labeled_article_model():
-    """The article model trained on data/labeled/ (what `retrain` builds)."""
-    from wirestance.classifiers.dataset import load_labeled_data
-    from wirestance.classifiers.model import fit_article_model
+def labeled_article_model(labeled_champion: Path):
+    """The article model trained on data/labeled/ (what `retrain` builds): the session's first champion."""
+    from wirestance.classifiers.registry import ModelRegistry
 
-    return fit_article_model(load_labeled_data(DATA / "labeled"))
+    registry = ModelRegistry(labeled_champion)
+    version = registry.champion_version()
+    assert version is not None
+    return registry.load(version).article_model
 
 
 @pytest.mark.slow
