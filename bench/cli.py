@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.env import Sandbox, load_average, machine_info, repo_root
+from wirestance.classifiers.champion import CHAMPION_FILE
 
 if TYPE_CHECKING:
     from bench.corpus import Archive
@@ -47,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--append", action="store_true", help="add this run to the results file, keep earlier ones")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (lake, archive, logs)")
+    parser.add_argument(
+        "--models",
+        type=Path,
+        metavar="DIR",
+        help="bench the champion of this model registry (copied into the temp dir, never written to); "
+        "default: train one from data/labeled, as a fresh clone does",
+    )
     return parser
 
 
@@ -80,8 +88,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.output = repo_root() / "bench" / ("RESULTS.md" if args.write_results else "out/RESULTS.md")
         args.output.parent.mkdir(parents=True, exist_ok=True)
     parts = [p for p in PARTS if p in (args.only or PARTS)]
+    if args.models is not None and not (args.models / CHAMPION_FILE).is_file():
+        print(f"python -m bench: --models {args.models}: no model registry with a champion there", file=sys.stderr)
+        return 2
     sandbox = Sandbox(Path(tempfile.mkdtemp(prefix="wirestance-bench-")))
     sandbox.enter()  # before anything imports Prefect
+    if args.models is not None:
+        shutil.copytree(args.models, sandbox.models_dir)
     try:
         return _run(args, parts, sandbox)
     except KeyboardInterrupt:
@@ -225,4 +238,6 @@ def argv_for_report(args: argparse.Namespace) -> list[str]:
     out = ["--n", str(args.n)]
     for part in args.only or []:
         out += ["--only", part]
+    if args.models is not None:
+        out += ["--models", str(args.models)]
     return out

@@ -4,7 +4,7 @@
 scaled by its naive-Bayes log-count ratio (how much more often it occurs in that label's paragraphs than in the
 others') before a linear SVM is fitted. The scaling lets rare but telling n-grams count at once and damps
 frequent ones that every label shares, so it errs on other paragraphs than the plain multiclass SVM, whose
-weights are learnt from the unscaled features. `MeanProbabilityEnsemble` averages the two.
+weights are learnt from the unscaled features. `MeanProbabilityEnsemble` averages its members.
 
 Why two: the paragraph stage is trained on copy we wrote and applied to real agency copy, whose wording it
 has not seen. On the real-copy yardstick the two single models made different mistakes (of 254 paragraphs,

@@ -59,11 +59,22 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def test_a_models_folder_without_a_champion_is_refused_before_anything_runs(tmp_path: Path, capsys):
+    from bench.cli import main
+
+    assert main(["--n", "10", "--models", str(tmp_path), "--output", str(tmp_path / "RESULTS.md")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"python -m bench: --models {tmp_path}: no model registry with a champion there"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.slow
-def test_ctrl_c_stops_the_child_processes(tmp_path: Path):
+def test_ctrl_c_stops_the_child_processes(tmp_path: Path, labeled_champion: Path):
     out = tmp_path / "RESULTS.md"
+    command = ["--n", "300", "--only", "e2e", "--repeats", "1", "--output", str(out), "--models", str(labeled_champion)]
     bench = subprocess.Popen(
-        [sys.executable, "-m", "bench", "--n", "300", "--only", "e2e", "--repeats", "1", "--output", str(out)],
+        [sys.executable, "-m", "bench", *command],
         cwd=REPO_ROOT,
         env=_env(),
         stdout=subprocess.PIPE,

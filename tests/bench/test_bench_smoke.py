@@ -36,11 +36,13 @@ REQUIRED = (
 
 
 @pytest.mark.slow
-def test_bench_smoke_run_prints_every_required_figure(tmp_path: Path):
+def test_bench_smoke_run_prints_every_required_figure(tmp_path: Path, labeled_champion: Path):
+    """With the session's champion (`--models`): training one is the tests' business elsewhere."""
     results = tmp_path / "RESULTS.md"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WIRESTANCE_", "PREFECT_"))}
+    command = ["--n", "200", "--repeats", "1", "--output", str(results), "--models", str(labeled_champion)]
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--n", "200", "--repeats", "1", "--output", str(results)],
+        [sys.executable, "-m", "bench", *command],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

@@ -51,6 +51,7 @@ def test_train_evaluate_classify_explain(
     out = capsys.readouterr().out
     assert out.splitlines()[-1].strip()[0] == "+"
     assert "russian_supplier" in out.splitlines()[0]
+    assert out.splitlines()[2] == "features pushing towards russian_supplier (weights of the linear members):"
 
 
 def test_user_errors_exit_2_with_one_line(

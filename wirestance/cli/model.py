@@ -238,6 +238,9 @@ def _explain(args: argparse.Namespace) -> int:
     explanation = model.explain(args.text, top=args.top)
     print(f"{explanation.label} (confidence {explanation.confidence:.3f}, model {model.version})")
     print("probabilities: " + ", ".join(f"{k} {v:.3f}" for k, v in explanation.probabilities.items()))
+    # The probabilities are the whole model's; the weights are its linear members' mean (the network member
+    # has no weight per feature to show).
+    print(f"features pushing towards {explanation.label} (weights of the linear members):")
     for feature in explanation.features:
         print(f"  {feature.weight:+.4f}  {feature.feature}")
     return 0
