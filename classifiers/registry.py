@@ -365,7 +365,8 @@ def train_first_champion(
 ) -> ModelMetadata:
     """Train and register (not promote) a model from `data_path` with the default split.
 
-    No cross-validation: the first champion is needed within seconds, by whatever asked for a prediction.
+    No cross-validation: the first champion is needed by whatever asked for a prediction, and waits for it
+    (~50 s on data/labeled; `wirestance train`, with its 5-fold cross-validation, takes ~3.5 min).
     """
     split = split_for_evaluation(load_labeled_data(data_path), eval_fraction, seed)
     trained = train_model(split, cv_folds=0)

@@ -38,7 +38,7 @@ def prefect_harness() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def labeled_champion(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model registry holding the first champion trained from data/labeled, trained once per session
-    (~2 min): test folders whose runs label with the real model start from a copy (`copy_registry`)
+    (~50 s): test folders whose runs label with the real model start from a copy (`copy_registry`)
     instead of each training its own."""
     from wirestance.classifiers.registry import load_champion
     from wirestance.settings import Settings
