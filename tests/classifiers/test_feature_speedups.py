@@ -248,10 +248,7 @@ def labeled_article_model(labeled_champion: Path):
     """The article model trained on data/labeled/ (what `retrain` builds): the session's first champion."""
     from wirestance.classifiers.registry import ModelRegistry
 
-    registry = ModelRegistry(labeled_champion)
-    version = registry.champion_version()
-    assert version is not None
-    return registry.load(version).article_model
+    return ModelRegistry(labeled_champion).load_champion().article_model
 
 
 @pytest.mark.slow
